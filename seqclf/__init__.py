@@ -1,0 +1,19 @@
+"""seqclf: bidirectional recurrent sequence classifiers, trained properly, published and served."""
+
+__version__ = "0.1.0"
+
+from seqclf.config import ModelConfig
+from seqclf.errors import ConfigError, InvalidInputError, ModelLoadError, SeqclfError
+from seqclf.model import SequenceClassifier
+from seqclf.predictor import Predictor
+
+__all__ = [
+    "ConfigError",
+    "InvalidInputError",
+    "ModelConfig",
+    "ModelLoadError",
+    "Predictor",
+    "SeqclfError",
+    "SequenceClassifier",
+    "__version__",
+]

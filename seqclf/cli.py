@@ -1,0 +1,231 @@
+"""The ``seqclf`` command line: train, evaluate and predict.
+
+Every :class:`~seqclf.errors.SeqclfError` becomes a one-line message and exit code 2,
+so a user sees what to fix rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqclf.errors import SeqclfError
+
+app = typer.Typer(
+    help="Train, evaluate and use bidirectional recurrent sequence classifiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class Cell(str, Enum):
+    rnn = "rnn"
+    lstm = "lstm"
+    gru = "gru"
+
+
+class Nonlinearity(str, Enum):
+    tanh = "tanh"
+    relu = "relu"
+
+
+class Weighting(str, Enum):
+    none = "none"
+    sqrt = "sqrt"
+    balanced = "balanced"
+
+
+def _fail(err: Exception) -> typer.Exit:
+    typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _device(name: str | None):
+    import torch
+
+    from seqclf.predictor import default_device
+
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise SeqclfError(f"unknown device {name!r}: use cpu, cuda or cuda:N") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SeqclfError("--device cuda was asked for, but this machine has no usable CUDA GPU")
+    return device
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Argument(help="What to train: names.")],
+    data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the trained model to.")],
+    epochs: Annotated[
+        int | None, typer.Option(help="Most epochs to train (early stopping may end sooner).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for initialisation and batch order.")] = None,
+    cell: Annotated[Cell | None, typer.Option(help="Recurrent cell.")] = None,
+    nonlinearity: Annotated[
+        Nonlinearity | None, typer.Option(help="Activation of the simple RNN cell.")
+    ] = None,
+    hidden_size: Annotated[int | None, typer.Option(help="Units per direction per layer.")] = None,
+    num_layers: Annotated[int | None, typer.Option(help="Stacked recurrent layers (a deep RNN).")] = None,
+    bidirectional: Annotated[
+        bool | None, typer.Option("--bidirectional/--no-bidirectional", help="Read both directions.")
+    ] = None,
+    pooling: Annotated[
+        str | None, typer.Option(help="last, mean, max, attention, or several joined by '+'.")
+    ] = None,
+    embedding_dim: Annotated[
+        int | None, typer.Option(help="Width of the vector each step enters the RNN as.")
+    ] = None,
+    dropout: Annotated[
+        float | None, typer.Option(help="Dropout on inputs, between layers and before the head.")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="AdamW peak learning rate.")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
+    clip_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this (0: off).")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Epochs without a better validation macro-F1 before stopping.")
+    ] = None,
+    class_weighting: Annotated[
+        Weighting | None, typer.Option(help="Loss weights against class imbalance.")
+    ] = None,
+    label_smoothing: Annotated[float | None, typer.Option(help="Label smoothing of the loss.")] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
+    ] = None,
+) -> None:
+    """Train a model on a task's data; the defaults are the task's tested recipe."""
+    from dataclasses import replace
+
+    from seqclf.tasks import get_task
+    from seqclf.training.run import run_training
+
+    try:
+        recipe = get_task(task)
+        model_overrides = _given(
+            cell=cell,
+            nonlinearity=nonlinearity,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            pooling=pooling,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+        )
+        train_config = replace(
+            recipe.train_defaults,
+            **_given(
+                epochs=epochs,
+                seed=seed,
+                lr=lr,
+                weight_decay=weight_decay,
+                batch_size=batch_size,
+                clip_norm=clip_norm,
+                patience=patience,
+                class_weighting=class_weighting,
+                label_smoothing=label_smoothing,
+            ),
+        )
+        command = shlex.join(["seqclf", *sys.argv[1:]])
+        run_training(task, data, out, model_overrides, train_config, command, _device(device))
+    except SeqclfError as err:
+        raise _fail(err) from None
+    typer.echo(f"saved {out}")
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
+    data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
+    split: Annotated[str, typer.Option(help="train, validation or test.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    plot: Annotated[Path, typer.Option(help="Where to save the confusion-matrix PNG.")] = Path(
+        "confusion_matrix.png"
+    ),
+    revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
+) -> None:
+    """Score a model on its data's split, rebuilt exactly as at training time."""
+    from seqclf.evaluation import evaluate as run_evaluation
+    from seqclf.plots import save_confusion_matrix
+    from seqclf.pretrained import PretrainedClassifier
+    from seqclf.tasks import get_task
+
+    try:
+        pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
+        splits = get_task(pretrained.task).load_splits(data, pretrained.training.get("split"))
+        expected = pretrained.training.get("split", {}).get("test_fingerprint")
+        if split == "test" and expected and splits.info.get("test_fingerprint") != expected:
+            typer.secho(
+                "warning: this test split differs from the one the model card reports on "
+                "(other data version?); figures will not match the card",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
+        report = run_evaluation(pretrained, splits.get(split))
+        save_confusion_matrix(report, plot, title=f"{pretrained.task}: {split} split")
+    except SeqclfError as err:
+        raise _fail(err) from None
+    if as_json:
+        typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
+        return
+    _print_report(report, split)
+    typer.echo(f"confusion matrix: {plot}")
+
+
+def _print_report(report: dict[str, Any], split: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{split}: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
+        f"{report['num_examples']:,} examples"
+    )
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, s in report["per_class"].items():
+        table.add_row(
+            label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"])
+        )
+    Console().print(table)
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
+    inputs: Annotated[list[str], typer.Argument(help="Inputs to classify (e.g. surnames).")],
+    top_k: Annotated[int, typer.Option(help="How many labels to show per input.")] = 3,
+    revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
+) -> None:
+    """Predict labels for inputs given on the command line; prints JSON."""
+    from seqclf.predictor import Predictor
+
+    try:
+        predictor = Predictor.from_pretrained(model, revision=revision)
+        results = predictor.predict(list(inputs), top_k=top_k)
+    except SeqclfError as err:
+        raise _fail(err) from None
+    typer.echo(
+        json.dumps(
+            [{"input": x, "predictions": p} for x, p in zip(inputs, results, strict=True)],
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+
+
+def main() -> None:
+    app()

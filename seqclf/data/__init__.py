@@ -1,0 +1,1 @@
+"""Reading data sets, splitting them reproducibly, and batching variable-length sequences."""

@@ -1,0 +1,62 @@
+"""Padding variable-length sequences into batches, and length-bucketed batch order.
+
+Sequences are padded on the right and carry their lengths; the model packs them, so
+padding costs memory but never changes a result. Bucketing — shuffling, then sorting
+by length inside large windows — keeps batches of similar lengths, so little time
+is spent on padding while the batch order stays random from epoch to epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import Sampler
+
+
+def pad_batch(
+    sequences: Sequence[torch.Tensor], padding_value: float = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack ``(time,)`` or ``(time, F)`` tensors into a right-padded batch plus lengths."""
+    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
+    return pad_sequence(list(sequences), batch_first=True, padding_value=padding_value), lengths
+
+
+def collate(items: Sequence[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``DataLoader`` collate for ``(sequence, label_id)`` pairs."""
+    inputs, lengths = pad_batch([seq for seq, _ in items])
+    return inputs, lengths, torch.tensor([label for _, label in items], dtype=torch.int64)
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Yield batches of indices of similar length, in a fresh random order each epoch.
+
+    ``window`` batches' worth of shuffled indices are sorted by length and cut into
+    batches; the batches are then shuffled. Seeded by ``seed`` and ``set_epoch``, so a
+    run is reproducible and every epoch differs.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, window: int = 50) -> None:
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.window = window
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        span = self.batch_size * self.window
+        batches = []
+        for start in range(0, len(order), span):
+            chunk = sorted(order[start : start + span], key=self.lengths.__getitem__)
+            batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+        for i in torch.randperm(len(batches), generator=generator).tolist():
+            yield batches[i]

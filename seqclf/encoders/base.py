@@ -1,0 +1,79 @@
+"""The interface every encoder implements, and the registry that revives one from JSON.
+
+An encoder turns one raw example (a surname, a sentence, a feature matrix, a WAV) into
+the tensor the model reads, and knows what the model's input layer must look like.
+It is saved as plain JSON inside ``config.json`` (``{"type": ..., ...}``), never
+pickled, so a model folder from an untrusted source cannot run code when loaded.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+import torch
+
+from seqclf.config import InputKind
+from seqclf.errors import ConfigError
+
+_REGISTRY: dict[str, type[Encoder]] = {}
+
+
+class Encoder(ABC):
+    """Turns raw examples into model inputs; subclasses register under ``type``."""
+
+    type: ClassVar[str]
+    input_kind: ClassVar[InputKind]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:
+            _REGISTRY[cls.type] = cls
+
+    @classmethod
+    @abstractmethod
+    def fit(cls, examples: Iterable[Any], **options: Any) -> Encoder:
+        """Learn the encoder's state (a vocabulary, channel statistics) from training data."""
+
+    @abstractmethod
+    def encode(self, example: Any) -> torch.Tensor:
+        """Validate one example and encode it: ``(time,)`` int64 ids or ``(time, F)`` float32.
+
+        Raises :class:`~seqclf.errors.InvalidInputError` with a message a user can act on.
+        """
+
+    @abstractmethod
+    def model_fields(self) -> dict[str, Any]:
+        """The :class:`~seqclf.config.ModelConfig` fields this encoder determines."""
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state; must include ``"type"``."""
+
+    @classmethod
+    @abstractmethod
+    def from_dict(cls, data: dict[str, Any]) -> Encoder:
+        """Rebuild from :meth:`to_dict` output."""
+
+    def is_single(self, inputs: Any) -> bool:
+        """Whether ``inputs`` to ``predict`` is one example rather than a batch of them."""
+        return isinstance(inputs, str)
+
+    def steps(self, example: Any) -> list[str]:
+        """A short human-readable name for each step the model sees (for explanations)."""
+        return [str(i) for i in range(len(self.encode(example)))]
+
+    def encode_batch(self, examples: Sequence[Any]) -> list[torch.Tensor]:
+        return [self.encode(example) for example in examples]
+
+
+def encoder_from_dict(data: dict[str, Any]) -> Encoder:
+    """Revive a saved encoder by its ``type``; unknown types get a clear error."""
+    kind = data.get("type")
+    if kind not in _REGISTRY:
+        raise ConfigError(
+            f"unknown encoder type {kind!r}; this seqclf knows {sorted(_REGISTRY)}. "
+            "The model may need a newer seqclf."
+        )
+    return _REGISTRY[kind].from_dict(data)

@@ -1,0 +1,22 @@
+"""Scoring a trained model on labelled examples with the same code that serves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seqclf.data.splits import Examples
+from seqclf.errors import DataError
+from seqclf.inference import batched_logits
+from seqclf.pretrained import PretrainedClassifier
+from seqclf.training.metrics import classification_metrics
+
+
+def evaluate(pretrained: PretrainedClassifier, examples: Examples) -> dict[str, Any]:
+    """Metrics of ``pretrained`` on ``examples``; labels it does not know are an error."""
+    index = {label: i for i, label in enumerate(pretrained.labels)}
+    unknown = sorted(set(examples.labels) - set(index))
+    if unknown:
+        raise DataError(f"the data has labels the model does not know: {unknown}")
+    sequences = pretrained.encoder.encode_batch(examples.inputs)
+    predictions = batched_logits(pretrained.model, sequences).argmax(-1).tolist()
+    return classification_metrics([index[y] for y in examples.labels], predictions, pretrained.labels)

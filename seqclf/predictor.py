@@ -1,0 +1,104 @@
+"""The inference API: ``Predictor.from_pretrained(...).predict(inputs, top_k=...)``.
+
+Outputs follow the transformers pipeline convention: for each input a list of
+``{"label": str, "score": float}`` sorted by score, scores summing to 1 over all
+labels; ``top_k=None`` returns every label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqclf.errors import InvalidInputError
+from seqclf.inference import batched_logits
+from seqclf.pretrained import PretrainedClassifier
+
+Prediction = list[dict[str, Any]]
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Predictor:
+    """Answers predictions from a trained model; see :meth:`predict`.
+
+    The three steps are public so a server can validate requests as they arrive
+    (:meth:`encode`), run many requests in one forward pass (:meth:`probabilities`),
+    and shape each answer (:meth:`top`).
+    """
+
+    def __init__(self, pretrained: PretrainedClassifier, batch_size: int = 256) -> None:
+        self.pretrained = pretrained
+        self.model = pretrained.model
+        self.encoder = pretrained.encoder
+        self.labels = pretrained.labels
+        self.task = pretrained.task
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path,
+        revision: str | None = None,
+        device: str | torch.device | None = None,
+    ) -> Predictor:
+        """Load a model folder or Hub repo id; CUDA when available unless ``device`` is given."""
+        device = torch.device(device) if device is not None else default_device()
+        return cls(PretrainedClassifier.from_pretrained(name_or_path, revision=revision, device=device))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode(self, inputs: Sequence[Any]) -> list[torch.Tensor]:
+        """Validate and encode a batch; errors name the offending item's position."""
+        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+            raise InvalidInputError(f"expected a list of inputs, got {type(inputs).__name__}")
+        if len(inputs) == 0:
+            raise InvalidInputError("no inputs given: pass at least one")
+        encoded = []
+        for i, example in enumerate(inputs):
+            try:
+                encoded.append(self.encoder.encode(example))
+            except InvalidInputError as err:
+                raise InvalidInputError(f"input {i}: {err}") from err
+        return encoded
+
+    def probabilities(self, encoded: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Class probabilities ``(N, num_labels)`` for already-encoded inputs."""
+        return torch.softmax(batched_logits(self.model, encoded, self.batch_size), dim=-1)
+
+    def _resolve_top_k(self, top_k: int | None) -> int:
+        if top_k is None:
+            return len(self.labels)
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}")
+        return min(top_k, len(self.labels))
+
+    def top(self, probabilities: torch.Tensor, top_k: int | None = 1) -> list[Prediction]:
+        """Turn probability rows into sorted ``{"label", "score"}`` lists."""
+        scores, indices = probabilities.topk(self._resolve_top_k(top_k), dim=-1)
+        return [
+            [
+                {"label": self.labels[i], "score": s}
+                for i, s in zip(row_i.tolist(), row_s.tolist(), strict=True)
+            ]
+            for row_i, row_s in zip(indices, scores, strict=True)
+        ]
+
+    def predict(self, inputs: Any, top_k: int | None = 1) -> list[Prediction] | Prediction:
+        """Predict for a batch of inputs, or for a single one.
+
+        A batch (e.g. a list of strings) gives one list of predictions per input; a
+        single input (e.g. one string) gives its list of predictions directly.
+        """
+        single = self.encoder.is_single(inputs)
+        batch = [inputs] if single else inputs
+        self._resolve_top_k(top_k)  # reject a bad top_k before any work
+        results = self.top(self.probabilities(self.encode(batch)), top_k)
+        return results[0] if single else results

@@ -1,0 +1,154 @@
+"""The saved-model format: a Hugging Face Hub-style model folder.
+
+A folder holds ``config.json`` (architecture, encoder, labels, format version and how
+the model was trained), ``model.safetensors`` (the weights) and ``README.md`` (the
+model card). Loading is strict: every tensor must match the architecture in name
+and shape, and nothing is unpickled — safetensors and JSON carry data, never code.
+We do not use ``PyTorchModelHubMixin`` because it loads with ``strict=False`` by
+default and would let a mismatched file load silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from seqclf.config import ModelConfig
+from seqclf.encoders import Encoder, encoder_from_dict
+from seqclf.errors import ConfigError, ModelLoadError
+from seqclf.model import SequenceClassifier
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
+
+
+@dataclass
+class PretrainedClassifier:
+    """A model with everything needed to use it: encoder, labels, task, provenance.
+
+    ``training`` is free-form provenance written by the trainer (command, split,
+    hyperparameters, metrics, time); cards and ``seqclf evaluate`` read it.
+    """
+
+    model: SequenceClassifier
+    encoder: Encoder
+    labels: list[str]
+    task: str
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def config_dict(self) -> dict[str, Any]:
+        return {
+            "library_name": "seqclf",
+            "format_version": FORMAT_VERSION,
+            "architectures": ["SequenceClassifier"],
+            "task": self.task,
+            "model": self.model.config.to_dict(),
+            "encoder": self.encoder.to_dict(),
+            "id2label": {str(i): label for i, label in enumerate(self.labels)},
+            "label2id": {label: i for i, label in enumerate(self.labels)},
+            "training": self.training,
+        }
+
+    def save_pretrained(self, folder: str | Path, card: str | None = None) -> Path:
+        """Write the model folder (created if needed); ``card`` becomes README.md."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, folder / WEIGHTS_NAME, metadata={"format": "pt"})
+        (folder / CONFIG_NAME).write_text(
+            json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if card is not None:
+            (folder / CARD_NAME).write_text(card, encoding="utf-8")
+        return folder
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path, revision: str | None = None, device: str | torch.device = "cpu"
+    ) -> PretrainedClassifier:
+        """Load from a local model folder, or a Hub repo id (optionally at ``revision``)."""
+        from seqclf.hub import resolve_model_dir  # the Hub client is only needed for repo ids
+
+        return cls.from_folder(resolve_model_dir(name_or_path, revision), device=device)
+
+    @classmethod
+    def from_folder(cls, folder: Path, device: str | torch.device = "cpu") -> PretrainedClassifier:
+        config = read_config(folder)
+        try:
+            model_config = ModelConfig.from_dict(config["model"])
+            encoder = encoder_from_dict(config["encoder"])
+            labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+        except (KeyError, TypeError, ConfigError) as err:
+            raise ModelLoadError(f"{folder / CONFIG_NAME} is inconsistent: {err}") from err
+        if len(labels) != model_config.num_labels:
+            raise ModelLoadError(
+                f"{folder / CONFIG_NAME} lists {len(labels)} labels but the model has "
+                f"{model_config.num_labels} outputs"
+            )
+        model = SequenceClassifier(model_config)
+        load_weights(model, folder / WEIGHTS_NAME)
+        model.to(device).eval()
+        return cls(model, encoder, labels, config.get("task", "custom"), config.get("training", {}))
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    """Read and check ``config.json``: that it exists, is a seqclf model and a known version."""
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise ModelLoadError(
+            f"{folder} is not a seqclf model folder: it has no {CONFIG_NAME}. "
+            "Pass a folder written by `seqclf train` or a Hub repo id."
+        )
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelLoadError(f"{path} is not valid JSON: {err}") from err
+    if not isinstance(config, dict) or config.get("library_name") != "seqclf":
+        raise ModelLoadError(
+            f'{path} does not describe a seqclf model (no "library_name": "seqclf"); '
+            "seqclf can only load models it saved"
+        )
+    version = config.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelLoadError(f"{path} has no valid format_version")
+    if version > FORMAT_VERSION:
+        raise ModelLoadError(
+            f"{path} uses format version {version}; this seqclf reads up to "
+            f"{FORMAT_VERSION}. Upgrade seqclf to load it."
+        )
+    return config
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load safetensors weights strictly: same names, same shapes, nothing left over."""
+    if not path.is_file():
+        raise ModelLoadError(f"{path} is missing: the model folder has no weights")
+    try:
+        state = load_file(path)
+    except (SafetensorError, OSError) as err:
+        raise ModelLoadError(f"{path} is not a readable safetensors file: {err}") from err
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong_shape = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong_shape:
+        details = []
+        if missing:
+            details.append(f"missing {missing}")
+        if unexpected:
+            details.append(f"unexpected {unexpected}")
+        if wrong_shape:
+            details.append(
+                "wrong shape "
+                + ", ".join(f"{k} {tuple(state[k].shape)} != {tuple(expected[k].shape)}" for k in wrong_shape)
+            )
+        raise ModelLoadError(f"{path} does not match the architecture in config.json: " + "; ".join(details))
+    model.load_state_dict(state, strict=True)

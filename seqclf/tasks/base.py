@@ -1,0 +1,60 @@
+"""What a task is: how to read its data, split it, encode it, and its default recipe.
+
+A task ties a data format to an encoder and to the hyperparameters that work for it,
+so ``seqclf train TASK --data PATH --out DIR`` alone gives a good model. Tasks
+register themselves by ``name``; the CLI lists what is registered.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seqclf.data.splits import Examples, Splits
+from seqclf.encoders import Encoder
+from seqclf.errors import ConfigError
+from seqclf.training.config import TrainConfig
+
+_TASKS: dict[str, Task] = {}
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: the Hub's pipeline tag: "text-classification" or "audio-classification"
+    pipeline_tag: ClassVar[str]
+    #: data provenance for model cards: name, url, license, citation
+    dataset: ClassVar[dict[str, str]]
+    #: how the reader cleans the data (deduplication, label rules), for the model card
+    data_notes: ClassVar[str] = ""
+    #: SPDX-style license id for the model card's metadata
+    license: ClassVar[str] = "other"
+    #: what the model must not be used for, and its known blind spots (model card)
+    limitations: ClassVar[str] = ""
+    #: ModelConfig fields that differ from its defaults for this task
+    model_defaults: ClassVar[dict[str, Any]] = {}
+    train_defaults: ClassVar[TrainConfig] = TrainConfig()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            _TASKS[cls.name] = cls()
+
+    @abstractmethod
+    def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
+        """Read ``data`` and split it; ``split`` is the ``info`` a previous call recorded."""
+
+    @abstractmethod
+    def build_encoder(self, train: Examples) -> Encoder:
+        """Fit the task's encoder on the training split."""
+
+
+def get_task(name: str) -> Task:
+    if name not in _TASKS:
+        raise ConfigError(f"unknown task {name!r}: choose one of {', '.join(sorted(_TASKS))}")
+    return _TASKS[name]
+
+
+def task_names() -> list[str]:
+    return sorted(_TASKS)

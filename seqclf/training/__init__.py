@@ -1,0 +1,1 @@
+"""Training: hyperparameters, the loop, metrics."""

@@ -1,0 +1,57 @@
+"""Training hyperparameters, kept apart from the architecture in :mod:`seqclf.config`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from seqclf.errors import ConfigError
+
+ClassWeighting = Literal["none", "sqrt", "balanced"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a model is fitted.
+
+    ``class_weighting`` sets the cross-entropy weight of each class from its training
+    frequency ``n_c``: ``balanced`` uses ``N / (C * n_c)``, ``sqrt`` its square root (a
+    middle ground that helps rare classes without wrecking accuracy on common ones),
+    ``none`` weights all examples alike. ``clip_norm`` caps the global gradient norm
+    (the lecture's remedy for exploding gradients; 0 turns it off). Training stops
+    after ``patience`` epochs without a better validation macro-F1, keeping the best
+    weights.
+    """
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    clip_norm: float = 1.0
+    patience: int = 6
+    seed: int = 0
+    class_weighting: ClassWeighting = "sqrt"
+    label_smoothing: float = 0.0
+    warmup_epochs: float = 1.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if self.batch_size < 1:
+            problems.append("batch_size must be at least 1")
+        if self.lr <= 0:
+            problems.append("lr must be positive")
+        if self.clip_norm < 0:
+            problems.append("clip_norm must be >= 0 (0 turns clipping off)")
+        if self.patience < 1:
+            problems.append("patience must be at least 1")
+        if self.class_weighting not in ("none", "sqrt", "balanced"):
+            problems.append("class_weighting must be none, sqrt or balanced")
+        if not 0 <= self.label_smoothing < 1:
+            problems.append("label_smoothing must be in [0, 1)")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,109 @@
+"""One training run from data to a published-ready model folder.
+
+Reads and splits the task's data, fits the encoder on the training split, trains,
+scores the best weights on the test split, and writes config.json,
+model.safetensors, the confusion-matrix image and the model card.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from seqclf import __version__
+from seqclf.card import CONFUSION_IMAGE, render_card
+from seqclf.config import ModelConfig
+from seqclf.data.splits import Examples
+from seqclf.encoders import Encoder
+from seqclf.errors import DataError
+from seqclf.evaluation import evaluate
+from seqclf.model import SequenceClassifier
+from seqclf.plots import save_confusion_matrix
+from seqclf.pretrained import PretrainedClassifier
+from seqclf.tasks import get_task
+from seqclf.training.config import TrainConfig
+from seqclf.training.trainer import seed_everything, train_model
+
+
+def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
+    index = {label: i for i, label in enumerate(labels)}
+    return [(encoder.encode(x), index[y]) for x, y in zip(examples.inputs, examples.labels, strict=True)]
+
+
+def device_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def run_training(
+    task_name: str,
+    data: Path,
+    out: Path,
+    model_overrides: dict[str, Any],
+    train_config: TrainConfig,
+    command: str,
+    device: torch.device,
+    log=tqdm.write,
+) -> PretrainedClassifier:
+    """Train ``task_name`` on ``data`` and save the model folder to ``out``."""
+    task = get_task(task_name)
+    splits = task.load_splits(Path(data))
+    labels = sorted(set(splits.train.labels))
+    missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
+    if missing:
+        raise DataError(f"labels {missing} occur in validation/test but not in training data")
+    log(
+        f"{task_name}: {len(splits.train):,} train / {len(splits.validation):,} validation / "
+        f"{len(splits.test):,} test examples, {len(labels)} labels"
+    )
+
+    seed_everything(train_config.seed)
+    encoder = task.build_encoder(splits.train)
+    config = replace(
+        ModelConfig(num_labels=len(labels), **encoder.model_fields()),
+        **{**task.model_defaults, **model_overrides},
+    )
+    model = SequenceClassifier(config)
+    result = train_model(
+        model,
+        _encode(encoder, splits.train, labels),
+        _encode(encoder, splits.validation, labels),
+        train_config,
+        device,
+        log=log,
+    )
+    pretrained = PretrainedClassifier(model, encoder, labels, task_name)
+    validation = evaluate(pretrained, splits.validation)
+    test = evaluate(pretrained, splits.test)
+    log(
+        f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  "
+        f"({result.seconds:.0f} s training)"
+    )
+    pretrained.training = {
+        "command": command,
+        "data": {"path": str(data), "notes": task.data_notes},
+        "split": splits.info,
+        "hyperparameters": train_config.to_dict(),
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "train_seconds": round(result.seconds, 1),
+        "device": device_description(device),
+        "torch_version": torch.__version__,
+        "seqclf_version": __version__,
+        "history": [vars(entry) for entry in result.history],
+        "metrics": {
+            "validation": {k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
+            "test": test,
+        },
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
+    pretrained.save_pretrained(out, card=render_card(pretrained, out.name))
+    return pretrained
