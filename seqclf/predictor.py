@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from seqclf import explain as explaining
 from seqclf.errors import InvalidInputError
 from seqclf.inference import batched_logits
 from seqclf.pretrained import PretrainedClassifier
@@ -102,3 +103,14 @@ class Predictor:
         self._resolve_top_k(top_k)  # reject a bad top_k before any work
         results = self.top(self.probabilities(self.encode(batch)), top_k)
         return results[0] if single else results
+
+    def explain(self, example: Any, target: str | int | None = None) -> explaining.Explanation:
+        """Which steps of ``example`` drove the prediction of ``target`` (default: the top class).
+
+        Integrated gradients; see :mod:`seqclf.explain` for the method and its baseline.
+        """
+        return explaining.explain(self, example, target)
+
+    def unfold(self, example: Any) -> explaining.Unfolding:
+        """Class probabilities after each prefix of ``example`` (how the answer forms over time)."""
+        return explaining.unfold(self, example)
