@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from seqclf.errors import SeqclfError
+from seqclf.serving.command import serve
 
 app = typer.Typer(
     help="Train, evaluate and use bidirectional recurrent sequence classifiers.",
@@ -225,6 +226,9 @@ def predict(
             ensure_ascii=False,
         )
     )
+
+
+app.command()(serve)
 
 
 def main() -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 
 from seqclf.config import InputKind
 from seqclf.errors import ConfigError
+
+#: what a caller hands to ``encode``: strings, (T, F) feature matrices, or WAV audio
+Modality = Literal["text", "features", "audio"]
 
 _REGISTRY: dict[str, type[Encoder]] = {}
 
@@ -55,6 +58,15 @@ class Encoder(ABC):
     @abstractmethod
     def from_dict(cls, data: dict[str, Any]) -> Encoder:
         """Rebuild from :meth:`to_dict` output."""
+
+    @property
+    def modality(self) -> Modality:
+        """What callers send, so a service or UI can decode requests and pick input widgets.
+
+        Token encoders take text and feature encoders take matrices; an encoder that
+        reads WAV audio overrides this with ``modality = "audio"``.
+        """
+        return "text" if self.input_kind == "tokens" else "features"
 
     def is_single(self, inputs: Any) -> bool:
         """Whether ``inputs`` to ``predict`` is one example rather than a batch of them."""

@@ -1,0 +1,66 @@
+"""Build the FastAPI app from :class:`ServiceSettings`; ``service/app.py`` deploys it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import Depends, FastAPI
+
+from seqclf import __version__
+from seqclf.serving.deps import require_api_key
+from seqclf.serving.errors import install_error_handlers
+from seqclf.serving.metrics import Metrics, MetricsMiddleware
+from seqclf.serving.registry import ServedModel, load_models
+from seqclf.serving.routes import health, hf, models
+from seqclf.serving.settings import ServiceSettings
+
+logger = logging.getLogger("seqclf.serving")
+
+DESCRIPTION = """Predictions from seqclf recurrent sequence classifiers.
+
+Concurrent requests for one model are batched into one forward pass. `POST /models/{model_id}`
+speaks the Hugging Face Inference API, so `huggingface_hub.InferenceClient` works against it.
+Errors are JSON `{"error": message}`."""
+
+
+def create_app(
+    settings: ServiceSettings | None = None, served: dict[str, ServedModel] | None = None
+) -> FastAPI:
+    """The service app; models load at startup unless already loaded ones are passed in."""
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.torch_threads is not None:
+            torch.set_num_threads(settings.torch_threads)
+        app.state.models = served if served is not None else load_models(settings)
+        app.state.metrics.watch(app.state.models.values())
+        for model in app.state.models.values():
+            await model.batcher.start()
+        logger.info("serving %s", ", ".join(app.state.models))
+        try:
+            yield
+        finally:
+            for model in app.state.models.values():
+                await model.batcher.stop()
+
+    app = FastAPI(
+        title="seqclf inference service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.models = {}
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.include_router(health.router)
+    protected = [Depends(require_api_key)]
+    app.include_router(models.router, dependencies=protected)
+    app.include_router(hf.router, dependencies=protected)
+    return app

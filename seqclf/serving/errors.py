@@ -1,0 +1,74 @@
+"""Every error leaves the service as JSON ``{"error": message}`` with a fitting status.
+
+Mistakes in a request are 4xx with a message that says what to fix; a full queue is
+503 with ``Retry-After``; only a bug is a 500, and its details stay in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from seqclf.errors import InvalidInputError
+from seqclf.serving.batcher import BatcherStoppedError, QueueFullError
+
+logger = logging.getLogger("seqclf.serving")
+
+RETRY_AFTER_SECONDS = "1"
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "the body is not valid JSON")
+    details = [
+        {"loc": _location(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
+    summary = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
+    return error_response(422, f"invalid request: {summary}", details=details)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _invalid_input(request: Request, exc: InvalidInputError) -> JSONResponse:
+    return error_response(422, str(exc))
+
+
+async def _queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
+    return error_response(503, f"{exc}; retry shortly", headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def _stopped(request: Request, exc: BatcherStoppedError) -> JSONResponse:
+    return error_response(503, str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(InvalidInputError, _invalid_input)
+    app.add_exception_handler(QueueFullError, _queue_full)
+    app.add_exception_handler(BatcherStoppedError, _stopped)
+    app.add_exception_handler(Exception, _unexpected)

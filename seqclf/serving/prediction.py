@@ -1,0 +1,52 @@
+"""One prediction request, whichever route it came by: limit, encode, batch, shape.
+
+Encoding (which for audio means reading a WAV) runs on a worker thread so a slow
+input never stalls the event loop; the forward pass goes through the model's
+:class:`~seqclf.serving.batcher.DynamicBatcher`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from seqclf.errors import InvalidInputError
+from seqclf.predictor import Prediction
+from seqclf.serving.decoding import decode_inputs
+from seqclf.serving.registry import ServedModel
+from seqclf.serving.settings import ServiceSettings
+
+
+def check_count(count: int, settings: ServiceSettings) -> None:
+    if count > settings.max_inputs:
+        raise InvalidInputError(
+            f"{count} inputs in one request; this server takes at most {settings.max_inputs}: "
+            "split them over several requests"
+        )
+
+
+async def predict(
+    served: ServedModel, inputs: Sequence[Any], top_k: int | None, settings: ServiceSettings
+) -> list[Prediction]:
+    """Predictions for raw ``inputs`` (already decoded from the request), one list each."""
+    check_count(len(inputs), settings)
+    encoded = await run_in_threadpool(served.predictor.encode, inputs)
+    for i, sequence in enumerate(encoded):
+        if len(sequence) == 0:
+            raise InvalidInputError(f"input {i} has nothing the model can read")
+        if len(sequence) > settings.max_steps:
+            raise InvalidInputError(
+                f"input {i} is {len(sequence)} steps long; this server takes at most {settings.max_steps}"
+            )
+    probabilities = await served.batcher.submit(encoded)
+    return served.predictor.top(probabilities, top_k)
+
+
+async def predict_json(
+    served: ServedModel, inputs: Sequence[Any], top_k: int | None, settings: ServiceSettings
+) -> list[Prediction]:
+    """:func:`predict` for inputs as JSON carries them (audio as base64)."""
+    check_count(len(inputs), settings)
+    return await predict(served, decode_inputs(served.modality, inputs), top_k, settings)

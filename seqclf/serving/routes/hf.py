@@ -1,0 +1,76 @@
+"""``POST /models/{id}``: the Hugging Face Inference API, so ``InferenceClient`` works unchanged.
+
+``InferenceClient(model="http://HOST:PORT/models/ID")`` posts here. Text arrives as
+JSON ``{"inputs": "...", "parameters": {...}}`` and is answered with one list per
+input (``[[{"label", "score"}, ...]]``, what ``text_classification`` unpacks). Audio
+arrives as the raw WAV body when there are no parameters, or as JSON with base64
+``inputs`` when there are; one audio input is answered with a flat list, as
+``audio_classification`` expects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from seqclf.serving.decoding import check_audio
+from seqclf.serving.deps import ModelDep, SettingsDep
+from seqclf.serving.prediction import predict, predict_json
+from seqclf.serving.routes import ERROR_RESPONSES
+from seqclf.serving.schemas import HFRequest, LabelScore
+
+router = APIRouter(tags=["hugging face"], responses=ERROR_RESPONSES)
+
+_BODY_SCHEMA = HFRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+_BODY_SCHEMA.pop("$defs", None)  # Parameters is already a component, shared with /v1
+_OPENAPI_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _BODY_SCHEMA},
+            "audio/wav": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _parse(body: bytes) -> HFRequest:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as err:
+        raise HTTPException(400, "the body is not valid JSON") from err
+    try:
+        return HFRequest.model_validate(payload)
+    except ValidationError as err:
+        raise RequestValidationError(err.errors(include_url=False, include_input=False)) from err
+
+
+def _is_single(inputs: Any) -> bool:
+    """One text or base64 string, or one (T, F) matrix (its rows hold numbers, not matrices)."""
+    return isinstance(inputs, str) or not isinstance(inputs[0][0], list | str)
+
+
+@router.post(
+    "/models/{model_id}",
+    summary="Hugging Face Inference API (text and audio classification)",
+    openapi_extra=_OPENAPI_BODY,
+    response_model=list[list[LabelScore]] | list[LabelScore],
+)
+async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> Any:
+    body = await request.body()
+    if served.modality == "audio" and not _is_json(request):
+        return (await predict(served, [check_audio(body)], None, settings))[0]
+    payload = _parse(body)
+    single = _is_single(payload.inputs)
+    inputs = [payload.inputs] if single else payload.inputs
+    predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
+    return predictions[0] if single and served.modality != "text" else predictions

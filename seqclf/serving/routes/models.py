@@ -1,0 +1,43 @@
+"""``/v1/models``: list the models and predict with one of them (JSON or WAV upload)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+
+from seqclf.serving.decoding import check_audio
+from seqclf.serving.deps import ModelDep, ModelsDep, SettingsDep
+from seqclf.serving.prediction import check_count, predict, predict_json
+from seqclf.serving.routes import ERROR_RESPONSES
+from seqclf.serving.schemas import ModelList, PredictRequest, PredictResponse
+
+router = APIRouter(prefix="/v1/models", tags=["models"], responses=ERROR_RESPONSES)
+
+
+@router.get("", summary="The models this server holds")
+async def list_models(models: ModelsDep) -> ModelList:
+    return ModelList.model_validate({"models": [m.describe() for m in models.values()]})
+
+
+@router.post("/{model_id}/predict", summary="Predict labels for one or more inputs")
+async def predict_inputs(body: PredictRequest, served: ModelDep, settings: SettingsDep) -> PredictResponse:
+    predictions = await predict_json(served, body.inputs, body.parameters.top_k, settings)
+    return PredictResponse.model_validate({"model": served.id, "predictions": predictions})
+
+
+@router.post("/{model_id}/predict/files", summary="Predict labels for uploaded WAV files (audio models)")
+async def predict_files(
+    files: Annotated[list[UploadFile], File(description="One or more WAV files, each answered separately.")],
+    served: ModelDep,
+    settings: SettingsDep,
+    top_k: Annotated[int | None, Form(ge=1, description="Labels per file; all when omitted.")] = None,
+) -> PredictResponse:
+    if served.modality != "audio":
+        raise HTTPException(
+            415, f"model {served.id!r} takes {served.modality}, not audio files: use /predict"
+        )
+    check_count(len(files), settings)
+    audio = [check_audio(await upload.read(), i) for i, upload in enumerate(files)]
+    predictions = await predict(served, audio, top_k, settings)
+    return PredictResponse.model_validate({"model": served.id, "predictions": predictions})

@@ -1,0 +1,75 @@
+"""Every knob of the service in one place, read from flags and ``SEQCLF_*`` variables.
+
+``seqclf serve`` passes its flags as keyword arguments, which win over the
+environment; ``service/app.py`` reads the environment alone. The defaults for
+batching were measured with ``benchmarks/serve_bench.py`` (see docs/serving.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Limits, batching and access control of one service process."""
+
+    model_config = SettingsConfigDict(env_prefix="SEQCLF_", frozen=True)
+
+    models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Models to serve as ID=PATH_OR_REPO[@REVISION]; SEQCLF_MODELS is comma-separated. "
+        "Empty: every model folder under models_dir.",
+    )
+    models_dir: Path = Field(
+        Path("models"), description="Folder whose model subfolders are served by default."
+    )
+    device: str | None = Field(None, description="cpu, cuda or cuda:N (default: CUDA when available).")
+    torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's).")
+
+    max_batch_size: int = Field(32, ge=1, le=4096, description="Most inputs in one forward pass.")
+    max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="How long the first queued input waits for others to join its batch."
+    )
+    max_queue: int = Field(
+        1024, ge=1, description="Most inputs waiting per model; beyond it requests get 503 + Retry-After."
+    )
+
+    max_inputs: int = Field(64, ge=1, description="Most inputs in one request.")
+    max_steps: int = Field(
+        2048, ge=1, description="Most encoded steps (characters, words, frames) per input."
+    )
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Largest request body in bytes.")
+
+    api_key: SecretStr | None = Field(
+        None, description="When set, prediction routes need 'Authorization: Bearer <key>'."
+    )
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _refuse_empty_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty key would lock every client out while looking configured; say so early.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("SEQCLF_API_KEY is set but empty: unset it, or give a real key")
+        return value
+
+    @model_validator(mode="after")
+    def _queue_holds_a_request(self) -> ServiceSettings:
+        # A request larger than the queue could never run; retrying (what 503 asks) would not help.
+        if self.max_queue < self.max_inputs:
+            raise ValueError(f"max_queue ({self.max_queue}) must be at least max_inputs ({self.max_inputs})")
+        return self
+
+    @property
+    def max_wait_s(self) -> float:
+        return self.max_wait_ms / 1000

@@ -1,0 +1,58 @@
+"""Fixtures for the service tests: the served models and a live server shared by the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from serving_support import (
+    HAS_AUDIO,
+    HAS_FEATURES,
+    NAMES,
+    TEST_LIMITS,
+    VOWELS_WIDTH,
+    LiveServer,
+    save_model,
+    start_server,
+    wav_bytes,
+)
+
+from seqclf.encoders import CharEncoder
+from seqclf.serving.settings import ServiceSettings
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """names (chars) always; vowels (features) and digits (audio) when those encoders exist."""
+    root = tmp_path_factory.mktemp("served")
+    save_model(
+        root / "names", CharEncoder.fit(NAMES, min_freq=1), ["Japanese", "Russian", "Spanish"], "names"
+    )
+    if HAS_FEATURES:
+        from seqclf.encoders.features import FeatureEncoder
+
+        rng = np.random.default_rng(0)
+        encoder = FeatureEncoder.fit([rng.normal(size=(12, VOWELS_WIDTH)) for _ in range(8)], max_length=40)
+        save_model(root / "vowels", encoder, ["a", "i", "u"], "vowels")
+    if HAS_AUDIO:
+        from seqclf.encoders.audio import AudioEncoder
+
+        encoder = AudioEncoder.fit([wav_bytes(f) for f in (300, 500, 800, 1200)])
+        save_model(root / "digits", encoder, [str(d) for d in range(10)], "digits")
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(models_dir: Path) -> Iterator[LiveServer]:
+    live = start_server(ServiceSettings(models_dir=models_dir, **TEST_LIMITS))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
