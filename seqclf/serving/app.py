@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from seqclf import __version__
 from seqclf.serving.deps import require_api_key
 from seqclf.serving.errors import install_error_handlers
+from seqclf.serving.limits import BodyLimitMiddleware
 from seqclf.serving.metrics import Metrics, MetricsMiddleware
 from seqclf.serving.registry import ServedModel, load_models
 from seqclf.serving.routes import health, hf, models
@@ -52,12 +53,12 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.models = {}
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]

@@ -1,0 +1,57 @@
+"""The real ``huggingface_hub.InferenceClient`` against ``POST /models/{id}``."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+from huggingface_hub import InferenceClient
+from huggingface_hub.errors import HfHubHTTPError
+from serving_support import HAS_AUDIO, LiveServer, wav_bytes
+
+
+def v1_predictions(http: httpx.Client, model: str, inputs: list, top_k: int | None = None) -> list:
+    body = {"inputs": inputs, "parameters": {"top_k": top_k}}
+    return http.post(f"/v1/models/{model}/predict", json=body).json()["predictions"]
+
+
+def test_text_classification(server: LiveServer, client: httpx.Client) -> None:
+    hf = InferenceClient(model=f"{server.url}/models/names")
+    result = hf.text_classification("Nakamura", top_k=3)
+    assert [(r.label, r.score) for r in result] == [
+        (p["label"], p["score"]) for p in v1_predictions(client, "names", ["Nakamura"], 3)[0]
+    ]
+
+
+def test_text_classification_without_parameters(server: LiveServer) -> None:
+    result = InferenceClient(model=f"{server.url}/models/names").text_classification("Ivanov")
+    assert len(result) == 3 and result[0].score >= result[-1].score
+
+
+def test_errors_reach_the_client_as_http_errors(server: LiveServer) -> None:
+    with pytest.raises(HfHubHTTPError) as raised:
+        InferenceClient(model=f"{server.url}/models/nope").text_classification("Ivanov")
+    assert raised.value.response.status_code == 404
+
+
+def test_a_list_of_texts_gets_one_list_each(client: httpx.Client) -> None:
+    response = client.post("/models/names", json={"inputs": ["Tanaka", "Petrov"], "parameters": {"top_k": 1}})
+    assert response.status_code == 200
+    assert [len(p) for p in response.json()] == [1, 1]
+
+
+@pytest.mark.skipif(not HAS_AUDIO, reason="the audio encoder is not in this checkout")
+def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, client: httpx.Client) -> None:
+    wav = wav_bytes(700)
+    hf = InferenceClient(model=f"{server.url}/models/digits")
+    raw = hf.audio_classification(wav)  # no parameters: the WAV is the body
+    with_top_k = hf.audio_classification(wav, top_k=2)  # parameters: JSON with base64 inputs
+    expected = v1_predictions(client, "digits", [base64.b64encode(wav).decode()])[0]
+    assert [(r.label, r.score) for r in raw] == [(p["label"], p["score"]) for p in expected]
+    assert [(r.label, r.score) for r in with_top_k] == [(p["label"], p["score"]) for p in expected[:2]]
+
+
+def test_raw_bytes_to_a_text_model_are_refused(client: httpx.Client) -> None:
+    response = client.post("/models/names", content=b"Nakamura", headers={"content-type": "text/plain"})
+    assert response.status_code == 400 and "JSON" in response.json()["error"]
