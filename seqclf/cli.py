@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,6 +66,24 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
 
 
+def train_config_overrides(config: Any, recipe: Any) -> dict[str, Any]:
+    """The training settings that differ from the task's recipe."""
+    defaults = recipe.train_defaults.to_dict()
+    return {k: v for k, v in config.to_dict().items() if defaults[k] != v}
+
+
+def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> str:
+    """The canonical ``seqclf train`` command that reproduces a run, for its model card."""
+    words = ["seqclf", "train", task, "--data", str(data), "--out", str(out)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            words.append(flag if value else f"--no-{flag[2:]}")
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
 @app.command()
 def train(
     task: Annotated[str, typer.Argument(help="What to train: names.")],
@@ -108,11 +125,22 @@ def train(
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the interrupted run whose checkpoint is in --checkpoint-dir.")
+    ] = False,
+    checkpoint_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the per-epoch checkpoint (default: --out).")
+    ] = None,
 ) -> None:
-    """Train a model on a task's data; the defaults are the task's tested recipe."""
+    """Train a model on a task's data; the defaults are the task's tested recipe.
+
+    Runs unchanged under `torchrun --nproc_per_node N` (one process per GPU, or CPU
+    processes with gloo).
+    """
     from dataclasses import replace
 
     from seqclf.tasks import get_task
+    from seqclf.training import distributed
     from seqclf.training.run import run_training
 
     try:
@@ -141,11 +169,27 @@ def train(
                 label_smoothing=label_smoothing,
             ),
         )
-        command = shlex.join(["seqclf", *sys.argv[1:]])
-        run_training(task, data, out, model_overrides, train_config, command, _device(device))
+        # The canonical command, not sys.argv: resume options and flags that repeat the
+        # recipe's defaults are left out, so a resumed run records what a fresh one would.
+        command = _command_line(
+            task, data, out, {**model_overrides, **train_config_overrides(train_config, recipe)}
+        )
+        with distributed.process_group(_device(device)) as process_device:
+            run_training(
+                task,
+                data,
+                out,
+                model_overrides,
+                train_config,
+                command,
+                process_device,
+                resume=resume,
+                checkpoint_dir=checkpoint_dir,
+            )
     except SeqclfError as err:
         raise _fail(err) from None
-    typer.echo(f"saved {out}")
+    if distributed.is_main_process():
+        typer.echo(f"saved {out}")
 
 
 @app.command()
@@ -229,6 +273,9 @@ def predict(
 
 
 app.command()(serve)
+
+
+from seqclf import cli_hub  # noqa: E402, F401  (adds push, pull and card to app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ is spent on padding while the batch order stays random from epoch to epoch.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -35,20 +36,40 @@ class BucketBatchSampler(Sampler[list[int]]):
     ``window`` batches' worth of shuffled indices are sorted by length and cut into
     batches; the batches are then shuffled. Seeded by ``seed`` and ``set_epoch``, so a
     run is reproducible and every epoch differs.
+
+    For multi-process training, every process draws the same batch order and takes
+    every ``num_replicas``-th batch from position ``rank``, so the shares are disjoint
+    and together cover the data. Processes must take the same number of steps (each
+    step's gradients are averaged across all of them), so when the batch count does
+    not divide evenly, the first batches of the order are repeated to fill the last
+    round. With one replica this is exactly the single-process order.
     """
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, window: int = 50) -> None:
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        seed: int = 0,
+        window: int = 50,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank {rank} is outside 0..{num_replicas - 1}")
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.seed = seed
         self.window = window
+        self.num_replicas = num_replicas
+        self.rank = rank
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        num_batches = -(-len(self.lengths) // self.batch_size)
+        return -(-num_batches // self.num_replicas)
 
     def __iter__(self) -> Iterator[list[int]]:
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
@@ -58,5 +79,7 @@ class BucketBatchSampler(Sampler[list[int]]):
         for start in range(0, len(order), span):
             chunk = sorted(order[start : start + span], key=self.lengths.__getitem__)
             batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        for i in torch.randperm(len(batches), generator=generator).tolist():
+        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        padded = itertools.islice(itertools.cycle(shuffled), len(self) * self.num_replicas)
+        for i in itertools.islice(padded, self.rank, None, self.num_replicas):
             yield batches[i]

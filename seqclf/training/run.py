@@ -26,6 +26,8 @@ from seqclf.model import SequenceClassifier
 from seqclf.plots import save_confusion_matrix
 from seqclf.pretrained import PretrainedClassifier
 from seqclf.tasks import get_task
+from seqclf.training import distributed
+from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.config import TrainConfig
 from seqclf.training.trainer import seed_everything, train_model
 
@@ -37,8 +39,11 @@ def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tup
 
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+        one = torch.cuda.get_device_name(device)
+    else:
+        one = f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    processes = distributed.world_size()
+    return f"{processes} processes x {one}" if processes > 1 else one
 
 
 def run_training(
@@ -50,8 +55,23 @@ def run_training(
     command: str,
     device: torch.device,
     log=tqdm.write,
+    resume: bool = False,
+    checkpoint_dir: Path | None = None,
 ) -> PretrainedClassifier:
-    """Train ``task_name`` on ``data`` and save the model folder to ``out``."""
+    """Train ``task_name`` on ``data`` and save the model folder to ``out``.
+
+    The training state is checkpointed to ``checkpoint_dir`` (default: ``out``) after
+    every epoch and the checkpoint removed once the model folder is written, so a
+    published folder holds only the model; ``resume`` continues from the checkpoint.
+    Inside a torchrun job (:func:`seqclf.training.distributed.process_group`) every
+    process trains and only rank 0 logs and writes files.
+    """
+    log = distributed.main_only(log)
+    checkpoint = Path(checkpoint_dir or out) / CHECKPOINT_FILE
+    if resume:
+        require(checkpoint)
+    elif checkpoint.exists():
+        log(f"starting afresh; {checkpoint} from an earlier run will be overwritten (--resume continues it)")
     task = get_task(task_name)
     splits = task.load_splits(Path(data))
     labels = sorted(set(splits.train.labels))
@@ -77,8 +97,12 @@ def run_training(
         train_config,
         device,
         log=log,
+        checkpoint=checkpoint,
+        resume=resume,
     )
     pretrained = PretrainedClassifier(model, encoder, labels, task_name)
+    if not distributed.is_main_process():
+        return pretrained
     validation = evaluate(pretrained, splits.validation)
     test = evaluate(pretrained, splits.test)
     log(
@@ -106,4 +130,5 @@ def run_training(
     out.mkdir(parents=True, exist_ok=True)
     save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
     pretrained.save_pretrained(out, card=render_card(pretrained, out.name))
+    checkpoint.unlink(missing_ok=True)
     return pretrained

@@ -15,17 +15,24 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from seqclf.data.batching import BucketBatchSampler, collate
+from seqclf.errors import ConfigError
 from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
+from seqclf.training import distributed
+from seqclf.training.checkpoint import check_settings, data_fingerprint, rng_state, set_rng_state
+from seqclf.training.checkpoint import load as load_checkpoint
+from seqclf.training.checkpoint import save_atomic as save_checkpoint
 from seqclf.training.config import TrainConfig
 from seqclf.training.metrics import macro_f1
 
@@ -92,24 +99,43 @@ def train_model(
     config: TrainConfig,
     device: torch.device,
     log: Callable[[str], None] = tqdm.write,
+    checkpoint: Path | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Fit ``model`` in place and leave it holding the best validation weights.
 
-    ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs.
+    ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs. With
+    ``checkpoint``, the whole training state is written there after every epoch; with
+    ``resume``, training continues from that file and ends exactly where an
+    uninterrupted run would. Inside a torchrun job (see
+    :mod:`seqclf.training.distributed`) each process trains on its share of the batches
+    under DistributedDataParallel, metrics are summed over processes, and only rank 0
+    logs and writes the checkpoint.
     """
     num_labels = model.config.num_labels
-    seed_everything(config.seed)
+    world, rank = distributed.world_size(), distributed.rank()
+    log = distributed.main_only(log)
+    # Dropout masks differ between processes; rank 0 draws what a single process would.
+    seed_everything(config.seed + rank)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     model.to(device)
 
-    sampler = BucketBatchSampler([len(seq) for seq, _ in train], config.batch_size, seed=config.seed)
+    sampler = BucketBatchSampler(
+        [len(seq) for seq, _ in train], config.batch_size, seed=config.seed, num_replicas=world, rank=rank
+    )
     loader = DataLoader(
         list(train), batch_sampler=sampler, collate_fn=collate, pin_memory=device.type == "cuda"
     )
     weights = class_weights([y for _, y in train], num_labels, config.class_weighting).to(device)
     criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # The fused CUDA kernel updates all parameters in a few launches instead of several per tensor.
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        fused=True if device.type == "cuda" else None,
+    )
     total_steps = config.epochs * len(sampler)
     warmup = max(1, int(config.warmup_epochs * len(sampler)))
     # Linear warm-up, then cosine decay to zero over the full epoch budget.
@@ -121,24 +147,55 @@ def train_model(
     )
     autocast, scaler = _autocast(device)
 
-    val_seqs = [seq for seq, _ in validation]
+    # Each process scores every world-th validation example; the logits are then summed
+    # into one full table, so all processes see the same metrics and stop together.
+    val_index = list(range(rank, len(validation), world))
+    val_seqs = [validation[i][0] for i in val_index]
     val_labels = torch.tensor([y for _, y in validation])
     result = TrainResult(best_epoch=0, best_val_macro_f1=-1.0)
     best_state: dict[str, torch.Tensor] = {}
+    settings = {
+        "train": config.to_dict(),
+        "model": model.config.to_dict(),
+        "data": data_fingerprint(train, validation),
+        "processes": world,
+    }
+    first_epoch, finished, seconds_before = 1, False, 0.0
+    if resume:
+        if checkpoint is None:
+            raise ConfigError("resuming needs a checkpoint path")
+        state = load_checkpoint(checkpoint)
+        check_settings(state["settings"], settings, checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if scaler is not None and state["scaler"]:
+            scaler.load_state_dict(state["scaler"])
+        result.best_epoch, result.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
+        result.history = [EpochLog(**entry) for entry in state["history"]]
+        best_state, finished, seconds_before = state["best_model"], state["finished"], state["seconds"]
+        first_epoch = state["epoch"] + 1
+        set_rng_state(state["rng"][rank])
+        log(f"resumed from {checkpoint} after epoch {state['epoch']}")
+    stepper = DistributedDataParallel(model) if world > 1 else model
+
     started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
+        if finished:
+            break
         epoch_start = time.perf_counter()
         sampler.set_epoch(epoch)
         model.train()
         # Accumulate on the device; reading the loss every step would synchronise.
         loss_sum = torch.zeros((), device=device)
         seen = 0
-        for inputs, lengths, labels in tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=None):
+        bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=None if rank == 0 else True)
+        for inputs, lengths, labels in bar:
             inputs = inputs.to(device, non_blocking=True)
             labels = labels.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with autocast:
-                loss = criterion(model(inputs, lengths).float(), labels)
+                loss = criterion(stepper(inputs, lengths).float(), labels)
             if scaler is not None:
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
@@ -155,11 +212,15 @@ def train_model(
             loss_sum += loss.detach() * len(labels)
             seen += len(labels)
 
-        logits = batched_logits(model, val_seqs)
+        totals = distributed.all_reduce_sum(torch.stack([loss_sum, torch.tensor(float(seen), device=device)]))
+        loss_total, seen_total = totals.tolist()
+        logits = torch.zeros(len(validation), num_labels)
+        logits[val_index] = batched_logits(model, val_seqs)
+        logits = distributed.all_reduce_sum(logits.to(device)).cpu()
         predictions = logits.argmax(-1)
         entry = EpochLog(
             epoch=epoch,
-            train_loss=loss_sum.item() / seen,
+            train_loss=loss_total / seen_total,
             val_loss=nn.functional.cross_entropy(logits, val_labels, weight=weights.cpu()).item(),
             val_accuracy=(predictions == val_labels).float().mean().item(),
             val_macro_f1=macro_f1(val_labels.tolist(), predictions.tolist(), num_labels),
@@ -174,7 +235,30 @@ def train_model(
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         elif epoch - result.best_epoch >= config.patience:
             log(f"early stop: no better validation macro-F1 for {config.patience} epochs")
-            break
+            finished = True
+        finished = finished or epoch == config.epochs
+        if checkpoint is not None:
+            rng = distributed.all_gather_objects(rng_state())
+            if rank == 0:
+                save_checkpoint(
+                    {
+                        "format": "seqclf-checkpoint-1",
+                        "settings": settings,
+                        "epoch": epoch,
+                        "finished": finished,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(),
+                        "scaler": scaler.state_dict() if scaler is not None else {},
+                        "rng": rng,
+                        "best_epoch": result.best_epoch,
+                        "best_val_macro_f1": result.best_val_macro_f1,
+                        "best_model": best_state,
+                        "history": [vars(e) for e in result.history],
+                        "seconds": seconds_before + time.perf_counter() - started,
+                    },
+                    checkpoint,
+                )
     model.load_state_dict(best_state)
-    result.seconds = time.perf_counter() - started
+    result.seconds = seconds_before + time.perf_counter() - started
     return result

@@ -1,0 +1,101 @@
+"""Multi-process training under ``torchrun``: process group, rank queries, reductions.
+
+``seqclf train`` runs unchanged under ``torchrun --nproc_per_node N``: torchrun sets
+``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` for each process, and :func:`process_group`
+joins them (NCCL between GPUs, gloo between CPU processes). Outside torchrun nothing
+is initialised and every helper here answers as the single process it is, so the
+trainer has one code path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from seqclf.errors import ConfigError
+
+
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+@contextmanager
+def process_group(device: torch.device) -> Iterator[torch.device]:
+    """Join the torchrun job for the duration of the block; yield this process's device.
+
+    On CUDA each process takes the GPU numbered by its ``LOCAL_RANK``. The group is
+    left as it was found if one is already initialised (a caller set it up).
+    """
+    if not launched_by_torchrun() or _active():
+        yield device
+        return
+    if not dist.is_available():
+        raise ConfigError("this torch build has no torch.distributed; run without torchrun")
+    if device.type == "cuda":
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if local_rank >= torch.cuda.device_count():
+            raise ConfigError(
+                f"torchrun started process {local_rank} but this machine has "
+                f"{torch.cuda.device_count()} GPU(s): use --nproc_per_node <= the GPU count"
+            )
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+        # Binding NCCL to this process's GPU up front spares a guess at the first collective.
+        dist.init_process_group("nccl", device_id=device)
+    else:
+        dist.init_process_group("gloo")
+    try:
+        yield device
+    finally:
+        dist.destroy_process_group()
+
+
+def _active() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def world_size() -> int:
+    return dist.get_world_size() if _active() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if _active() else 0
+
+
+def is_main_process() -> bool:
+    """The process that logs and writes files: rank 0, or the only one.
+
+    Outside the process group (before joining or after leaving it) torchrun's ``RANK``
+    answers, so a command can print its closing line once.
+    """
+    return rank() == 0 if _active() else os.environ.get("RANK", "0") == "0"
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum ``tensor`` over all processes in place (a no-op for a single process)."""
+    if _active():
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
+
+
+def all_gather_objects(obj: Any) -> list[Any]:
+    """Every process's ``obj``, in rank order, on every process (``[obj]`` for one process)."""
+    if not _active():
+        return [obj]
+    gathered: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+def main_only(log: Callable[[str], None]) -> Callable[[str], None]:
+    """``log`` on the main process, a no-op elsewhere, so N processes print one log."""
+    return log if is_main_process() else _silent
+
+
+def _silent(_: str) -> None:
+    pass

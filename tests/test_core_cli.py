@@ -1,0 +1,103 @@
+"""The command line: train, evaluate (reproducing the card) and predict; clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from seqclf.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model_dir(names_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "names"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "names",
+            "--data",
+            str(names_folder),
+            "--out",
+            str(out),
+            "--epochs",
+            "3",
+            "--hidden-size",
+            "16",
+            "--embedding-dim",
+            "8",
+            "--num-layers",
+            "1",
+            "--cell",
+            "lstm",
+            "--pooling",
+            "mean+max",
+            "--batch-size",
+            "16",
+            "--lr",
+            "0.01",
+            "--seed",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_records_the_command_and_overrides(model_dir):
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["model"]["cell"] == "lstm" and config["model"]["pooling"] == "mean+max"
+    assert config["training"]["hyperparameters"]["epochs"] == 3
+    assert config["training"]["command"].startswith("seqclf train names --data ")
+
+
+def test_evaluate_reproduces_the_card(model_dir, names_folder, tmp_path):
+    plot = tmp_path / "cm.png"
+    result = runner.invoke(
+        app, ["evaluate", str(model_dir), "--data", str(names_folder), "--json", "--plot", str(plot)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    card = json.loads((model_dir / "config.json").read_text())["training"]["metrics"]["test"]
+    assert report["accuracy"] == card["accuracy"] and report["macro_f1"] == card["macro_f1"]
+    assert report["confusion_matrix"] == card["confusion_matrix"]
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluate_prints_a_table(model_dir, names_folder, tmp_path):
+    result = runner.invoke(
+        app, ["evaluate", str(model_dir), "--data", str(names_folder), "--plot", str(tmp_path / "p.png")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.stdout and "Alpha" in result.stdout
+
+
+def test_predict_prints_json(model_dir):
+    result = runner.invoke(app, ["predict", str(model_dir), "Kamura", "Ivanov", "--top-k", "2"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [item["input"] for item in out] == ["Kamura", "Ivanov"]
+    assert all(len(item["predictions"]) == 2 for item in out)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "klingon", "--data", ".", "--out", "x"], "unknown task 'klingon'"),
+        (["train", "names", "--data", "/nonexistent", "--out", "x"], "no <Language>.txt files"),
+        (["predict", "/nonexistent/model", "x"], "neither a model folder nor a Hub repo id"),
+    ],
+)
+def test_mistakes_get_one_clear_line_not_a_traceback(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_bad_predict_input_is_a_clear_error(model_dir):
+    result = runner.invoke(app, ["predict", str(model_dir), "   "])
+    assert result.exit_code == 2 and "input 0: the input is empty" in result.output

@@ -1,0 +1,112 @@
+"""The saved-model folder: identical outputs after a round trip, strict and safe loading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from seqclf.config import ModelConfig
+from seqclf.data.batching import pad_batch
+from seqclf.encoders import CharEncoder
+from seqclf.errors import ModelLoadError
+from seqclf.model import SequenceClassifier
+from seqclf.pretrained import FORMAT_VERSION, PretrainedClassifier
+
+
+@pytest.fixture
+def saved(tmp_path):
+    torch.manual_seed(0)
+    encoder = CharEncoder.fit(["abcabc", "defdef", "ghighi"])
+    config = ModelConfig(
+        num_labels=3, **encoder.model_fields(), embedding_dim=8, hidden_size=5, pooling="attention+last"
+    )
+    pretrained = PretrainedClassifier(SequenceClassifier(config).eval(), encoder, ["x", "y", "z"], "names")
+    pretrained.save_pretrained(tmp_path / "model", card="# card\n")
+    return pretrained, tmp_path / "model"
+
+
+def test_save_then_load_gives_identical_outputs(saved):
+    pretrained, folder = saved
+    loaded = PretrainedClassifier.from_pretrained(folder)
+    batch = pad_batch([pretrained.encoder.encode(s) for s in ["abc", "fedcba", "ihg"]])
+    torch.testing.assert_close(loaded.model(*batch), pretrained.model(*batch), rtol=0, atol=0)
+    assert loaded.labels == ["x", "y", "z"] and loaded.task == "names"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["format_version"] == FORMAT_VERSION
+    assert config["id2label"] == {"0": "x", "1": "y", "2": "z"} and config["label2id"]["z"] == 2
+
+
+def _tamper_weights(folder, change):
+    state = load_file(folder / "model.safetensors")
+    change(state)
+    save_file(state, folder / "model.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update({"extra.weight": torch.zeros(2)}), "unexpected"),
+        (lambda s: s.pop("head.1.bias"), "missing"),
+        (lambda s: s.update({"head.1.bias": torch.zeros(7)}), "wrong shape"),
+    ],
+)
+def test_strict_loading_rejects_tampered_weights(saved, change, message):
+    _, folder = saved
+    _tamper_weights(folder, change)
+    with pytest.raises(ModelLoadError, match=message):
+        PretrainedClassifier.from_pretrained(folder)
+
+
+def _edit_config(folder, change):
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(format_version=FORMAT_VERSION + 1), "Upgrade seqclf"),
+        (lambda c: c.pop("library_name"), "does not describe a seqclf model"),
+        (lambda c: c["model"].update(hidden_size=6), "wrong shape"),
+        (lambda c: c["model"].update(attention_heads=2), "unknown model config keys"),
+        (lambda c: c.update(id2label={"0": "x"}), "1 labels but the model has 3"),
+        (lambda c: c["encoder"].update(type="bytecode"), "unknown encoder type"),
+    ],
+)
+def test_inconsistent_configs_are_refused(saved, change, message):
+    _, folder = saved
+    _edit_config(folder, change)
+    with pytest.raises(ModelLoadError, match=message):
+        PretrainedClassifier.from_pretrained(folder)
+
+
+def test_missing_or_corrupt_files_are_clear_errors(saved, tmp_path):
+    _, folder = saved
+    with pytest.raises(ModelLoadError, match="not a seqclf model folder"):
+        PretrainedClassifier.from_pretrained(tmp_path)
+    with pytest.raises(ModelLoadError, match="neither a model folder nor a Hub repo id"):
+        PretrainedClassifier.from_pretrained(tmp_path / "no" / "such" / "dir")
+    (folder / "model.safetensors").write_bytes(b"\x80\x04not safetensors")
+    with pytest.raises(ModelLoadError, match="not a readable safetensors file"):
+        PretrainedClassifier.from_pretrained(folder)
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="not valid JSON"):
+        PretrainedClassifier.from_pretrained(folder)
+
+
+def test_loading_never_unpickles(saved, monkeypatch):
+    _, folder = saved
+    import pickle
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    PretrainedClassifier.from_pretrained(folder)

@@ -1,0 +1,111 @@
+"""End to end: a short training run on synthetic surnames learns, reproducibly."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from seqclf import Predictor
+from seqclf.tasks import get_task
+from seqclf.training.config import TrainConfig
+from seqclf.training.run import run_training
+from seqclf.training.trainer import class_weights
+
+TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1}
+TINY_TRAINING = TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=8, seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(names_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "names"
+    logs: list[str] = []
+    pretrained = run_training(
+        "names",
+        names_folder,
+        out,
+        TINY_MODEL,
+        TINY_TRAINING,
+        "seqclf train names ...",
+        torch.device("cpu"),
+        log=logs.append,
+    )
+    return pretrained, out, logs
+
+
+def test_training_learns_well_above_chance(trained):
+    pretrained, _, _ = trained
+    history = pretrained.training["history"]
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    test = pretrained.training["metrics"]["test"]
+    assert test["accuracy"] >= 0.8  # four classes: chance is 0.25
+    assert test["macro_f1"] >= 0.75
+
+
+def test_epoch_lines_report_loss_accuracy_and_macro_f1(trained):
+    _, _, logs = trained
+    epoch_lines = [line for line in logs if line.startswith("epoch")]
+    assert epoch_lines and all("loss" in x and "val_acc" in x and "val_macro_f1" in x for x in epoch_lines)
+    assert logs[-1].startswith("test: accuracy")
+
+
+def test_model_folder_has_card_plot_and_provenance(trained):
+    _, out, _ = trained
+    assert {"config.json", "model.safetensors", "README.md", "confusion_matrix.png"} <= {
+        p.name for p in out.iterdir()
+    }
+    config = json.loads((out / "config.json").read_text())
+    training = config["training"]
+    assert training["command"] == "seqclf train names ..."
+    assert training["split"]["seed"] == 0 and training["split"]["test_fingerprint"]
+    assert training["hyperparameters"]["clip_norm"] == TINY_TRAINING.clip_norm
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "library_name: seqclf" in card and "model-index" in card
+    assert f"{training['metrics']['test']['accuracy']:.4f}" in card
+
+
+def test_best_weights_are_kept(trained):
+    pretrained, _, _ = trained
+    history = pretrained.training["history"]
+    best = max(history, key=lambda e: e["val_macro_f1"])
+    assert pretrained.training["best_epoch"] == best["epoch"]
+    assert pretrained.training["metrics"]["validation"]["macro_f1"] == pytest.approx(best["val_macro_f1"])
+
+
+def test_same_seed_same_model(names_folder, tmp_path):
+    config = replace(TINY_TRAINING, epochs=2)
+    runs = [
+        run_training(
+            "names", names_folder, tmp_path / str(i), TINY_MODEL, config, "x", torch.device("cpu"), log=print
+        )
+        for i in range(2)
+    ]
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_trained_model_predicts_its_languages(trained):
+    _, out, _ = trained
+    predictor = Predictor.from_pretrained(out, device="cpu")
+    assert predictor.predict("Kamuramoto")[0]["label"] == "Alpha"
+    assert predictor.predict("Gonzalez")[0]["label"] == "Gamma"
+
+
+def test_class_weights_favour_rare_classes_and_average_to_one():
+    labels = [0] * 90 + [1] * 10
+    for scheme in ("sqrt", "balanced"):
+        weights = class_weights(labels, 2, scheme)
+        assert weights[1] > weights[0]
+        assert (weights[0] * 90 + weights[1] * 10) / 100 == pytest.approx(1.0)
+    assert class_weights(labels, 2, "balanced")[1] / class_weights(labels, 2, "balanced")[0] == pytest.approx(
+        9.0
+    )
+    assert torch.equal(class_weights(labels, 2, "none"), torch.ones(2))
+
+
+def test_the_names_task_is_registered_with_a_recipe():
+    task = get_task("names")
+    assert task.pipeline_tag == "text-classification"
+    assert task.train_defaults.clip_norm > 0

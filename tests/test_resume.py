@@ -1,0 +1,205 @@
+"""Reproducible and resumable training: same seed, same weights; killed and resumed, same result."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from seqclf.cli import app
+from seqclf.config import ModelConfig
+from seqclf.errors import ConfigError, DataError
+from seqclf.model import SequenceClassifier
+from seqclf.training import checkpoint as ckpt
+from seqclf.training.config import TrainConfig
+from seqclf.training.trainer import train_model
+
+# One thread per process: on a small shared machine, more only adds contention.
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+TINY = ["--hidden-size", "12", "--embedding-dim", "8", "--num-layers", "1", "--batch-size", "16"]
+
+
+def _data(n: int, seed: int) -> list[tuple[torch.Tensor, int]]:
+    """Sequences whose label is their most frequent token class, so there is something to learn."""
+    g = torch.Generator().manual_seed(seed)
+    data = []
+    for _ in range(n):
+        seq = torch.randint(1, 10, (int(torch.randint(2, 9, (), generator=g)),), generator=g)
+        data.append((seq, int((seq % 3).bincount(minlength=3).argmax())))
+    return data
+
+
+TRAIN, VALIDATION = _data(96, 0), _data(32, 1)
+CONFIG = TrainConfig(epochs=4, batch_size=16, patience=4, seed=5)
+
+
+def _fit(config: TrainConfig = CONFIG, **kw) -> SequenceClassifier:
+    torch.manual_seed(123)
+    model = SequenceClassifier(ModelConfig(num_labels=3, vocab_size=10, embedding_dim=8, hidden_size=8))
+    train_model(model, TRAIN, VALIDATION, config, torch.device("cpu"), **{"log": lambda _: None, **kw})
+    return model
+
+
+def _same_weights(a: SequenceClassifier, b: SequenceClassifier) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not():
+    first, second = _fit(), _fit()
+    assert _same_weights(first, second)
+    assert not _same_weights(first, _fit(TrainConfig(epochs=4, batch_size=16, patience=4, seed=6)))
+
+
+def test_checkpointing_does_not_change_the_result(tmp_path):
+    assert _same_weights(_fit(), _fit(checkpoint=tmp_path / ckpt.CHECKPOINT_FILE))
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_run_interrupted_mid_training_resumes_to_the_same_weights(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+
+    def stop_in_epoch_3(line: str) -> None:
+        # The epoch-3 line is logged before epoch 3's checkpoint is written.
+        if line.startswith("epoch   3"):
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        _fit(checkpoint=path, log=stop_in_epoch_3)
+    assert ckpt.load(path)["epoch"] == 2
+    assert _same_weights(_fit(checkpoint=path, resume=True), _fit())
+
+
+def test_resuming_with_other_settings_or_data_is_refused(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    _fit(TrainConfig(epochs=1, batch_size=16, seed=5), checkpoint=path)
+    with pytest.raises(ConfigError, match=r"lr: 0\.003 then, 0\.001 now"):
+        _fit(TrainConfig(epochs=1, batch_size=16, seed=5, lr=1e-3), checkpoint=path, resume=True)
+    model = SequenceClassifier(ModelConfig(num_labels=3, vocab_size=10, embedding_dim=8, hidden_size=8))
+    with pytest.raises(ConfigError, match="data:"):
+        train_model(
+            model,
+            TRAIN[:-1],
+            VALIDATION,
+            TrainConfig(epochs=1, batch_size=16, seed=5),
+            torch.device("cpu"),
+            checkpoint=path,
+            resume=True,
+        )
+
+
+class _Payload:
+    """Stands for arbitrary code a tampered checkpoint might try to run on load."""
+
+
+def test_checkpoint_loading_never_unpickles_objects(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    torch.save({"format": "seqclf-checkpoint-1", "payload": _Payload()}, path)
+    with pytest.raises(DataError, match="not a readable seqclf checkpoint"):
+        ckpt.load(path)
+
+
+def test_atomic_save_replaces_whole_files_and_clears_leftovers(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    leftover = tmp_path / f".{path.name}.dead.tmp"
+    leftover.write_bytes(b"half a checkpoint from a killed run")
+    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "x": torch.arange(3)}, path)
+    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "x": torch.arange(5)}, path)
+    assert torch.equal(ckpt.load(path)["x"], torch.arange(5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [ckpt.CHECKPOINT_FILE]
+
+
+def test_rng_states_round_trip_through_a_weights_only_checkpoint(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "rng": ckpt.rng_state()}, path)
+    expected = (random.random(), np.random.rand(), torch.rand(1))
+    ckpt.set_rng_state(ckpt.load(path)["rng"])
+    assert (random.random(), np.random.rand(), torch.rand(1)) == expected
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path, names_folder):
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "names",
+            "--data",
+            str(names_folder),
+            "--out",
+            str(tmp_path),
+            "--resume",
+            "--device",
+            "cpu",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "nothing to resume" in result.output
+
+
+def _train_cli(data: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "seqclf",
+        "train",
+        "names",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "8",
+        "--patience",
+        "8",
+        "--seed",
+        "2",
+        "--device",
+        "cpu",
+        *TINY,
+        *extra,
+    ]
+
+
+def _card_facts(folder: Path) -> dict:
+    training = json.loads((folder / "config.json").read_text())["training"]
+    history = [{k: v for k, v in e.items() if k != "seconds"} for e in training["history"]]
+    return {"history": history, "metrics": training["metrics"]}
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, names_folder):
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    # The uninterrupted reference runs alongside, to save wall time.
+    reference = subprocess.Popen(_train_cli(names_folder, whole), env=ONE_THREAD, stdout=subprocess.DEVNULL)
+    run = subprocess.Popen(_train_cli(names_folder, killed), env=ONE_THREAD, stderr=subprocess.DEVNULL)
+    checkpoint = killed / ckpt.CHECKPOINT_FILE
+    try:
+        while not checkpoint.exists() and run.poll() is None:
+            time.sleep(0.01)
+        run.send_signal(signal.SIGKILL)
+    finally:
+        run.wait()
+    assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (killed / "model.safetensors").exists()
+    assert ckpt.load(checkpoint)["epoch"] < 8
+
+    subprocess.run(_train_cli(names_folder, killed, "--resume"), env=ONE_THREAD, check=True)
+    assert reference.wait() == 0
+
+    assert (killed / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+    assert _card_facts(killed) == _card_facts(whole)
+    command = json.loads((killed / "config.json").read_text())["training"]["command"]
+    assert "--resume" not in command, "the card records the command that reproduces the model"
+    assert not checkpoint.exists(), "the checkpoint is removed once the model folder is written"
