@@ -2,19 +2,24 @@
 
 The metadata (``library_name``, ``license``, ``tags``, ``datasets``, ``pipeline_tag``
 and the evaluation results as ``model-index``) is produced by huggingface_hub's
-``ModelCardData``, so the Hub parses it as it parses any other card.
+``ModelCardData``, so the Hub parses it as it parses any other card. Everything in
+the body comes from the ``training`` provenance in ``config.json``, so
+:func:`write_card` can regenerate a card at any time from the folder alone.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
-from seqclf.pretrained import PretrainedClassifier
-from seqclf.tasks import get_task
+from seqclf.errors import ModelLoadError
+from seqclf.pretrained import CARD_NAME, PretrainedClassifier
+from seqclf.tasks import Task, get_task
 
 CONFUSION_IMAGE = "confusion_matrix.png"
+SERVE_URL = "http://localhost:8000"
 
 
 def _metadata(pretrained: PretrainedClassifier, name: str, test: dict[str, Any]) -> str:
@@ -58,20 +63,61 @@ def _per_class_table(test: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _usage(pretrained: PretrainedClassifier, name: str) -> str:
-    example = {"text-classification": '"Nakamura"'}.get(get_task(pretrained.task).pipeline_tag, "...")
-    return f"""```python
-from seqclf import Predictor
+def _usage(task: Task, name: str, repo_id: str | None) -> str:
+    """Snippets for the three ways to use the model: library, REST service, web UI."""
+    source = repo_id or f"models/{name}"
+    where = "a model folder also works" if repo_id else "or a Hub repo id, OWNER/NAME"
+    pin = f"{repo_id}@main" if repo_id else source
+    example = task.example_input
+    client_call = {
+        "text-classification": f"client.text_classification({example}, top_k=3)",
+        "audio-classification": f"client.audio_classification({example}, top_k=3)",
+    }.get(task.pipeline_tag, f"client.post(json={{'inputs': [{example}]}})")
+    return f"""### Python
 
-predictor = Predictor.from_pretrained("models/{name}")  # or a Hub repo id
-print(predictor.predict([{example}], top_k=3))
+```bash
+pip install seqclf
 ```
 
-From the shell: `seqclf predict models/{name} {example.strip('"')} --top-k 3`"""
+```python
+from seqclf import Predictor
+
+predictor = Predictor.from_pretrained("{source}")  # {where}; revision="<commit>" pins a version
+print(predictor.predict([{example}], top_k=3))  # [[{{"label": ..., "score": ...}}, ...]]
+```
+
+From the shell: `seqclf predict {source} {example} --top-k 3`.
+
+### REST service
+
+```bash
+pip install "seqclf[serve]"
+seqclf serve --model {name}={pin}   # NAME=FOLDER, or NAME=OWNER/REPO@REVISION
+curl -s {SERVE_URL}/v1/models/{name}/predict \\
+  -H 'content-type: application/json' -d '{{"inputs": [{example}], "parameters": {{"top_k": 3}}}}'
+```
+
+The service also speaks the Hugging Face Inference API at `/models/{name}`:
+
+```python
+from huggingface_hub import InferenceClient
+
+client = InferenceClient(base_url="{SERVE_URL}/models/{name}")
+print({client_call})
+```
+
+### Web UI
+
+`python app.py` (from the seqclf repository) opens a page where you type an input and see
+the label probabilities; give it `{source}` as the model to load."""
 
 
-def render_card(pretrained: PretrainedClassifier, name: str) -> str:
-    """The README.md of a model folder, from the provenance stored in its config."""
+def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
+    """The README.md of a model folder, from the provenance stored in its config.
+
+    ``name`` is the model's short name (its folder name); ``repo_id``, when given, is
+    the Hub repo the usage snippets load it from.
+    """
     task = get_task(pretrained.task)
     training = pretrained.training
     test = training["metrics"]["test"]
@@ -82,16 +128,31 @@ def render_card(pretrained: PretrainedClassifier, name: str) -> str:
     hyper = {**config.to_dict(), **training["hyperparameters"]}
     split = training["split"]
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
+    source = repo_id or f"models/{name}"
     return f"""---
 {_metadata(pretrained, name, test)}---
 
 # seqclf `{name}`: {task.description}
 
-A {config.num_layers}-layer {direction}{config.cell.upper()} classifier ({params:,} parameters),
-{config.pooling} pooling of the per-step outputs, trained with
-[seqclf](https://pypi.org/project/seqclf/).
+A {config.num_layers}-layer {direction}{config.cell.upper()} classifier ({params:,} parameters) with
+{config.pooling} pooling of the per-step outputs, trained and published with
+[seqclf](https://pypi.org/project/seqclf/). Test accuracy **{test["accuracy"]:.4f}**,
+macro-F1 **{test["macro_f1"]:.4f}**.
 
-## Results
+## Intended use and limitations
+
+**Use it for:** {task.description[0].lower() + task.description[1:].rstrip(".")}. The model gives
+a probability for each of its labels; a low top score means it is unsure. It was checked only on
+the held-out split described below, so inputs unlike its training data can get confident
+wrong answers.
+
+{task.limitations}
+
+## Labels
+
+{", ".join(f"`{label}`" for label in pretrained.labels)}
+
+## Evaluation
 
 On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} examples):
 
@@ -104,19 +165,17 @@ On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} 
 
 ![confusion matrix on the test split]({CONFUSION_IMAGE})
 
-Reproduce these figures: `seqclf evaluate models/{name} --data {training["data"]["path"]}`.
-
-## Labels
-
-{", ".join(f"`{label}`" for label in pretrained.labels)}
-
-## Data
-
-- {task.dataset["name"]} — {task.dataset["url"]} (license: {task.dataset["license"]}).
-- {training["data"]["notes"]}
-- Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}; test-set fingerprint `{split.get("test_fingerprint", "-")}`.
+Reproduce these figures: `seqclf evaluate {source} --data {training["data"]["path"]}`.
 
 ## Training
+
+Data:
+
+- {task.dataset["name"]} — {task.dataset["url"]} (license: {task.dataset["license"]}).
+- {training["data"]["notes"] or "Used as distributed."}
+- Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}; test-set fingerprint `{split.get("test_fingerprint", "-")}`.
+
+Command:
 
 ```
 {training["command"]}
@@ -129,11 +188,34 @@ Best epoch {training["best_epoch"]} of {training["epochs_run"]} (early stopping 
 | --- | --- |
 {chr(10).join(f"| {k} | {v} |" for k, v in hyper.items())}
 
-## Use
+## Usage
 
-{_usage(pretrained, name)}
-
-## Intended use and limitations
-
-{task.limitations}
+{_usage(task, name, repo_id)}
 """
+
+
+def write_card(folder: str | Path, repo_id: str | None = None) -> Path:
+    """Regenerate ``README.md`` of a model folder from its ``config.json``.
+
+    The confusion-matrix image is drawn only if missing, so regenerating a card
+    leaves an existing image byte for byte as it was.
+    """
+    from seqclf.plots import save_confusion_matrix
+
+    folder = Path(folder)
+    pretrained = PretrainedClassifier.from_folder(folder)
+    name = folder.resolve().name
+    try:
+        card = render_card(pretrained, name, repo_id)
+        image = folder / CONFUSION_IMAGE
+        if not image.exists():
+            test = pretrained.training["metrics"]["test"]
+            save_confusion_matrix(test, image, title=f"{pretrained.task}: test split")
+    except KeyError as err:
+        raise ModelLoadError(
+            f"{folder / 'config.json'} lacks the training record {err} a card is made from; "
+            "only models written by `seqclf train` have one"
+        ) from err
+    path = folder / CARD_NAME
+    path.write_text(card, encoding="utf-8")
+    return path

@@ -23,3 +23,7 @@ class ModelLoadError(SeqclfError):
 
 class DataError(SeqclfError):
     """Training or evaluation data that is missing or not in the expected format."""
+
+
+class HubError(SeqclfError):
+    """The Hugging Face Hub could not be reached, or refused a request (e.g. a push)."""

@@ -1,19 +1,158 @@
-"""Where a model comes from: a local folder, or a Hugging Face Hub repo id at a revision.
+"""Models on the Hugging Face Hub: push a model folder, pull a repo, turn a repo id into a folder.
 
-Downloads go through ``huggingface_hub`` (its cache, ``HF_TOKEN``, ``HF_ENDPOINT`` and
-``HF_HUB_OFFLINE`` all apply) and fetch only the files a seqclf model consists of,
-so nothing else in a repo is ever downloaded, let alone run.
+Everything goes through ``huggingface_hub``, so its settings apply as for any Hub
+library: ``HF_TOKEN`` (or a stored ``hf auth login``), ``HF_ENDPOINT``, ``HF_HUB_CACHE``
+and ``HF_HUB_OFFLINE``. Only the files a seqclf model consists of (:data:`MODEL_FILES`)
+are uploaded or downloaded, and a pulled folder is loaded by :mod:`seqclf.pretrained`,
+which reads JSON and safetensors only: nothing from a repo is ever run or unpickled.
+
+huggingface_hub waits without limit for the Hub's answer to a repo lookup, so each
+operation starts with a lookup of our own bounded by ``HF_HUB_ETAG_TIMEOUT`` (the
+seconds huggingface_hub already waits for file metadata; default 10). A Hub that is
+down or stalls thus gives a clear error within that time, or, when pulling, the copy
+already in the local cache.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seqclf.errors import ModelLoadError
+from seqclf.errors import HubError, ModelLoadError
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import ModelInfo
+
+logger = logging.getLogger(__name__)
 
 MODEL_FILES = ["config.json", "model.safetensors", "README.md", "*.png"]
+REQUIRED_FILES = ("config.json", "model.safetensors")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """Where a push landed: the commit to pin with ``--revision`` and the files it holds."""
+
+    repo_id: str
+    commit: str
+    commit_url: str
+    files: list[str]
+
+
+def is_repo_id(text: str) -> bool:
+    return bool(_REPO_ID.match(text))
+
+
+def hub_timeout() -> float:
+    """Seconds to wait for the Hub's first answer: huggingface_hub's ``HF_HUB_ETAG_TIMEOUT``."""
+    from huggingface_hub import constants
+
+    return float(constants.HF_HUB_ETAG_TIMEOUT)
+
+
+def _where(repo_id: str, revision: str | None) -> str:
+    return f"{repo_id}@{revision}" if revision else repo_id
+
+
+class _Unreachable(Exception):
+    """The Hub gave no usable answer in time; the message says why."""
+
+
+def _lookup(api: HfApi, repo_id: str, revision: str | None) -> ModelInfo:
+    """The repo's info at ``revision``, asked within :func:`hub_timeout`.
+
+    A Hub that cannot be reached, stalls or fails (5xx) raises :class:`_Unreachable`;
+    its other answers (no such repo or revision, no access) raise as huggingface_hub
+    raises them.
+    """
+    import httpx2  # huggingface_hub 2.x's HTTP client
+    from huggingface_hub.errors import HfHubHTTPError
+
+    timeout = hub_timeout()
+    try:
+        return api.model_info(repo_id, revision=revision, timeout=timeout)
+    except HfHubHTTPError as err:
+        if err.response.status_code < 500:
+            raise
+        reason = f"it answered {err.response.status_code}"
+    except httpx2.TimeoutException:
+        reason = f"no answer within {timeout:g} s (HF_HUB_ETAG_TIMEOUT)"
+    except httpx2.TransportError as err:
+        reason = f"{type(err).__name__}: {err}"
+    raise _Unreachable(f"cannot reach the Hub at {api.endpoint} ({reason})")
+
+
+def _check_files(info: ModelInfo, repo_id: str, revision: str | None) -> None:
+    """Refuse, before downloading anything, a repo that lacks a seqclf model's files."""
+    present = sorted(s.rfilename for s in info.siblings or [])
+    missing = [name for name in REQUIRED_FILES if name not in present]
+    if missing:
+        raise ModelLoadError(
+            f"{_where(repo_id, revision)} is not a seqclf model: it has no {' or '.join(missing)} "
+            f"(its files: {', '.join(present) or 'none'}). seqclf loads repos published with "
+            "`seqclf push`."
+        )
+
+
+def download(repo_id: str, revision: str | None = None, local_dir: Path | None = None) -> Path:
+    """Fetch a model repo's files into the Hub cache (or ``local_dir``) and return the folder.
+
+    When the Hub cannot be reached, or ``HF_HUB_OFFLINE=1``, the cached copy is used.
+    """
+    from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    api = HfApi()
+    where = _where(repo_id, revision)
+    unreachable: _Unreachable | None = None
+    try:
+        if not is_offline_mode():
+            _check_files(_lookup(api, repo_id, revision), repo_id, revision)
+    except _Unreachable as err:
+        logger.warning("%s; looking for %s in the local cache", err, where)
+        unreachable = err
+    except RepositoryNotFoundError as err:
+        raise ModelLoadError(
+            f"no model repo {repo_id!r} on the Hub at {api.endpoint}, or no access to it "
+            "(for a private repo set HF_TOKEN or run `hf auth login`)"
+        ) from err
+    except RevisionNotFoundError as err:
+        raise ModelLoadError(f"repo {repo_id!r} has no revision {revision!r}") from err
+    except HfHubHTTPError as err:
+        raise ModelLoadError(f"the Hub refused to look up {repo_id!r}: {err}") from err
+    try:
+        folder = snapshot_download(
+            repo_id,
+            revision=revision,
+            local_dir=local_dir,
+            allow_patterns=MODEL_FILES,
+            local_files_only=unreachable is not None,
+            etag_timeout=hub_timeout(),
+        )
+    except LocalEntryNotFoundError as err:
+        if unreachable is None and not is_offline_mode():
+            raise ModelLoadError(f"downloading {where} failed: {err}") from err
+        why = unreachable or "HF_HUB_OFFLINE is set"
+        raise ModelLoadError(
+            f"{why}, and {where} is not in the local cache. Check your connection and "
+            "HF_ENDPOINT, or pull the model once while online."
+        ) from err
+    except HfHubHTTPError as err:
+        raise ModelLoadError(f"the Hub failed while sending {where}: {err}") from err
+    except OSError as err:  # a full disk, an unwritable cache, ...
+        raise ModelLoadError(f"downloading {where} failed: {err}") from err
+    return Path(folder)
 
 
 def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> Path:
@@ -24,25 +163,79 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
             raise ModelLoadError(f"{path} is a local folder: a revision applies only to Hub repo ids")
         return path
     text = str(name_or_path)
-    if not _REPO_ID.match(text):
+    if not is_repo_id(text):
         raise ModelLoadError(f"{text!r} is neither a model folder nor a Hub repo id like 'owner/name'")
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    return download(text, revision)
 
+
+def pull(repo_id: str, revision: str | None = None, out: Path | None = None) -> Path:
+    """Download a model and check it loads (format version, strict weights); return its folder."""
+    from seqclf.pretrained import PretrainedClassifier
+
+    if not is_repo_id(repo_id):
+        raise ModelLoadError(f"{repo_id!r} is not a Hub repo id like 'owner/name'")
+    folder = download(repo_id, revision, local_dir=out)
+    PretrainedClassifier.from_folder(folder)
+    return folder
+
+
+def model_files(folder: Path) -> list[Path]:
+    """The files of a model folder that make up the model (and so are published)."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    return [folder / name for name in filter_repo_objects(names, allow_patterns=MODEL_FILES)]
+
+
+def push(
+    folder: Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    commit_message: str | None = None,
+) -> Pushed:
+    """Publish a model folder as one commit to ``repo_id`` (created if needed).
+
+    The folder must load as a seqclf model first, so nothing unusable is published.
+    ``revision`` names a branch, created from ``main`` if it does not exist yet;
+    ``private`` applies when the repo is created.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    from seqclf.pretrained import PretrainedClassifier
+
+    if not is_repo_id(repo_id):
+        raise HubError(f"{repo_id!r} is not a Hub repo id like 'owner/name'")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"{folder} is not a folder: pass a model folder written by `seqclf train`")
+    PretrainedClassifier.from_folder(folder)
+    if get_token() is None:
+        raise HubError(
+            "pushing needs a Hugging Face token with write access: set HF_TOKEN or run `hf auth login`"
+        )
+    api = HfApi()
+    files = model_files(folder)
     try:
-        return Path(snapshot_download(repo_id=text, revision=revision, allow_patterns=MODEL_FILES))
-    except RepositoryNotFoundError as err:
-        raise ModelLoadError(f"no model repo {text!r} on the Hub (or no access to it: set HF_TOKEN)") from err
-    except RevisionNotFoundError as err:
-        raise ModelLoadError(f"repo {text!r} has no revision {revision!r}") from err
-    except LocalEntryNotFoundError as err:
-        raise ModelLoadError(
-            f"cannot reach the Hub for {text!r} and it is not in the local cache: {err}"
-        ) from err
+        with contextlib.suppress(RepositoryNotFoundError):  # a new repo is created next
+            _lookup(api, repo_id, None)
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision:
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        commit = api.create_commit(
+            repo_id,
+            operations=[CommitOperationAdd(path_in_repo=f.name, path_or_fileobj=f) for f in files],
+            commit_message=commit_message or f"Upload seqclf model {folder.resolve().name}",
+            revision=revision,
+        )
+    except _Unreachable as err:
+        raise HubError(f"{err}; nothing was pushed") from None
     except HfHubHTTPError as err:
-        raise ModelLoadError(f"the Hub refused {text!r}: {err}") from err
+        status = err.response.status_code
+        hint = " (check that your token may write to this namespace)" if status in (401, 403) else ""
+        raise HubError(f"the Hub refused the push to {_where(repo_id, revision)}{hint}: {err}") from err
+    except ValueError as err:  # the Hub rejected the card's metadata
+        raise HubError(f"the Hub rejected {folder / 'README.md'}: {err}") from err
+    return Pushed(repo_id, commit.oid, commit.commit_url, [f.name for f in files])

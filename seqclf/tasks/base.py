@@ -32,6 +32,8 @@ class Task(ABC):
     license: ClassVar[str] = "other"
     #: what the model must not be used for, and its known blind spots (model card)
     limitations: ClassVar[str] = ""
+    #: one input as a Python literal (e.g. ``'"Nakamura"'``), for the model card's usage snippets
+    example_input: ClassVar[str] = '"..."'
     #: ModelConfig fields that differ from its defaults for this task
     model_defaults: ClassVar[dict[str, Any]] = {}
     train_defaults: ClassVar[TrainConfig] = TrainConfig()
