@@ -108,8 +108,14 @@ print({client_call})
 
 ### Web UI
 
-`python app.py` (from the seqclf repository) opens a page where you type an input and see
-the label probabilities; give it `{source}` as the model to load."""
+From a checkout of the seqclf repository (see its docs/ui.md):
+
+```bash
+python app.py --model {name}={pin}   # then open http://127.0.0.1:7860
+```
+
+The page shows the label probabilities for an input you type, and how the prediction
+builds up step by step."""
 
 
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
