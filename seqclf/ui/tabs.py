@@ -1,0 +1,188 @@
+"""One tab per model: an input widget for its modality, examples, and the three answers.
+
+Every tab shows the same three things, whatever the model reads: the top classes
+(``gr.Label``), which steps drove the answer (highlighted text for characters and
+words, a per-frame plot for audio and feature frames), and how the answer unfolds
+over prefixes. The input widget follows ``predictor.encoder.modality``: a textbox for
+text, a microphone/WAV upload for audio, a CSV upload for feature frames.
+
+The event's ``api_name`` is the model's name, so ``gradio_client`` users call
+``/names``, ``/sentiment``, ``/digits`` or ``/vowels`` whatever the UI looks like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from seqclf.encoders.features import read_frames_csv
+from seqclf.errors import SeqclfError
+from seqclf.predictor import Predictor
+from seqclf.tasks import get_task, task_names
+from seqclf.ui import views
+from seqclf.ui.sources import load_predictor
+
+#: how many classes the label shows
+TOP_K = 5
+#: most bundled examples offered per tab
+MAX_EXAMPLES = 12
+EXAMPLE_SUFFIXES = {"audio": (".wav",), "features": (".csv",)}
+
+
+@dataclass(frozen=True)
+class ModelTab:
+    """A shipped model and the name its tab and API endpoint go by."""
+
+    name: str
+    predictor: Predictor
+    source: str
+
+    @property
+    def modality(self) -> str:
+        return self.predictor.encoder.modality
+
+    @property
+    def description(self) -> str:
+        task = self.predictor.task
+        return get_task(task).description if task in task_names() else f"A {self.modality} model."
+
+
+def find_examples(examples_dir: Path, name: str, modality: str) -> list[Any]:
+    """Bundled examples: ``<name>.txt`` lines for text, files in ``<name>/`` otherwise."""
+    if modality == "text":
+        path = examples_dir / f"{name}.txt"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        return [line for line in (raw.strip() for raw in lines) if line][:MAX_EXAMPLES]
+    folder = examples_dir / name
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES[modality])
+    return [str(p) for p in files[:MAX_EXAMPLES]]
+
+
+def _input_widget(modality: str) -> gr.components.Component:
+    if modality == "text":
+        return gr.Textbox(label="Input", placeholder="Type here, or click an example below", lines=1)
+    if modality == "audio":
+        return gr.Audio(
+            sources=["microphone", "upload"], type="filepath", format="wav", label="Recording (WAV)"
+        )
+    return gr.File(label="Frames (CSV: one frame per line, one column per channel)", file_types=[".csv"])
+
+
+def _raw_example(modality: str, value: Any) -> Any:
+    """What the widget handed us -> what the encoder takes; a missing input is the user's mistake."""
+    if value is None or (isinstance(value, str) and modality != "text" and not value):
+        raise gr.Error(
+            "Give an input first: "
+            + ("record or upload a WAV." if modality == "audio" else "upload a CSV or pick an example.")
+        )
+    if modality == "features":
+        return read_frames_csv(value)
+    return value
+
+
+def _resolve(tab: ModelTab, source: str, revision: str) -> Predictor:
+    source, revision = source.strip(), revision.strip()
+    if not source:
+        if revision:
+            raise gr.Error("A revision needs a Hub repo id in the model field.")
+        return tab.predictor
+    predictor = load_predictor(source, revision or None)
+    if predictor.encoder.modality != tab.modality:
+        raise gr.Error(
+            f"{source} reads {predictor.encoder.modality}, but this tab sends {tab.modality}; "
+            "open it in a tab of its kind."
+        )
+    return predictor
+
+
+def analyse_fn(tab: ModelTab) -> Callable[..., tuple[Any, Any, Any]]:
+    """The tab's event handler: input, model source and revision -> label, why, unfolding."""
+
+    def analyse(value: Any, source: str = "", revision: str = "") -> tuple[Any, Any, Any]:
+        try:
+            predictor = _resolve(tab, source, revision)
+            example = _raw_example(tab.modality, value)
+            explanation = predictor.explain(example)
+            unfolding = predictor.unfold(example)
+        except SeqclfError as err:
+            raise gr.Error(str(err), print_exception=False) from err
+        why = (
+            views.highlighted_steps(explanation)
+            if tab.modality == "text"
+            else views.step_importance_frame(explanation)
+        )
+        return views.label_scores(unfolding), why, views.unfolding_frame(unfolding)
+
+    return analyse
+
+
+def build_tab(tab: ModelTab, examples_dir: Path) -> None:
+    """Lay out one model's tab inside the current ``gr.Blocks``."""
+    bidirectional = tab.predictor.model.config.bidirectional
+    with gr.Tab(tab.name.capitalize(), id=tab.name, elem_id=f"tab-{tab.name}"):
+        gr.Markdown(tab.description)
+        with gr.Row():
+            with gr.Column(scale=1):
+                example_input = _input_widget(tab.modality)
+                run = gr.Button("Classify", variant="primary")
+                examples = find_examples(examples_dir, tab.name, tab.modality)
+                with gr.Accordion("Model source", open=False):
+                    # value="" gives the API parameters a default: callers may leave them out.
+                    source = gr.Textbox(
+                        value="",
+                        label="Model folder or Hub repo id",
+                        placeholder=f"empty: the shipped model ({tab.source})",
+                    )
+                    revision = gr.Textbox(value="", label="Revision (Hub only)", placeholder="main")
+            with gr.Column(scale=1):
+                label = gr.Label(num_top_classes=TOP_K, label="Prediction")
+        with gr.Row():
+            if tab.modality == "text":
+                why = gr.HighlightedText(
+                    label="Why: each step's share of the evidence", show_legend=False, combine_adjacent=False
+                )
+            else:
+                why = gr.LinePlot(
+                    x="step",
+                    y="importance",
+                    tooltip=["step", "time", "importance"],
+                    x_title="frame",
+                    y_title="importance (scaled)",
+                    label="Why: each frame's share of the evidence",
+                )
+            unfolding = gr.LinePlot(
+                x="step",
+                y="probability",
+                color="label",
+                tooltip=["read", "label", "probability"],
+                x_title="steps read",
+                y_title="probability",
+                y_lim=[0, 1],
+                label="Unfolding: the answer after each prefix",
+            )
+        gr.Markdown(
+            f"**Why**: {views.WHY_NOTE[tab.modality == 'text']}  \n**Unfolding**: "
+            + (views.PREFIX_NOTE if bidirectional else views.UNIDIRECTIONAL_PREFIX_NOTE)
+        )
+        outputs = [label, why, unfolding]
+        analyse = analyse_fn(tab)
+        if examples:
+            # Clicking an example fills the input and runs the model on it, with the model
+            # source the user chose (the source columns are empty, so they stay as they are).
+            gr.Examples(
+                examples=[[e, None, None] for e in examples],
+                inputs=[example_input, source, revision],
+                outputs=outputs,
+                fn=analyse,
+                run_on_click=True,
+                cache_examples=False,
+                api_visibility="private",
+            )
+        triggers = [run.click] + ([example_input.submit] if tab.modality == "text" else [])
+        gr.on(triggers, analyse, inputs=[example_input, source, revision], outputs=outputs, api_name=tab.name)

@@ -1,0 +1,114 @@
+"""Turning predictions, explanations and prefix predictions into what the UI's components show.
+
+Pure functions of library results, so they are tested without a browser and the
+components stay dumb: ``gr.Label`` gets ``{label: probability}``,
+``gr.HighlightedText`` gets ``(step, score)`` pairs with scores scaled into
+[-1, 1], and the plots get long-format pandas frames.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from seqclf.explain import Explanation, Unfolding
+
+#: lines on the prefix chart: the final top classes plus any class that led at some prefix
+FINAL_TOP_CLASSES = 4
+MAX_LINES = 8
+PREFIX_TEXT_LIMIT = 40
+
+PREFIX_NOTE = (
+    "Each point is the model's answer for the first *t* steps alone, as if the input "
+    "ended there. The model reads in both directions, but at a prefix its backward "
+    "direction sees only that prefix, never what comes later, so the chart shows how "
+    "the answer forms as the input arrives."
+)
+UNIDIRECTIONAL_PREFIX_NOTE = (
+    "Each point is the model's answer for the first *t* steps alone: what it would say "
+    "if the input ended there."
+)
+#: how to read the "why" output, for plots (False) and highlighted text (True)
+WHY_NOTE = {
+    True: (
+        "integrated gradients over the model's input vectors; the more strongly a step is "
+        "coloured, the more it pushed the model towards (red) or away from (blue) its answer."
+    ),
+    False: (
+        "integrated gradients over the model's input vectors; frames above zero pushed the "
+        "model towards its answer, frames below zero away from it (scaled so the strongest is ±1)."
+    ),
+}
+
+
+def is_character_level(steps: list[str]) -> bool:
+    """Whether steps are single characters, to be shown joined rather than space-separated."""
+    return all(len(step) == 1 for step in steps)
+
+
+def label_scores(unfolding: Unfolding) -> dict[str, float]:
+    """The full input's class probabilities: the last prefix is the whole input."""
+    return dict(zip(unfolding.labels, unfolding.probabilities[-1], strict=True))
+
+
+def scaled_scores(explanation: Explanation) -> list[float]:
+    """Scores divided by the largest magnitude, so colours compare within one input."""
+    peak = max((abs(s) for s in explanation.scores), default=0.0)
+    return [s / peak if peak > 0 else 0.0 for s in explanation.scores]
+
+
+def highlighted_steps(explanation: Explanation) -> list[tuple[str, float | None]]:
+    """``gr.HighlightedText`` pairs; words are kept apart by unscored spaces."""
+    pairs: list[tuple[str, float | None]] = list(
+        zip(explanation.steps, scaled_scores(explanation), strict=True)
+    )
+    if is_character_level(explanation.steps):
+        return pairs
+    spaced: list[tuple[str, float | None]] = []
+    for pair in pairs:
+        if spaced:
+            spaced.append((" ", None))
+        spaced.append(pair)
+    return spaced
+
+
+def step_importance_frame(explanation: Explanation) -> pd.DataFrame:
+    """One row per frame (1-based) with its name (e.g. its time) and scaled importance."""
+    return pd.DataFrame(
+        {
+            "step": range(1, len(explanation.steps) + 1),
+            "time": explanation.steps,
+            "importance": scaled_scores(explanation),
+        }
+    )
+
+
+def prefix_names(steps: list[str]) -> list[str]:
+    """What the model has read at each prefix: the text so far, or the latest frame's name."""
+    if not steps:
+        return []
+    joiner = "" if is_character_level(steps) else " "
+    names, text = [], ""
+    for i, step in enumerate(steps):
+        text = step if i == 0 else text + joiner + step
+        names.append(text if len(text) <= PREFIX_TEXT_LIMIT else "…" + text[-PREFIX_TEXT_LIMIT:])
+    return names
+
+
+def chart_labels(unfolding: Unfolding) -> list[str]:
+    """The classes worth a line: the final top few, then any that led at some prefix."""
+    final = unfolding.probabilities[-1]
+    by_final = sorted(range(len(unfolding.labels)), key=lambda c: -final[c])
+    leaders = [max(range(len(row)), key=row.__getitem__) for row in unfolding.probabilities]
+    chosen = list(dict.fromkeys(by_final[:FINAL_TOP_CLASSES] + leaders))[:MAX_LINES]
+    return [unfolding.labels[c] for c in chosen]
+
+
+def unfolding_frame(unfolding: Unfolding) -> pd.DataFrame:
+    """Long format for ``gr.LinePlot``: one row per (prefix length, class)."""
+    names = prefix_names(unfolding.steps)
+    rows = [
+        {"step": t + 1, "read": names[t], "label": label, "probability": row[unfolding.labels.index(label)]}
+        for label in chart_labels(unfolding)
+        for t, row in enumerate(unfolding.probabilities)
+    ]
+    return pd.DataFrame(rows, columns=["step", "read", "label", "probability"])

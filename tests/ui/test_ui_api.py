@@ -1,0 +1,69 @@
+"""The demo's stable endpoints, called through gradio_client against a launched app."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client, handle_file
+from ui_support import LANGUAGE, SURNAME, RunningDemo, audio_example, frames_example
+
+from seqclf import Predictor
+
+
+@pytest.fixture(scope="module")
+def client(demo: RunningDemo) -> Client:
+    return Client(demo.url, verbose=False)
+
+
+def test_every_model_has_its_stable_endpoint(client: Client) -> None:
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    # one per model, and the examples' helper events stay out of the public API
+    assert set(endpoints) == {"/names", "/sentiment", "/digits", "/vowels"}
+
+
+def test_names_endpoint_matches_the_library(client: Client, demo: RunningDemo) -> None:
+    label, why, unfolding = client.predict(SURNAME, api_name="/names")
+    expected = Predictor.from_pretrained(demo.models_dir / "names", device="cpu").predict(SURNAME, top_k=None)
+    assert label["label"] == expected[0]["label"] == LANGUAGE
+    scores = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert scores[LANGUAGE] == pytest.approx(expected[0]["score"], abs=1e-5)
+    assert "".join(part["token"] for part in why) == SURNAME.lower()
+    assert max(abs(part["class_or_confidence"]) for part in why) == pytest.approx(1.0)
+    rows = [dict(zip(unfolding["columns"], row, strict=True)) for row in unfolding["data"]]
+    final = {row["label"]: row["probability"] for row in rows if row["step"] == len(SURNAME)}
+    assert final[LANGUAGE] == pytest.approx(expected[0]["score"], abs=1e-5)
+    assert [row["read"] for row in rows if row["label"] == LANGUAGE][:3] == ["k", "ka", "kam"]
+
+
+def test_sentiment_endpoint_highlights_words(client: Client) -> None:
+    label, why, _ = client.predict("It's not bad at all, really.", api_name="/sentiment")
+    assert label["label"] in {"negative", "positive"}
+    words = [part["token"] for part in why if part["class_or_confidence"] is not None]
+    assert words[:4] == ["it", "'s", "not", "bad"]
+
+
+def test_digits_endpoint_takes_a_wav(client: Client) -> None:
+    label, why, _ = client.predict(handle_file(str(audio_example())), api_name="/digits")
+    assert label["label"] in {str(d) for d in range(10)}
+    frames = why["data"]
+    assert len(frames) > 10
+    assert frames[0][1].endswith("s")  # each frame is named by its time
+
+
+def test_vowels_endpoint_takes_a_csv(client: Client) -> None:
+    label, why, _ = client.predict(handle_file(str(frames_example())), api_name="/vowels")
+    assert label["label"] in {str(s) for s in range(1, 10)}
+    assert len(why["data"]) == 18  # speaker1.csv has 18 frames
+
+
+def test_a_bad_input_is_a_message_not_a_traceback(client: Client) -> None:
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", api_name="/names")
+    with pytest.raises(Exception, match=r"not a seqclf model folder|neither a model folder"):
+        client.predict("Kim", "/nonexistent/model", "", api_name="/names")
+
+
+def test_another_model_can_answer_in_a_tab(client: Client, demo: RunningDemo) -> None:
+    label, _, _ = client.predict("Kim", str(demo.models_dir / "names"), "", api_name="/names")
+    assert label["label"] in {"Alpha", "Beta", "Gamma", "Delta"}
+    with pytest.raises(Exception, match="reads features, but this tab sends text"):
+        client.predict("Kim", str(demo.models_dir / "vowels"), "", api_name="/names")
