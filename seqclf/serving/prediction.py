@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from starlette.concurrency import run_in_threadpool
 
 from seqclf.errors import InvalidInputError
@@ -36,6 +37,8 @@ async def predict(
     for i, sequence in enumerate(encoded):
         if len(sequence) == 0:
             raise InvalidInputError(f"input {i} has nothing the model can read")
+        if sequence.is_floating_point() and not bool(torch.isfinite(sequence).all()):
+            raise InvalidInputError(f"input {i} has values too large for the model (beyond 32-bit floats)")
         if len(sequence) > settings.max_steps:
             raise InvalidInputError(
                 f"input {i} is {len(sequence)} steps long; this server takes at most {settings.max_steps}"

@@ -129,6 +129,14 @@ CASES: list[Any] = [
         marks=needs_features,
     ),
     case(
+        "feature-value-beyond-float32",
+        "/v1/models/vowels/predict",
+        {"json": {"inputs": [[[1e300] * VOWELS_WIDTH]]}},
+        422,
+        "too large",
+        marks=needs_features,
+    ),
+    case(
         "wrong-feature-width",
         "/v1/models/vowels/predict",
         {"json": {"inputs": [[[1.0] * (VOWELS_WIDTH + 1)]]}},

@@ -1,0 +1,85 @@
+"""The DynamicBatcher on its own: batch limits, order, failures, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+import torch
+
+from seqclf.serving.batcher import BatcherStoppedError, DynamicBatcher, QueueFullError
+
+
+class Recorder:
+    """A fake forward pass: each input's 'probability' is its own value; records batch sizes."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sizes: list[int] = []
+        self.fail = fail
+
+    def __call__(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        self.sizes.append(len(inputs))
+        if self.fail:
+            raise RuntimeError("boom")
+        return torch.stack([x.float() for x in inputs])
+
+
+async def run_requests(batcher: DynamicBatcher, requests: list[list[int]]) -> list[torch.Tensor]:
+    await batcher.start()
+    try:
+        return await asyncio.gather(*(batcher.submit([torch.tensor([v]) for v in r]) for r in requests))
+    finally:
+        await batcher.stop()
+
+
+def test_batches_respect_the_size_limit_and_answers_keep_their_order() -> None:
+    forward = Recorder()
+    batcher = DynamicBatcher(forward, max_batch_size=4, max_wait_s=0.05, max_queue=100)
+    requests = [[1, 2], [3], [4, 5], [6], [7, 8, 9]]
+    results = asyncio.run(run_requests(batcher, requests))
+    assert [r.flatten().tolist() for r in results] == [[1, 2], [3], [4, 5], [6], [7, 8, 9]]
+    assert max(forward.sizes) <= 4 and sum(forward.sizes) == 9 and len(forward.sizes) < len(requests)
+
+
+def test_a_request_larger_than_a_batch_runs_alone() -> None:
+    forward = Recorder()
+    results = asyncio.run(run_requests(DynamicBatcher(forward, 2, 0.01, 100), [[1, 2, 3, 4, 5]]))
+    assert results[0].flatten().tolist() == [1, 2, 3, 4, 5] and forward.sizes == [5]
+
+
+def test_a_failed_forward_pass_fails_its_requests_and_the_worker_lives_on() -> None:
+    forward = Recorder(fail=True)
+    batcher = DynamicBatcher(forward, 8, 0.01, 100)
+
+    async def scenario() -> None:
+        await batcher.start()
+        with pytest.raises(RuntimeError, match="boom"):
+            await batcher.submit([torch.tensor([1])])
+        forward.fail = False
+        assert (await batcher.submit([torch.tensor([2])])).flatten().tolist() == [2]
+        await batcher.stop()
+
+    asyncio.run(scenario())
+
+
+def test_the_queue_bound_and_shutdown_answer_every_request() -> None:
+    async def scenario() -> None:
+        batcher = DynamicBatcher(Recorder(), max_batch_size=8, max_wait_s=10.0, max_queue=3)
+        await batcher.start()
+        waiting = asyncio.gather(
+            batcher.submit([torch.tensor([1]), torch.tensor([2])]),
+            batcher.submit([torch.tensor([3])]),
+            return_exceptions=True,
+        )
+        await asyncio.sleep(0.05)  # both are queued, waiting 10 s for company
+        assert batcher.depth == 3
+        with pytest.raises(QueueFullError):
+            await batcher.submit([torch.tensor([4])])
+        await batcher.stop()
+        results = await waiting
+        assert all(isinstance(r, BatcherStoppedError) for r in results)
+        with pytest.raises(BatcherStoppedError):
+            await batcher.submit([torch.tensor([5])])
+
+    asyncio.run(scenario())

@@ -1,0 +1,103 @@
+"""``seqclf serve`` and the settings it builds: model specs, environment, start-up errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from seqclf.cli import app
+from seqclf.errors import ConfigError
+from seqclf.serving.registry import ModelSpec, discover, load_models
+from seqclf.serving.settings import ServiceSettings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("names=models/names", ModelSpec("names", "models/names")),
+        ("names=user/names-gru@v1.0", ModelSpec("names", "user/names-gru", "v1.0")),
+        ("digits=user/digits@0123abc", ModelSpec("digits", "user/digits", "0123abc")),
+    ],
+)
+def test_model_specs_parse(text: str, expected: ModelSpec) -> None:
+    assert ModelSpec.parse(text) == expected
+
+
+def test_an_existing_local_path_keeps_its_at_sign(tmp_path: Path) -> None:
+    folder = tmp_path / "names@2"
+    folder.mkdir()
+    assert ModelSpec.parse(f"names={folder}") == ModelSpec("names", str(folder))
+
+
+@pytest.mark.parametrize("text", ["names", "names=", "=models/names", "a/b=models/names", "names=user/repo@"])
+def test_bad_model_specs_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError):
+        ModelSpec.parse(text)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEQCLF_MODELS", "names=models/names, digits=user/digits@v2")
+    monkeypatch.setenv("SEQCLF_MAX_BATCH_SIZE", "16")
+    monkeypatch.setenv("SEQCLF_API_KEY", "k3y-v4lue")
+    settings = ServiceSettings()
+    assert settings.models == ["names=models/names", "digits=user/digits@v2"]
+    assert settings.max_batch_size == 16 and settings.api_key is not None
+    assert "k3y-v4lue" not in repr(settings)  # the key never shows in logs
+    assert ServiceSettings(max_batch_size=4).max_batch_size == 4  # arguments (flags) win
+
+
+def test_inconsistent_limits_are_refused() -> None:
+    with pytest.raises(ValidationError, match="max_queue"):
+        ServiceSettings(max_queue=4, max_inputs=8)
+
+
+def test_models_dir_is_discovered_and_duplicates_refused(models_dir: Path) -> None:
+    assert "names" in [spec.id for spec in discover(models_dir)]
+    with pytest.raises(ConfigError, match="repeated: names"):
+        load_models(ServiceSettings(models=[f"names={models_dir / 'names'}"] * 2))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "names=/no/such/folder"], "neither a model folder nor a Hub repo id"),
+        (["--models-dir", "/no/such/folder"], "no models to serve"),
+        (["--model", "names"], "expected ID=PATH_OR_REPO"),
+        (["--max-batch-size", "0"], "max_batch_size"),
+    ],
+)
+def test_serve_fails_with_a_one_line_error(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["serve", *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_serve_starts_a_working_server(models_dir: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    seqclf = [sys.executable, "-c", "from seqclf.cli import main; main()"]
+    command = [*seqclf, "serve", "--port", str(port), "--models-dir", str(models_dir)]
+    process = subprocess.Popen(command, env={**os.environ, "SEQCLF_MAX_WAIT_MS": "1"}, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/models/names/predict", json={"inputs": ["Ito"]})
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
