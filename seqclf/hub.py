@@ -124,8 +124,8 @@ def download(repo_id: str, revision: str | None = None, local_dir: Path | None =
         unreachable = err
     except RepositoryNotFoundError as err:
         raise ModelLoadError(
-            f"no model repo {repo_id!r} on the Hub at {api.endpoint}, or no access to it "
-            "(for a private repo set HF_TOKEN or run `hf auth login`)"
+            f"no model repo {repo_id!r} on the Hub at {api.endpoint} (nor a local folder of that "
+            "name), or no access to it: for a private repo set HF_TOKEN or run `hf auth login`"
         ) from err
     except RevisionNotFoundError as err:
         raise ModelLoadError(f"repo {repo_id!r} has no revision {revision!r}") from err
@@ -143,10 +143,14 @@ def download(repo_id: str, revision: str | None = None, local_dir: Path | None =
     except LocalEntryNotFoundError as err:
         if unreachable is None and not is_offline_mode():
             raise ModelLoadError(f"downloading {where} failed: {err}") from err
-        why = unreachable or "HF_HUB_OFFLINE is set"
+        if unreachable is None:
+            raise ModelLoadError(
+                f"HF_HUB_OFFLINE is set, and {where} is not in the local cache: unset "
+                "HF_HUB_OFFLINE to download it"
+            ) from err
         raise ModelLoadError(
-            f"{why}, and {where} is not in the local cache. Check your connection and "
-            "HF_ENDPOINT, or pull the model once while online."
+            f"{unreachable}, and {where} is not in the local cache. Check your connection "
+            "and HF_ENDPOINT, or pull the model once while online."
         ) from err
     except HfHubHTTPError as err:
         raise ModelLoadError(f"the Hub failed while sending {where}: {err}") from err
