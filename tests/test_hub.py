@@ -93,7 +93,9 @@ def models(tmp_path_factory: pytest.TempPathFactory, names_folder: Path) -> dict
             torch.device("cpu"),
             log=lambda *_: None,
         )
-    (root / "v1" / "notes.txt").write_text("scratch file next to the model; never published\n")
+    # files a user or an interrupted run may leave next to the model; never published
+    (root / "v1" / "notes.txt").write_text("scratch\n")
+    (root / "v1" / "checkpoint.pt").write_bytes(b"pickled training state")
     assert local_predictions(root / "v1") != local_predictions(root / "v2")
     return {"v1": root / "v1", "v2": root / "v2"}
 
@@ -171,7 +173,7 @@ def test_pull_at_the_first_commit_gives_the_first_model(
     assert done.returncode == 0, done.stderr
     for name in ("config.json", "model.safetensors", "README.md"):
         assert (out / name).read_bytes() == (models["v1"] / name).read_bytes()
-    assert not (out / "notes.txt").exists()
+    assert not (out / "notes.txt").exists() and not (out / "checkpoint.pt").exists()
     assert_same_predictions(local_predictions(out), local_predictions(models["v1"]))
 
 
