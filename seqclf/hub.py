@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILES = ["config.json", "model.safetensors", "README.md", "*.png"]
 REQUIRED_FILES = ("config.json", "model.safetensors")
-_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,17 @@ class Pushed:
 
 
 def is_repo_id(text: str) -> bool:
-    return bool(_REPO_ID.match(text))
+    """Whether ``text`` is a Hub repo id ``owner/name``, by huggingface_hub's own rules."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if text.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
 
 
 def hub_timeout() -> float:

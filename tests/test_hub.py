@@ -26,6 +26,7 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 from seqclf.cli import app
+from seqclf.errors import ModelLoadError
 from seqclf.predictor import Predictor
 from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
@@ -286,3 +287,12 @@ def test_push_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["push", str(tmp_path), "--repo-id", REPO])
     assert result.exit_code == 2
     assert "not a seqclf model folder" in result.output
+
+
+@pytest.mark.parametrize("text", ["no-such-folder", "a/b/c", "..x/y", "owner/na--me"])
+def test_neither_a_folder_nor_a_repo_id_is_refused_before_any_request(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelLoadError, match="neither a model folder nor a Hub repo id"):
+        Predictor.from_pretrained(text)
