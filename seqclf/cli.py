@@ -111,6 +111,10 @@ def train(
     dropout: Annotated[
         float | None, typer.Option(help="Dropout on inputs, between layers and before the head.")
     ] = None,
+    step_dropout: Annotated[
+        float | None,
+        typer.Option(help="Chance of zeroing a whole step (character, word, frame) in training."),
+    ] = None,
     lr: Annotated[float | None, typer.Option(help="AdamW peak learning rate.")] = None,
     weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
@@ -154,6 +158,7 @@ def train(
             pooling=pooling,
             embedding_dim=embedding_dim,
             dropout=dropout,
+            step_dropout=step_dropout,
         )
         train_config = replace(
             recipe.train_defaults,

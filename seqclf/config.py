@@ -27,6 +27,11 @@ class ModelConfig:
     float frames through a linear input projection. Either way each step reaches the
     recurrent layer as an ``embedding_dim``-wide vector.
 
+    ``dropout`` applies to the step vectors, between stacked layers and before the
+    head; ``step_dropout`` zeroes whole steps (a character, word or frame) during
+    training, so the classifier cannot lean on any single step (word dropout, Iyyer
+    et al. 2015; embedding dropout, Gal & Ghahramani 2016).
+
     ``pooling`` names how the per-step outputs become one vector: ``last`` (the
     forward direction's final state joined with the backward direction's state at the
     first step), ``mean``, ``max`` or ``attention``; several are joined with ``+`` and
@@ -45,6 +50,7 @@ class ModelConfig:
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.2
+    step_dropout: float = 0.0
     pooling: str = "max+last"
 
     def __post_init__(self) -> None:
@@ -65,6 +71,8 @@ class ModelConfig:
             problems.append("hidden_size, num_layers and embedding_dim must be positive")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.step_dropout < 1.0:
+            problems.append(f"step_dropout must be in [0, 1), got {self.step_dropout}")
         unknown = [p for p in self.pooling_methods if p not in POOLINGS]
         if unknown or not self.pooling_methods:
             problems.append(

@@ -75,9 +75,15 @@ class SequenceClassifier(nn.Module):
         """Map ids or frames to the ``(batch, time, embedding_dim)`` vectors the RNN reads.
 
         Separate from :meth:`forward` so that attribution methods can take gradients
-        with respect to these vectors.
+        with respect to these vectors. In training, ``step_dropout`` zeroes whole steps
+        (rescaling the rest, as dropout does).
         """
-        return self.input_layer(inputs)
+        embedded = self.input_layer(inputs)
+        p = self.config.step_dropout
+        if self.training and p > 0:
+            keep = torch.rand(embedded.shape[:2], device=embedded.device) >= p
+            embedded = embedded * keep.unsqueeze(-1).to(embedded.dtype) / (1 - p)
+        return embedded
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_embedded(self.embed(inputs), lengths)

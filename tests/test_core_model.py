@@ -199,3 +199,18 @@ def test_gradcheck_of_the_full_classifier_over_packed_sequences():
     frames = torch.randn(2, 4, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([4, 2])
     assert torch.autograd.gradcheck(lambda f: model(f, lengths), (frames,), eps=1e-6, atol=1e-6)
+
+
+def test_step_dropout_zeroes_whole_steps_in_training_only():
+    torch.manual_seed(0)
+    model = SequenceClassifier(_tokens_config(step_dropout=0.5, dropout=0.0))
+    inputs = torch.randint(1, 11, (64, 50))
+    dropped = model.embed(inputs)
+    zero_steps = (dropped == 0).all(-1).float().mean().item()
+    assert 0.4 < zero_steps < 0.6
+    kept = dropped[(dropped != 0).any(-1)]
+    assert torch.allclose(
+        kept.abs().sum(), (model.input_layer(inputs) * 2)[(dropped != 0).any(-1)].abs().sum()
+    )
+    model.eval()
+    torch.testing.assert_close(model.embed(inputs), model.input_layer(inputs))
