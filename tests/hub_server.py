@@ -113,7 +113,6 @@ class HubHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         path = urlsplit(self.path).path
         self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.requests.append(f"{self.command} {path}")
         for method, pattern, name in self.ROUTES:
             match = re.fullmatch(pattern, path)
             if method == self.command and match:
@@ -273,7 +272,11 @@ class HubHandler(BaseHTTPRequestHandler):
 
 
 class HubServer(ThreadingHTTPServer):
-    """The stand-in Hub on a free loopback port; ``url`` is what HF_ENDPOINT should be."""
+    """The stand-in Hub on a free loopback port; ``url`` is what HF_ENDPOINT should be.
+
+    ``downloads`` lists each file sent (``"owner/name/path"``), so tests can check what
+    a client fetched.
+    """
 
     daemon_threads = True
 
@@ -281,7 +284,6 @@ class HubServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), HubHandler)
         self.hub = HubState(token)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.requests: list[str] = []
         self.downloads: list[str] = []
 
     def __enter__(self) -> HubServer:

@@ -112,17 +112,22 @@ class _Bomb:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def pickle_marker(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file that unpickling the pickles in the Hub's ``bob/`` repos would write."""
+    return tmp_path_factory.mktemp("bob") / "unpickled.txt"
+
+
+@pytest.fixture(scope="module")
+def hub(pickle_marker: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     """The stand-in Hub, holding two repos that are not seqclf models.
 
     ``bob/bert-like`` has a transformers-style config.json, safetensors weights and a
     pickle; ``bob/pickles`` has only a pickle. Unpickling either pickle would write
-    the file at ``server.marker``.
+    ``pickle_marker``.
     """
-    folder = tmp_path_factory.mktemp("bob")
-    marker, weights = folder / "unpickled.txt", folder / "model.safetensors"
+    weights = pickle_marker.with_name("model.safetensors")
     save_file({"encoder.weight": torch.zeros(2, 2)}, weights)
-    bomb = pickle.dumps(_Bomb(marker))
+    bomb = pickle.dumps(_Bomb(pickle_marker))
     with HubServer(TOKEN) as server:
         api = HfApi(endpoint=server.url, token=TOKEN)
         for repo_id, files in (
@@ -133,7 +138,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
             operations = [CommitOperationAdd(name, content) for name, content in files.items()]
             operations.append(CommitOperationAdd("pytorch_model.bin", bomb))
             api.create_commit(repo_id, operations=operations, commit_message="not a seqclf model")
-        server.marker = marker
         yield server
 
 
@@ -232,7 +236,7 @@ def test_offline_mode_loads_from_the_cache(loaded: dict, models: dict[str, Path]
 
 
 def test_a_repo_that_is_not_a_seqclf_model_is_refused_without_running_anything(
-    hub: HubServer, loaded: dict
+    hub: HubServer, loaded: dict, pickle_marker: Path
 ) -> None:
     *_, bert_like, pickles = loaded["online"]
     assert bert_like["error"] == "ModelLoadError"
@@ -243,7 +247,7 @@ def test_a_repo_that_is_not_a_seqclf_model_is_refused_without_running_anything(
     )
     fetched = sorted(path for path in hub.downloads if path.startswith("bob/"))
     assert fetched == ["bob/bert-like/config.json", "bob/bert-like/model.safetensors"]
-    assert not hub.marker.exists()
+    assert not pickle_marker.exists()
 
 
 def test_a_hub_that_is_down_fails_fast_but_cached_models_still_load_and_push_needs_a_token(
