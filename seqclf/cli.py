@@ -256,7 +256,10 @@ def _print_report(report: dict[str, Any], split: str) -> None:
 @app.command()
 def predict(
     model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
-    inputs: Annotated[list[str], typer.Argument(help="Inputs to classify (e.g. surnames).")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Inputs to classify: texts, WAV files (audio models), CSV files of frames."),
+    ],
     top_k: Annotated[int, typer.Option(help="How many labels to show per input.")] = 3,
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
 ) -> None:
@@ -265,7 +268,7 @@ def predict(
 
     try:
         predictor = Predictor.from_pretrained(model, revision=revision)
-        results = predictor.predict(list(inputs), top_k=top_k)
+        results = predictor.predict([predictor.encoder.parse_argument(x) for x in inputs], top_k=top_k)
     except SeqclfError as err:
         raise _fail(err) from None
     typer.echo(

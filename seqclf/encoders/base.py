@@ -72,6 +72,14 @@ class Encoder(ABC):
         """Whether ``inputs`` to ``predict`` is one example rather than a batch of them."""
         return isinstance(inputs, str)
 
+    def parse_argument(self, text: str) -> Any:
+        """The input a command-line argument stands for: the text itself by default.
+
+        Encoders whose inputs cannot be typed override this; the feature encoder reads
+        the argument as a CSV file of frames. A WAV path needs no parsing.
+        """
+        return text
+
     def steps(self, example: Any) -> list[str]:
         """A short human-readable name for each step the model sees (for explanations)."""
         return [str(i) for i in range(len(self.encode(example)))]

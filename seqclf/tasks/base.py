@@ -51,6 +51,15 @@ class Task(ABC):
     def build_encoder(self, train: Examples) -> Encoder:
         """Fit the task's encoder on the training split."""
 
+    def augment(self, train: Examples, seed: int) -> Examples:
+        """The examples to train on: ``train`` itself unless a task adds perturbed copies.
+
+        A task whose users send inputs unlike its data (other voices, noisy rooms) can
+        add random variants here. The encoder is fitted on ``train`` alone, and
+        validation and test examples are never perturbed.
+        """
+        return train
+
 
 def get_task(name: str) -> Task:
     if name not in _TASKS:

@@ -92,7 +92,7 @@ def run_training(
     model = SequenceClassifier(config)
     result = train_model(
         model,
-        _encode(encoder, splits.train, labels),
+        _encode(encoder, task.augment(splits.train, train_config.seed), labels),
         _encode(encoder, splits.validation, labels),
         train_config,
         device,

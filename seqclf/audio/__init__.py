@@ -1,0 +1,1 @@
+"""The speech front end: decoding and resampling audio, MFCC frames, training perturbations."""

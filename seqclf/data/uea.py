@@ -1,0 +1,92 @@
+"""Reader for UEA/UCR ``.ts`` time-series files, multivariate and of variable length.
+
+The format (sktime/aeon): ``#`` comment lines, a header of ``@key value`` lines, then
+``@data`` and one case per line — each dimension's values comma-separated, the
+dimensions separated by ``:``, and the class label as the last ``:`` field. We read
+it with a small parser rather than sktime/aeon, which would pull in a large
+dependency for forty lines; every malformed line is reported with its number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqclf.data.splits import Examples
+from seqclf.errors import DataError
+
+
+def _flag(value: str, key: str, where: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise DataError(f"{where}: @{key} must be true or false, got {value!r}")
+    return value.lower() == "true"
+
+
+def read_ts(path: str | Path) -> Examples:
+    """Cases as ``(length, dimensions)`` float32 arrays with their string class labels."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no .ts file at {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not a text file: {err}") from err
+    header: dict[str, str] = {}
+    data_start = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith("@"):
+            raise DataError(f"{path}:{number}: expected a @header line or @data before the cases")
+        key, _, value = line[1:].partition(" ")
+        key = key.lower()
+        if key == "data":
+            data_start = number
+            break
+        header[key] = value.strip()
+    if data_start is None:
+        raise DataError(f"{path} has no @data line: it is not a UEA/UCR .ts file")
+    where = str(path)
+    class_label = header.get("classlabel", "false").split()
+    if not class_label or not _flag(class_label[0], "classLabel", where):
+        raise DataError(f"{where}: @classLabel is not true; seqclf needs labelled cases")
+    allowed = class_label[1:]
+    if _flag(header.get("timestamps", "false"), "timeStamps", where):
+        raise DataError(f"{where}: time-stamped .ts files are not supported")
+    try:
+        dimensions = int(header["dimensions"]) if "dimensions" in header else None
+    except ValueError as err:
+        raise DataError(f"{where}: @dimensions must be an integer, got {header['dimensions']!r}") from err
+
+    inputs: list[np.ndarray] = []
+    labels: list[str] = []
+    for number, raw in enumerate(lines[data_start:], start=data_start + 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        *series, label = (field.strip() for field in line.split(":"))
+        if not series:
+            raise DataError(f"{path}:{number}: a case needs at least one dimension and a label")
+        if dimensions is not None and len(series) != dimensions:
+            raise DataError(f"{path}:{number}: {len(series)} dimension(s); the header says {dimensions}")
+        if allowed and label not in allowed:
+            raise DataError(f"{path}:{number}: label {label!r} is not in @classLabel {allowed}")
+        try:
+            values = [[float(v) for v in s.split(",")] for s in series]
+        except ValueError as err:
+            raise DataError(
+                f"{path}:{number}: not a number ({err}); missing values are not supported"
+            ) from err
+        lengths = {len(v) for v in values}
+        if len(lengths) != 1:
+            raise DataError(f"{path}:{number}: the dimensions have different lengths {sorted(lengths)}")
+        array = np.asarray(values, dtype=np.float32).T
+        if not np.isfinite(array).all():
+            raise DataError(f"{path}:{number}: non-finite values (NaN or infinity)")
+        inputs.append(array)
+        labels.append(label)
+    if not inputs:
+        raise DataError(f"{path} has no cases after @data")
+    return Examples(inputs, labels)

@@ -1,0 +1,158 @@
+"""Sequences of float feature vectors, such as LPC-cepstrum frames, standardised per channel.
+
+Each channel (column) is shifted and scaled by its mean and standard deviation over
+every training frame, so channels of different ranges reach the model's input layer
+on one scale; the statistics are saved as JSON with the model. A caller sends one
+sequence as a ``(frames, channels)`` array or as nested lists of rows; a list of
+those is a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqclf.encoders.base import Encoder
+from seqclf.errors import InvalidInputError
+
+
+class ChannelStats:
+    """Per-channel mean and standard deviation; shared by the feature and audio encoders."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+
+    @classmethod
+    def fit(cls, sequences: Iterable[np.ndarray]) -> ChannelStats:
+        frames = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
+        # A constant channel would divide by zero; leave its scale alone instead.
+        std = frames.std(axis=0)
+        return cls(frames.mean(axis=0), np.where(std > 1e-8, std, 1.0))
+
+    def apply(self, frames: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(((frames - self.mean) / self.std).astype(np.float32))
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of arrays and lists, following first elements: a (T, F) input has 2."""
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return value.ndim
+    if isinstance(value, (list, tuple)):
+        return 1 + (_depth(value[0]) if value else 0)
+    return 0
+
+
+def as_frames(example: Any, num_features: int, max_length: int) -> np.ndarray:
+    """Check one ``(frames, channels)`` input and return it as a float64 array."""
+    if isinstance(example, torch.Tensor):
+        example = example.detach().cpu().numpy()
+    if not isinstance(example, (np.ndarray, list, tuple)):
+        raise InvalidInputError(
+            f"expected a (frames, {num_features}) array or a list of rows of {num_features} "
+            f"numbers, got {type(example).__name__}"
+        )
+    try:
+        array = np.asarray(example)
+    except ValueError as err:  # numpy refuses ragged nesting
+        raise InvalidInputError(
+            f"the rows have different lengths: every frame needs {num_features} numbers"
+        ) from err
+    if array.size == 0:
+        raise InvalidInputError("the sequence is empty: give at least one frame")
+    if array.dtype.kind not in "iuf":
+        raise InvalidInputError(f"the frames must hold numbers, got {array.dtype.name} values")
+    if array.ndim != 2:
+        raise InvalidInputError(
+            f"expected a 2-D (frames, channels) input, got {array.ndim} dimension(s) "
+            f"of shape {tuple(array.shape)}"
+        )
+    frames, channels = array.shape
+    if channels != num_features:
+        raise InvalidInputError(f"each frame has {channels} channels; this model takes {num_features}")
+    if frames > max_length:
+        raise InvalidInputError(f"the sequence has {frames} frames; this model takes at most {max_length}")
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        frame, channel = bad[0]
+        raise InvalidInputError(
+            f"frame {frame}, channel {channel} is {array[frame, channel]}: values must be finite"
+        )
+    return array.astype(np.float64)
+
+
+def read_frames_csv(path: str | Path) -> np.ndarray:
+    """A ``(frames, channels)`` array from a CSV file with one frame per line (for the CLI)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"no CSV file of frames at {str(path)!r}")
+    try:
+        return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
+    except ValueError as err:
+        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {err}") from err
+
+
+class FeatureEncoder(Encoder):
+    """Standardises ``(frames, num_features)`` float sequences channel by channel."""
+
+    type = "features"
+    input_kind = "features"
+
+    def __init__(
+        self,
+        stats: ChannelStats,
+        max_length: int = 10_000,
+        step_seconds: float | None = None,
+    ) -> None:
+        self.stats = stats
+        self.num_features = len(stats.mean)
+        self.max_length = max_length
+        self.step_seconds = step_seconds
+
+    @classmethod
+    def fit(
+        cls, examples: Iterable[Any], max_length: int = 10_000, step_seconds: float | None = None
+    ) -> FeatureEncoder:
+        """``step_seconds``, the frame shift, lets explanations name steps by time."""
+        return cls(ChannelStats.fit(examples), max_length=max_length, step_seconds=step_seconds)
+
+    def encode(self, example: Any) -> torch.Tensor:
+        return self.stats.apply(as_frames(example, self.num_features, self.max_length))
+
+    def is_single(self, inputs: Any) -> bool:
+        return _depth(inputs) == 2
+
+    def parse_argument(self, text: str) -> Any:
+        return read_frames_csv(text)
+
+    def steps(self, example: Any) -> list[str]:
+        count = len(self.encode(example))
+        if self.step_seconds is None:
+            return [str(i) for i in range(count)]
+        return [f"{i * self.step_seconds:.3f}s" for i in range(count)]
+
+    def model_fields(self) -> dict[str, Any]:
+        return {"input_kind": "features", "num_features": self.num_features}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            **self.stats.to_dict(),
+            "max_length": self.max_length,
+            "step_seconds": self.step_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureEncoder:
+        return cls(
+            ChannelStats(data["mean"], data["std"]),
+            max_length=int(data.get("max_length", 10_000)),
+            step_seconds=data.get("step_seconds"),
+        )
