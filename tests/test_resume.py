@@ -61,8 +61,15 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not():
     assert not _same_weights(first, _fit(TrainConfig(epochs=4, batch_size=16, patience=4, seed=6)))
 
 
-def test_checkpointing_does_not_change_the_result(tmp_path):
-    assert _same_weights(_fit(), _fit(checkpoint=tmp_path / ckpt.CHECKPOINT_FILE))
+def test_checkpointing_does_not_change_the_result_nor_does_resuming_a_finished_run(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    plain, checkpointed = _fit(), _fit(checkpoint=path)
+    assert _same_weights(plain, checkpointed)
+    # Killed after the last epoch but before the model folder was written: nothing is retrained.
+    assert ckpt.load(path)["finished"]
+    lines: list[str] = []
+    assert _same_weights(plain, _fit(checkpoint=path, resume=True, log=lines.append))
+    assert not any(line.startswith("epoch") for line in lines)
 
 
 class _Interrupt(Exception):

@@ -177,6 +177,8 @@ def train_model(
         first_epoch = state["epoch"] + 1
         set_rng_state(state["rng"][rank])
         log(f"resumed from {checkpoint} after epoch {state['epoch']}")
+    # DDP averages gradients over processes during backward. No device_ids: with them,
+    # DDP would move the CPU lengths that packing needs onto the GPU.
     stepper = DistributedDataParallel(model) if world > 1 else model
 
     started = time.perf_counter()
