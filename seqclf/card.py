@@ -63,16 +63,51 @@ def _per_class_table(test: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _is_text(literal: str) -> bool:
+    return literal.startswith('"')
+
+
+def _rest_call(task: Task, name: str) -> str:
+    """A request to the service's ``/v1`` route, and its Hugging Face Inference API call."""
+    example = task.example_input
+    url = f"{SERVE_URL}/v1/models/{name}/predict"
+    if task.pipeline_tag == "audio-classification" and _is_text(example):
+        # a sound file: /v1 takes it base64-encoded; InferenceClient sends the file itself
+        wav = example.strip('"')
+        body = f'"{{\\"inputs\\": [\\"$(base64 -w0 {wav})\\"], \\"parameters\\": {{\\"top_k\\": 3}}}}"'
+        client_call = f"client.audio_classification({example}, top_k=3)"
+    else:
+        body = f"""'{{"inputs": [{example}], "parameters": {{"top_k": 3}}}}'"""
+        client_call = f"client.text_classification({example}, top_k=3)" if _is_text(example) else ""
+    curl = f"curl -s {url} \\\n  -H 'content-type: application/json' -d {body}"
+    if not client_call:
+        return f"""```bash
+{curl}
+```
+
+The same body, `{{"inputs": [...]}}`, also works at `{SERVE_URL}/models/{name}`, the
+service's Hugging Face Inference API route."""
+    return f"""```bash
+{curl}
+```
+
+The service also speaks the Hugging Face Inference API at `/models/{name}`:
+
+```python
+from huggingface_hub import InferenceClient
+
+client = InferenceClient(model="{SERVE_URL}/models/{name}")
+print({client_call})
+```"""
+
+
 def _usage(task: Task, name: str, repo_id: str | None) -> str:
     """Snippets for the three ways to use the model: library, REST service, web UI."""
     source = repo_id or f"models/{name}"
     where = "a model folder also works" if repo_id else "or a Hub repo id, OWNER/NAME"
     pin = f"{repo_id}@main" if repo_id else source
     example = task.example_input
-    client_call = {
-        "text-classification": f"client.text_classification({example}, top_k=3)",
-        "audio-classification": f"client.audio_classification({example}, top_k=3)",
-    }.get(task.pipeline_tag, f"client.post(json={{'inputs': [{example}]}})")
+    shell = f"\n\nFrom the shell: `seqclf predict {source} {example} --top-k 3`." if _is_text(example) else ""
     return f"""### Python
 
 ```bash
@@ -84,27 +119,16 @@ from seqclf import Predictor
 
 predictor = Predictor.from_pretrained("{source}")  # {where}; revision="<commit>" pins a version
 print(predictor.predict([{example}], top_k=3))  # [[{{"label": ..., "score": ...}}, ...]]
-```
-
-From the shell: `seqclf predict {source} {example} --top-k 3`.
+```{shell}
 
 ### REST service
 
 ```bash
 pip install "seqclf[serve]"
 seqclf serve --model {name}={pin}   # NAME=FOLDER, or NAME=OWNER/REPO@REVISION
-curl -s {SERVE_URL}/v1/models/{name}/predict \\
-  -H 'content-type: application/json' -d '{{"inputs": [{example}], "parameters": {{"top_k": 3}}}}'
 ```
 
-The service also speaks the Hugging Face Inference API at `/models/{name}`:
-
-```python
-from huggingface_hub import InferenceClient
-
-client = InferenceClient(base_url="{SERVE_URL}/models/{name}")
-print({client_call})
-```
+{_rest_call(task, name)}
 
 ### Web UI
 

@@ -85,7 +85,7 @@ def test_card_body_covers_use_evaluation_training_and_usage(model_dir: Path) -> 
     assert 'Predictor.from_pretrained("alice/names-tiny")' in card
     assert "seqclf serve --model tiny=alice/names-tiny@main" in card
     assert "/v1/models/tiny/predict" in card
-    assert 'InferenceClient(base_url="http://localhost:8000/models/tiny")' in card
+    assert 'InferenceClient(model="http://localhost:8000/models/tiny")' in card
     assert "python app.py --model tiny=alice/names-tiny@main" in card
 
 
