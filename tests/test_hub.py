@@ -282,8 +282,9 @@ def test_a_stalled_hub_gives_up_after_the_timeout(loaded: dict, models: dict[str
     assert "no answer within 1 s" in uncached["message"]
     assert push["error"] == "HubError" and "no answer within 1 s" in push["message"]
     assert "nothing was pushed" in push["message"]
-    # each step waits about 1 s; huggingface_hub's own first-contact lookup adds up to 3 s once
-    assert cached["seconds"] + uncached["seconds"] + push["seconds"] < 15
+    # each waits about 1 s (the first step also absorbs huggingface_hub's own 3 s lookup);
+    # unbounded, they would hang until the subprocess timeout
+    assert uncached["seconds"] < 10 and push["seconds"] < 10
 
 
 def test_push_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
