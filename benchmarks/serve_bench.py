@@ -109,8 +109,21 @@ def start_server(kind: str, model_id: str, source: str, env: dict[str, str]) -> 
     raise RuntimeError(f"the {kind} server did not start")
 
 
-async def load(url: str, path: str, inputs: list[str], concurrency: int, requests: int) -> dict[str, float]:
-    """Send ``requests`` one-input requests from ``concurrency`` workers; latency per request."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc (Linux)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the third on: state, ppid, ...
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(
+    url: str, path: str, inputs: list[str], concurrency: int, requests: int, server_pid: int
+) -> dict[str, float]:
+    """Send ``requests`` one-input requests from ``concurrency`` workers; latency per request.
+
+    Also the server's CPU time per input: on a shared machine wall-clock rates
+    depend on what else runs, while CPU time per input mostly does not.
+    """
     latencies: list[float] = []
     errors = 0
     next_input = cycle(inputs)
@@ -132,16 +145,21 @@ async def load(url: str, path: str, inputs: list[str], concurrency: int, request
                     errors += 1
                 latencies.append(time.perf_counter() - started)
 
+        cpu = process_cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    return summary(latencies, seconds, errors)
+        cpu = process_cpu_seconds(server_pid) - cpu
+    return summary(latencies, seconds, errors, cpu)
 
 
-def summary(latencies: list[float], seconds: float, errors: int, per_call: int = 1) -> dict[str, float]:
+def summary(
+    latencies: list[float], seconds: float, errors: int, cpu_seconds: float, per_call: int = 1
+) -> dict[str, float]:
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {
         "n": len(latencies) * per_call,
+        "cpu_ms": cpu_seconds * 1000 / (len(latencies) * per_call),
         "errors": errors,
         "rate": len(latencies) * per_call / seconds,
         "p50": cuts[49] * 1000,
@@ -154,12 +172,14 @@ def ceiling(predictor, inputs: list[str], batch_size: int, calls: int) -> dict[s
     batch = predictor.encode([text for text, _ in zip(cycle(inputs), range(batch_size))])
     predictor.probabilities(batch)  # warm up
     latencies = []
+    cpu = time.process_time()
     started = time.perf_counter()
     for _ in range(calls):
         t = time.perf_counter()
         predictor.probabilities(batch)
         latencies.append(time.perf_counter() - t)
-    return summary(latencies, time.perf_counter() - started, 0, per_call=batch_size)
+    seconds = time.perf_counter() - started
+    return summary(latencies, seconds, 0, time.process_time() - cpu, per_call=batch_size)
 
 
 def untrained_names_model(folder: Path) -> str:
@@ -212,7 +232,8 @@ def main() -> None:
     models = dict(spec.split("=", 1) for spec in args.model)
     notes = []
     if not models:
-        models = {name: str(ROOT / "models" / name) for name in EXAMPLES if (ROOT / "models" / name).is_dir()}
+        trained = [name for name in EXAMPLES if (ROOT / "models" / name / "config.json").is_file()]
+        models = {name: str(ROOT / "models" / name) for name in trained}
         if "names" not in models:
             models["names"] = untrained_names_model(Path(tempfile.mkdtemp()) / "names")
             notes.append("names: untrained model of the task's architecture (models/names absent)")
@@ -230,7 +251,7 @@ def main() -> None:
             try:
                 for concurrency in CONCURRENCY:
                     count = max(args.requests, 4 * concurrency)
-                    result = asyncio.run(load(url, servers[kind], inputs, concurrency, count))
+                    result = asyncio.run(load(url, servers[kind], inputs, concurrency, count, process.pid))
                     rows.append([model_id, kind, concurrency, result])
                     print(f"{model_id} {kind} c={concurrency}: {result['rate']:.0f} req/s", file=sys.stderr)
             finally:
@@ -247,7 +268,17 @@ def main() -> None:
     for note in notes:
         print(f"note: {note}")
     print()
-    headers = ["model", "target", "concurrency / batch", "inputs", "errors", "inputs/s", "p50 ms", "p99 ms"]
+    headers = [
+        "model",
+        "target",
+        "concurrency / batch",
+        "inputs",
+        "errors",
+        "inputs/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU ms/input",
+    ]
     print(
         table(
             headers,
@@ -261,6 +292,7 @@ def main() -> None:
                     f"{r['rate']:.0f}",
                     f"{r['p50']:.1f}",
                     f"{r['p99']:.1f}",
+                    f"{r['cpu_ms']:.2f}",
                 ]
                 for m, k, c, r in rows
             ],

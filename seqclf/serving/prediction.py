@@ -28,21 +28,26 @@ def check_count(count: int, settings: ServiceSettings) -> None:
         )
 
 
+def check_encoded(encoded: Sequence[torch.Tensor], settings: ServiceSettings) -> None:
+    """Refuse what the encoder let through but the model should not see."""
+    for i, sequence in enumerate(encoded):
+        if len(sequence) == 0:
+            raise InvalidInputError(f"input {i} has nothing the model can read")
+        if len(sequence) > settings.max_steps:
+            raise InvalidInputError(
+                f"input {i} is {len(sequence)} steps long; this server takes at most {settings.max_steps}"
+            )
+        if sequence.is_floating_point() and not bool(torch.isfinite(sequence).all()):
+            raise InvalidInputError(f"input {i} has values too large for the model (beyond 32-bit floats)")
+
+
 async def predict(
     served: ServedModel, inputs: Sequence[Any], top_k: int | None, settings: ServiceSettings
 ) -> list[Prediction]:
     """Predictions for raw ``inputs`` (already decoded from the request), one list each."""
     check_count(len(inputs), settings)
     encoded = await run_in_threadpool(served.predictor.encode, inputs)
-    for i, sequence in enumerate(encoded):
-        if len(sequence) == 0:
-            raise InvalidInputError(f"input {i} has nothing the model can read")
-        if sequence.is_floating_point() and not bool(torch.isfinite(sequence).all()):
-            raise InvalidInputError(f"input {i} has values too large for the model (beyond 32-bit floats)")
-        if len(sequence) > settings.max_steps:
-            raise InvalidInputError(
-                f"input {i} is {len(sequence)} steps long; this server takes at most {settings.max_steps}"
-            )
+    check_encoded(encoded, settings)
     probabilities = await served.batcher.submit(encoded)
     return served.predictor.top(probabilities, top_k)
 
