@@ -3,6 +3,7 @@
 from seqclf.tasks import (
     digits,  # noqa: F401  (registers the task)
     names,  # noqa: F401  (registers the task)
+    sentiment,  # noqa: F401  (registers the task)
     vowels,  # noqa: F401  (registers the task)
 )
 from seqclf.tasks.base import Task, get_task, task_names

@@ -60,6 +60,10 @@ class Task(ABC):
         """
         return train
 
+    def init_model(self, model: Any, encoder: Encoder, log: Any = print) -> None:
+        """Set initial weights before training, e.g. pretrained word vectors; default: none."""
+        return None
+
 
 def get_task(name: str) -> Task:
     if name not in _TASKS:

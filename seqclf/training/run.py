@@ -90,6 +90,7 @@ def run_training(
         **{**task.model_defaults, **model_overrides},
     )
     model = SequenceClassifier(config)
+    task.init_model(model, encoder, log=log)
     result = train_model(
         model,
         _encode(encoder, task.augment(splits.train, train_config.seed), labels),

