@@ -69,14 +69,17 @@ def _input_widget(modality: str) -> gr.components.Component:
         return gr.Textbox(label="Input", placeholder="Type here, or click an example below", lines=1)
     if modality == "audio":
         return gr.Audio(
-            sources=["microphone", "upload"], type="filepath", format="wav", label="Recording (WAV)"
+            sources=["upload", "microphone"], type="filepath", format="wav", label="Recording (WAV)"
         )
     return gr.File(label="Frames (CSV: one frame per line, one column per channel)", file_types=[".csv"])
 
 
 def _raw_example(modality: str, value: Any) -> Any:
-    """What the widget handed us -> what the encoder takes; a missing input is the user's mistake."""
-    if value is None or (isinstance(value, str) and modality != "text" and not value):
+    """What the widget handed us -> what the encoder takes; a missing input is the user's mistake.
+
+    An empty text goes through: the encoder's own message says what is wrong with it.
+    """
+    if value is None or (modality != "text" and not value):
         raise gr.Error(
             "Give an input first: "
             + ("record or upload a WAV." if modality == "audio" else "upload a CSV or pick an example.")
@@ -122,9 +125,58 @@ def analyse_fn(tab: ModelTab) -> Callable[..., tuple[Any, Any, Any]]:
     return analyse
 
 
+def _why_output(modality: str) -> gr.components.Component:
+    if modality == "text":
+        return gr.HighlightedText(
+            label="Why: each step's share of the evidence",
+            show_legend=False,
+            combine_adjacent=False,
+            render=False,
+        )
+    return gr.LinePlot(
+        x="step",
+        y="importance",
+        tooltip=["step", "time", "importance"],
+        x_title="frame",
+        y_title="importance (scaled)",
+        label="Why: each frame's share of the evidence",
+        render=False,
+    )
+
+
 def build_tab(tab: ModelTab, examples_dir: Path) -> None:
-    """Lay out one model's tab inside the current ``gr.Blocks``."""
-    bidirectional = tab.predictor.model.config.bidirectional
+    """Lay out one model's tab inside the current ``gr.Blocks``.
+
+    The outputs and the model-source fields are created first and placed later, so the
+    examples (which need them) can sit right under the input.
+    """
+    label = gr.Label(num_top_classes=TOP_K, label="Prediction", render=False)
+    why = _why_output(tab.modality)
+    unfolding = gr.LinePlot(
+        x="step",
+        y="probability",
+        color="label",
+        tooltip=["read", "label", "probability"],
+        x_title="steps read",
+        y_title="probability",
+        y_lim=[0, 1],
+        label="Unfolding: the answer after each prefix",
+        render=False,
+    )
+    # value="" gives the API parameters a default: callers may leave them out.
+    source = gr.Textbox(
+        value="",
+        label="Model folder or Hub repo id",
+        placeholder=f"empty: the shipped model ({tab.source})",
+        render=False,
+    )
+    revision = gr.Textbox(value="", label="Revision (Hub only)", placeholder="main", render=False)
+    outputs = [label, why, unfolding]
+    analyse = analyse_fn(tab)
+    prefix_note = (
+        views.PREFIX_NOTE if tab.predictor.model.config.bidirectional else views.UNIDIRECTIONAL_PREFIX_NOTE
+    )
+
     with gr.Tab(tab.name.capitalize(), id=tab.name, elem_id=f"tab-{tab.name}"):
         gr.Markdown(tab.description)
         with gr.Row():
@@ -132,57 +184,30 @@ def build_tab(tab: ModelTab, examples_dir: Path) -> None:
                 example_input = _input_widget(tab.modality)
                 run = gr.Button("Classify", variant="primary")
                 examples = find_examples(examples_dir, tab.name, tab.modality)
-                with gr.Accordion("Model source", open=False):
-                    # value="" gives the API parameters a default: callers may leave them out.
-                    source = gr.Textbox(
-                        value="",
-                        label="Model folder or Hub repo id",
-                        placeholder=f"empty: the shipped model ({tab.source})",
+                if examples:
+                    # Clicking an example fills the input and runs the model with the model
+                    # source the user chose (the source columns are empty, so they stay as they are).
+                    gr.Examples(
+                        examples=[[e, None, None] for e in examples],
+                        inputs=[example_input, source, revision],
+                        outputs=outputs,
+                        fn=analyse,
+                        run_on_click=True,
+                        cache_examples=False,
+                        examples_per_page=MAX_EXAMPLES,
+                        api_visibility="private",
                     )
-                    revision = gr.Textbox(value="", label="Revision (Hub only)", placeholder="main")
+                with gr.Accordion("Model source", open=False):
+                    source.render()
+                    revision.render()
             with gr.Column(scale=1):
-                label = gr.Label(num_top_classes=TOP_K, label="Prediction")
+                label.render()
         with gr.Row():
-            if tab.modality == "text":
-                why = gr.HighlightedText(
-                    label="Why: each step's share of the evidence", show_legend=False, combine_adjacent=False
-                )
-            else:
-                why = gr.LinePlot(
-                    x="step",
-                    y="importance",
-                    tooltip=["step", "time", "importance"],
-                    x_title="frame",
-                    y_title="importance (scaled)",
-                    label="Why: each frame's share of the evidence",
-                )
-            unfolding = gr.LinePlot(
-                x="step",
-                y="probability",
-                color="label",
-                tooltip=["read", "label", "probability"],
-                x_title="steps read",
-                y_title="probability",
-                y_lim=[0, 1],
-                label="Unfolding: the answer after each prefix",
-            )
-        gr.Markdown(
-            f"**Why**: {views.WHY_NOTE[tab.modality == 'text']}  \n**Unfolding**: "
-            + (views.PREFIX_NOTE if bidirectional else views.UNIDIRECTIONAL_PREFIX_NOTE)
-        )
-        outputs = [label, why, unfolding]
-        analyse = analyse_fn(tab)
-        if examples:
-            # Clicking an example fills the input and runs the model on it, with the model
-            # source the user chose (the source columns are empty, so they stay as they are).
-            gr.Examples(
-                examples=[[e, None, None] for e in examples],
-                inputs=[example_input, source, revision],
-                outputs=outputs,
-                fn=analyse,
-                run_on_click=True,
-                cache_examples=False,
-                api_visibility="private",
-            )
+            with gr.Column(scale=1):
+                why.render()
+                gr.Markdown(views.why_note(tab.modality))
+            with gr.Column(scale=1):
+                unfolding.render()
+                gr.Markdown(prefix_note)
         triggers = [run.click] + ([example_input.submit] if tab.modality == "text" else [])
         gr.on(triggers, analyse, inputs=[example_input, source, revision], outputs=outputs, api_name=tab.name)

@@ -18,26 +18,31 @@ MAX_LINES = 8
 PREFIX_TEXT_LIMIT = 40
 
 PREFIX_NOTE = (
-    "Each point is the model's answer for the first *t* steps alone, as if the input "
-    "ended there. The model reads in both directions, but at a prefix its backward "
-    "direction sees only that prefix, never what comes later, so the chart shows how "
-    "the answer forms as the input arrives."
+    "Each point is the model's answer after reading only the first *t* steps, as if the "
+    "input ended there. The model reads in both directions; on a prefix, its backward "
+    "direction starts at the prefix's last step and never sees what comes later. So a "
+    "point is not what the model thought midway through the whole input: the chart shows "
+    "how the answer forms as the input arrives."
 )
 UNIDIRECTIONAL_PREFIX_NOTE = (
     "Each point is the model's answer for the first *t* steps alone: what it would say "
     "if the input ended there."
 )
-#: how to read the "why" output, for plots (False) and highlighted text (True)
-WHY_NOTE = {
-    True: (
-        "integrated gradients over the model's input vectors; the more strongly a step is "
-        "coloured, the more it pushed the model towards (red) or away from (blue) its answer."
+#: how to read the "why" output: highlighted text for text, a per-frame plot otherwise
+WHY_NOTES = {
+    "text": (
+        "Red steps pushed the model towards its answer, purple ones away from it; the stronger "
+        "the colour, the larger the push (integrated gradients, see docs/ui.md)."
     ),
-    False: (
-        "integrated gradients over the model's input vectors; frames above zero pushed the "
-        "model towards its answer, frames below zero away from it (scaled so the strongest is ±1)."
+    "frames": (
+        "Frames above zero pushed the model towards its answer, frames below zero away from "
+        "it; the strongest is ±1 (integrated gradients, see docs/ui.md)."
     ),
 }
+
+
+def why_note(modality: str) -> str:
+    return WHY_NOTES["text" if modality == "text" else "frames"]
 
 
 def is_character_level(steps: list[str]) -> bool:

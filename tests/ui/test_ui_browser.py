@@ -1,0 +1,56 @@
+"""The demo in a real browser: Debian's Chromium driven by Playwright, with no outside network.
+
+Skipped only where /usr/bin/chromium is missing (``apt-get install -y chromium``);
+``playwright install`` is not used because it downloads browsers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ui_support import LANGUAGE, SURNAME, RunningDemo, audio_example
+
+from seqclf import Predictor
+
+pytest.importorskip("playwright", reason="the browser tests need playwright: pip install 'seqclf[test]'")
+from seqclf.ui.screenshots import (
+    CHROMIUM,
+    open_page,
+    open_tab,
+    take_screenshots,
+    wait_for_answer,
+)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no {CHROMIUM}: install Debian's browser with `apt-get install -y chromium`",
+)
+
+
+def test_a_typed_surname_and_an_uploaded_wav_get_their_answers(demo: RunningDemo) -> None:
+    wav = audio_example()
+    digit = Predictor.from_pretrained(demo.models_dir / "digits", device="cpu").predict(wav)[0]["label"]
+    with open_page(demo.url) as (page, blocked):
+        names = open_tab(page, "names")
+        box = names.get_by_label("Input")
+        box.fill(SURNAME)
+        box.press("Enter")
+        assert wait_for_answer(names) == LANGUAGE
+
+        digits = open_tab(page, "digits")
+        digits.locator("input[type=file]").set_input_files(wav)
+        digits.get_by_test_id("audio-player-Recording (WAV)").wait_for(
+            state="attached"
+        )  # the upload has landed
+        digits.get_by_role("button", name="Classify").click()
+        assert wait_for_answer(digits) == digit
+    assert blocked == []  # nothing on the page needs the internet
+
+
+def test_every_tab_can_be_screenshotted_after_an_example(demo: RunningDemo, tmp_path: Path) -> None:
+    answers = take_screenshots(demo.url, tmp_path)
+    assert sorted(answers) == ["digits", "names", "sentiment", "vowels"]
+    for name in answers:
+        size = (tmp_path / f"ui-{name}.png").stat().st_size
+        assert 10_000 < size < 300_000

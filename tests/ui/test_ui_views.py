@@ -1,0 +1,68 @@
+"""What the UI's components are given: pure functions of library results, and model discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seqclf.errors import ModelLoadError
+from seqclf.explain import Explanation, Unfolding
+from seqclf.ui import views
+from seqclf.ui.sources import find_models, parse_model_option
+
+
+def explanation(steps: list[str], scores: list[float]) -> Explanation:
+    return Explanation(steps, scores, "A", 0.9, 2.0, 0.0, 2.0 - sum(scores))
+
+
+def test_characters_are_highlighted_joined_and_words_apart() -> None:
+    chars = views.highlighted_steps(explanation(list("kim"), [1.0, -2.0, 0.5]))
+    assert chars == [("k", 0.5), ("i", -1.0), ("m", 0.25)]
+    words = views.highlighted_steps(explanation(["not", "bad"], [-1.0, 4.0]))
+    assert words == [("not", -0.25), (" ", None), ("bad", 1.0)]
+
+
+def test_an_input_with_no_evidence_is_all_zeros_not_a_division_by_zero() -> None:
+    assert views.scaled_scores(explanation(list("ab"), [0.0, 0.0])) == [0.0, 0.0]
+
+
+def test_frames_are_plotted_by_number_with_their_time() -> None:
+    frame = views.step_importance_frame(explanation(["0.00s", "0.01s"], [0.5, -1.0]))
+    assert frame.to_dict("list") == {"step": [1, 2], "time": ["0.00s", "0.01s"], "importance": [0.5, -1.0]}
+
+
+def test_prefixes_are_named_by_what_was_read() -> None:
+    assert views.prefix_names(list("abc")) == ["a", "ab", "abc"]
+    assert views.prefix_names(["not", "bad"]) == ["not", "not bad"]
+    long = views.prefix_names(list("x" * 50))[-1]
+    assert long.startswith("…") and len(long) == views.PREFIX_TEXT_LIMIT + 1
+
+
+def test_the_chart_keeps_the_final_top_classes_and_any_early_leader() -> None:
+    labels = [f"c{i}" for i in range(10)]
+    early = [0.0] * 10
+    early[9] = 1.0  # c9 leads after the first step only
+    final = [0.2, 0.19, 0.18, 0.17, 0.16, 0.1, 0.0, 0.0, 0.0, 0.0]
+    unfolding = Unfolding(["a", "b"], labels, [early, final])
+    assert views.chart_labels(unfolding) == ["c0", "c1", "c2", "c3", "c9"]
+    frame = views.unfolding_frame(unfolding)
+    assert len(frame) == 5 * 2
+    assert frame[frame.label == "c9"].probability.tolist() == [1.0, 0.0]
+    assert views.label_scores(unfolding)["c0"] == 0.2
+
+
+def test_model_folders_are_found_in_tab_order(tmp_path: Path) -> None:
+    for name in ["zeta", "vowels", "names", "digits"]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    (tmp_path / "training-in-progress").mkdir()  # no config.json yet: no tab
+    assert list(find_models(tmp_path)) == ["names", "digits", "vowels", "zeta"]
+    assert find_models(tmp_path / "missing") == {}
+
+
+def test_model_options_name_a_source_and_maybe_a_revision() -> None:
+    assert parse_model_option("names=owner/repo@v1") == ("names", "owner/repo", "v1")
+    assert parse_model_option("names=models/names") == ("names", "models/names", None)
+    with pytest.raises(ModelLoadError, match="NAME=FOLDER"):
+        parse_model_option("owner/repo")
