@@ -5,12 +5,13 @@
 #
 # Models are mounted (or named as Hub repo ids in SEQCLF_MODELS), not baked in, so
 # one image serves any model. Settings come from SEQCLF_* variables (docs/serving.md).
-# The Gradio UI runs from the same image with its own command:
-#   docker run --rm -p 7860:7860 -v "$PWD/models:/app/models:ro" -e GRADIO_SERVER_NAME=0.0.0.0 seqclf python app.py
-# (build with --build-arg EXTRAS=serve,ui once the UI's extra is in pyproject.toml).
+# The Gradio UI runs from an image built with its extra, with its own command:
+#   docker build -t seqclf-ui --build-arg EXTRAS=serve,speech,ui .
+#   docker run --rm -p 7860:7860 -v "$PWD/models:/app/models:ro" -e GRADIO_SERVER_NAME=0.0.0.0 seqclf-ui python app.py
 FROM python:3.11-slim
 
-ARG EXTRAS=serve
+# serve: the REST service; speech: reading WAV files for audio models (libsndfile is in the wheel)
+ARG EXTRAS=serve,speech
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
