@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -186,32 +187,45 @@ def test_pull_at_the_first_commit_gives_the_first_model(
 def loaded(hub: HubServer, published: dict, models: dict[str, Path], tmp_path_factory) -> dict:
     """Predictor.from_pretrained by repo id at several revisions, online, then offline from the cache."""
     home = tmp_path_factory.mktemp("user")
-    online = client(
-        [
-            ["load", REPO, None, INPUTS],
-            ["load", REPO, published["v1"], INPUTS],
-            ["push", str(models["v1"]), REPO, "stable"],
-            ["load", REPO, "stable", INPUTS],
-            ["load", REPO, "no-such-branch", INPUTS],
-            ["load", "alice/no-such-repo", None, INPUTS],
-            ["load", "bob/bert-like", None, INPUTS],
-            ["load", "bob/pickles", None, INPUTS],
-        ],
-        hub_env(hub.url, home),
-    )
-    offline = client(
-        [
-            ["load", REPO, None, INPUTS],
-            ["load", REPO, published["v1"], INPUTS],
-            ["load", REPO, "dev", INPUTS],
-        ],
-        hub_env(hub.url, home, HF_HUB_OFFLINE="1"),
-    )
-    return {"online": online, "offline": offline, "home": home}
+    future = Path(shutil.copytree(models["v1"], tmp_path_factory.mktemp("future") / "model"))
+    config = json.loads((future / "config.json").read_text(encoding="utf-8"))
+    (future / "config.json").write_text(json.dumps({**config, "format_version": 99}), encoding="utf-8")
+    api = HfApi(endpoint=hub.url, token=TOKEN)
+    api.create_repo("carol/future")
+    api.upload_folder(repo_id="carol/future", folder_path=future)
+    online = {
+        "latest": ["load", REPO, None, INPUTS],
+        "pinned": ["load", REPO, published["v1"], INPUTS],
+        "push_branch": ["push", str(models["v1"]), REPO, "stable"],
+        "branch": ["load", REPO, "stable", INPUTS],
+        "no_branch": ["load", REPO, "no-such-branch", INPUTS],
+        "no_repo": ["load", "alice/no-such-repo", None, INPUTS],
+        "bert_like": ["load", "bob/bert-like", None, INPUTS],
+        "pickles": ["load", "bob/pickles", None, INPUTS],
+        "future": ["load", "carol/future", None, INPUTS],
+    }
+    offline = {
+        "latest": ["load", REPO, None, INPUTS],
+        "pinned": ["load", REPO, published["v1"], INPUTS],
+        "never_pulled": ["load", REPO, "dev", INPUTS],
+    }
+    return {
+        "online": dict(zip(online, client(list(online.values()), hub_env(hub.url, home)), strict=True)),
+        "offline": dict(
+            zip(
+                offline,
+                client(list(offline.values()), hub_env(hub.url, home, HF_HUB_OFFLINE="1")),
+                strict=True,
+            )
+        ),
+        "home": home,
+    }
 
 
 def test_repo_id_loads_the_latest_push_and_pinned_revisions(loaded: dict, models: dict[str, Path]) -> None:
-    latest, pinned, pushed, branch, *_ = loaded["online"]
+    latest, pinned, pushed, branch = (
+        loaded["online"][k] for k in ("latest", "pinned", "push_branch", "branch")
+    )
     assert_same_predictions(latest["predictions"], local_predictions(models["v2"]))
     assert_same_predictions(pinned["predictions"], local_predictions(models["v1"]))
     assert re.fullmatch(r"[0-9a-f]{40}", pushed["commit"])
@@ -219,7 +233,7 @@ def test_repo_id_loads_the_latest_push_and_pinned_revisions(loaded: dict, models
 
 
 def test_unknown_repo_or_revision_is_a_clear_error(loaded: dict) -> None:
-    no_branch, no_repo = loaded["online"][4:6]
+    no_branch, no_repo = loaded["online"]["no_branch"], loaded["online"]["no_repo"]
     assert no_branch["error"] == "ModelLoadError"
     assert "has no revision 'no-such-branch'" in no_branch["message"]
     assert no_repo["error"] == "ModelLoadError"
@@ -227,7 +241,7 @@ def test_unknown_repo_or_revision_is_a_clear_error(loaded: dict) -> None:
 
 
 def test_offline_mode_loads_from_the_cache(loaded: dict, models: dict[str, Path]) -> None:
-    latest, pinned, never_pulled = loaded["offline"]
+    latest, pinned, never_pulled = loaded["offline"].values()
     assert_same_predictions(latest["predictions"], local_predictions(models["v2"]))
     assert_same_predictions(pinned["predictions"], local_predictions(models["v1"]))
     assert never_pulled["error"] == "ModelLoadError"
@@ -238,7 +252,7 @@ def test_offline_mode_loads_from_the_cache(loaded: dict, models: dict[str, Path]
 def test_a_repo_that_is_not_a_seqclf_model_is_refused_without_running_anything(
     hub: HubServer, loaded: dict, pickle_marker: Path
 ) -> None:
-    *_, bert_like, pickles = loaded["online"]
+    bert_like, pickles = loaded["online"]["bert_like"], loaded["online"]["pickles"]
     assert bert_like["error"] == "ModelLoadError"
     assert 'no "library_name": "seqclf"' in bert_like["message"]
     assert pickles["error"] == "ModelLoadError"
@@ -248,6 +262,12 @@ def test_a_repo_that_is_not_a_seqclf_model_is_refused_without_running_anything(
     fetched = sorted(path for path in hub.downloads if path.startswith("bob/"))
     assert fetched == ["bob/bert-like/config.json", "bob/bert-like/model.safetensors"]
     assert not pickle_marker.exists()
+
+
+def test_a_newer_format_version_asks_for_an_upgrade(loaded: dict) -> None:
+    future = loaded["online"]["future"]
+    assert future["error"] == "ModelLoadError"
+    assert "uses format version 99" in future["message"] and "Upgrade seqclf" in future["message"]
 
 
 def test_a_hub_that_is_down_fails_fast_but_cached_models_still_load_and_push_needs_a_token(
