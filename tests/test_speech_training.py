@@ -22,9 +22,11 @@ from seqclf.training.run import run_training
 SMALL = {"hidden_size": 24, "num_layers": 1, "embedding_dim": 16, "dropout": 0.1}
 
 
-def train(task: str, data: Path, out: Path, epochs: int, lr: float = 1e-2):
-    config = TrainConfig(epochs=epochs, batch_size=8, lr=lr, patience=epochs, warmup_epochs=0.5)
-    return run_training(task, data, out, SMALL, config, f"test {task}", torch.device("cpu"), log=lambda _: None)
+def train(task: str, data: Path, out: Path, epochs: int, **options):
+    config = TrainConfig(epochs=epochs, batch_size=8, lr=1e-2, patience=epochs, warmup_epochs=0.5, **options)
+    return run_training(
+        task, data, out, SMALL, config, f"test {task}", torch.device("cpu"), log=lambda _: None
+    )
 
 
 def assert_learned(pretrained, chance: float) -> None:
@@ -48,8 +50,11 @@ def vowels_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     rng = np.random.default_rng(0)
     labels = [str(1 + i % 3) for i in range(60)]
     data = write_ts(root / "JapaneseVowels_TRAIN.ts", [feature_sequence(int(y), rng) for y in labels], labels)
-    pretrained = train("vowels", data, root / "model", epochs=10)
+    pretrained = train("vowels", data, root / "model", epochs=10, ties="lower_loss")
     assert_learned(pretrained, chance=1 / 3)
+    history = pretrained.training["history"]
+    best = max(history, key=lambda e: (e["val_macro_f1"], -e["val_loss"]))
+    assert pretrained.training["best_epoch"] == best["epoch"]
     return data, root / "model"
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from seqclf.errors import ConfigError
 
 ClassWeighting = Literal["none", "sqrt", "balanced"]
+TieBreak = Literal["first", "lower_loss"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class TrainConfig:
     ``none`` weights all examples alike. ``clip_norm`` caps the global gradient norm
     (the lecture's remedy for exploding gradients; 0 turns it off). Training stops
     after ``patience`` epochs without a better validation macro-F1, keeping the best
-    weights.
+    weights. ``ties`` says which epoch is best when several reach the same macro-F1, as
+    they often do on a validation set of a few dozen examples: the ``first``, or the one
+    with the ``lower_loss`` (often a later, better-fitted one).
     """
 
     epochs: int = 30
@@ -33,6 +36,7 @@ class TrainConfig:
     class_weighting: ClassWeighting = "sqrt"
     label_smoothing: float = 0.0
     warmup_epochs: float = 1.0
+    ties: TieBreak = "first"
 
     def __post_init__(self) -> None:
         problems = []
@@ -48,6 +52,8 @@ class TrainConfig:
             problems.append("patience must be at least 1")
         if self.class_weighting not in ("none", "sqrt", "balanced"):
             problems.append("class_weighting must be none, sqrt or balanced")
+        if self.ties not in ("first", "lower_loss"):
+            problems.append("ties must be first or lower_loss")
         if not 0 <= self.label_smoothing < 1:
             problems.append("label_smoothing must be in [0, 1)")
         if problems:

@@ -153,6 +153,7 @@ def train_model(
     val_seqs = [validation[i][0] for i in val_index]
     val_labels = torch.tensor([y for _, y in validation])
     result = TrainResult(best_epoch=0, best_val_macro_f1=-1.0)
+    best_val_loss = math.inf
     best_state: dict[str, torch.Tensor] = {}
     settings = {
         "train": config.to_dict(),
@@ -173,6 +174,7 @@ def train_model(
             scaler.load_state_dict(state["scaler"])
         result.best_epoch, result.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
         result.history = [EpochLog(**entry) for entry in state["history"]]
+        best_val_loss = next(h.val_loss for h in result.history if h.epoch == result.best_epoch)
         best_state, finished, seconds_before = state["best_model"], state["finished"], state["seconds"]
         first_epoch = state["epoch"] + 1
         set_rng_state(state["rng"][rank])
@@ -230,10 +232,15 @@ def train_model(
             seconds=time.perf_counter() - epoch_start,
         )
         result.history.append(entry)
-        improved = entry.val_macro_f1 > result.best_val_macro_f1
+        improved = entry.val_macro_f1 > result.best_val_macro_f1 or (
+            config.ties == "lower_loss"
+            and entry.val_macro_f1 == result.best_val_macro_f1
+            and entry.val_loss < best_val_loss
+        )
         log(entry.line() + ("  *" if improved else ""))
         if improved:
             result.best_epoch, result.best_val_macro_f1 = epoch, entry.val_macro_f1
+            best_val_loss = entry.val_loss
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         elif epoch - result.best_epoch >= config.patience:
             log(f"early stop: no better validation macro-F1 for {config.patience} epochs")
