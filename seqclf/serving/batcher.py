@@ -67,6 +67,7 @@ class DynamicBatcher:
         self._arrived: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._free_since = 0.0  # when the last forward pass ended
 
     @property
     def depth(self) -> int:
@@ -118,6 +119,7 @@ class DynamicBatcher:
             try:
                 if live:
                     await self._forward(live)
+                    self._free_since = time.monotonic()
             finally:  # cancelled at shutdown mid-pass: answer rather than leave clients hanging
                 for r in live:
                     if not r.future.done():
@@ -161,7 +163,7 @@ class DynamicBatcher:
         while not self._queue:
             self._arrived.clear()
             await self._arrived.wait()
-        deadline = self._queue[0].arrived + self.max_wait_s
+        deadline = max(self._queue[0].arrived, self._free_since) + self.max_wait_s
         while True:
             count, size = self._next_batch_size()
             remaining = deadline - time.monotonic()
