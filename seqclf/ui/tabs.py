@@ -68,9 +68,9 @@ def _input_widget(modality: str) -> gr.components.Component:
     if modality == "text":
         return gr.Textbox(label="Input", placeholder="Type here, or click an example below", lines=1)
     if modality == "audio":
-        return gr.Audio(
-            sources=["upload", "microphone"], type="filepath", format="wav", label="Recording (WAV)"
-        )
+        # The browser hands microphone recordings over as WAV; uploads reach the encoder
+        # as they are, so its decoder (soundfile, no ffmpeg) says what it cannot read.
+        return gr.Audio(sources=["upload", "microphone"], type="filepath", label="Recording (WAV)")
     return gr.File(label="Frames (CSV: one frame per line, one column per channel)", file_types=[".csv"])
 
 

@@ -58,6 +58,8 @@ def test_vowels_endpoint_takes_a_csv(client: Client) -> None:
 def test_a_bad_input_is_a_message_not_a_traceback(client: Client) -> None:
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", api_name="/names")
+    with pytest.raises(Exception, match="could not be decoded as audio"):
+        client.predict(handle_file(str(frames_example())), api_name="/digits")
     with pytest.raises(Exception, match=r"not a seqclf model folder|neither a model folder"):
         client.predict("Kim", "/nonexistent/model", "", api_name="/names")
 
