@@ -6,6 +6,12 @@ import random
 from pathlib import Path
 
 import pytest
+import torch
+
+# The tests train and run many tiny models, for which thread hand-offs cost more than
+# they save; one thread is several times faster on a small shared machine. No test
+# measures speed.
+torch.set_num_threads(1)
 
 # Each synthetic "language" builds surnames from its own syllables and ending, so a
 # character model can tell them apart while no single character gives it away.
