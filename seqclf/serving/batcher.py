@@ -1,11 +1,11 @@
 """Dynamic batching: concurrent requests for one model share one forward pass.
 
 Requests queue their encoded inputs; one worker task takes the oldest request and
-waits until ``max_batch_size`` inputs have gathered or the oldest has waited
-``max_wait_s``, then runs one padded forward pass on a dedicated thread, so the event
-loop keeps accepting requests meanwhile. Inputs that waited through the previous
-forward pass are already past their deadline and go at once. A request never waits
-longer than one forward pass plus ``max_wait_s`` behind an idle model.
+waits until ``max_batch_size`` inputs have gathered or ``max_wait_s`` has passed
+(counted from the oldest request's arrival, or from the end of the previous
+forward pass if that is later, so requests still being read off the network get a
+chance to join), then runs one padded forward pass on a dedicated thread, so the
+event loop keeps accepting requests meanwhile. A full batch goes at once.
 
 Padding does not change results (the model packs sequences), so a batched answer
 equals the answer for the input alone, up to float rounding in the matrix products.
