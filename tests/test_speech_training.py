@@ -19,6 +19,16 @@ from seqclf.predictor import Predictor
 from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Models this small train fastest on one thread; more only contend on a busy CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 SMALL = {"hidden_size": 24, "num_layers": 1, "embedding_dim": 16, "dropout": 0.1}
 
 
