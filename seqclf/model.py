@@ -100,7 +100,7 @@ class SequenceClassifier(nn.Module):
         outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=embedded.shape[1])
         mask = (
             torch.arange(embedded.shape[1], device=embedded.device)[None, :]
-            < lengths.to(embedded.device)[:, None]
+            < lengths.to(embedded.device, non_blocking=True)[:, None]
         )
         hidden = final_state[0] if isinstance(final_state, tuple) else final_state
         pooled = [self._pool(name, outputs, mask, hidden) for name in self.config.pooling_methods]

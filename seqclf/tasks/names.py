@@ -40,7 +40,7 @@ class NamesTask(Task):
     model_defaults: ClassVar[dict[str, Any]] = {
         "embedding_dim": 64,
         "cell": "gru",
-        "hidden_size": 192,
+        "hidden_size": 160,
         "num_layers": 2,
         "bidirectional": True,
         "dropout": 0.3,
