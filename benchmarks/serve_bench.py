@@ -66,9 +66,11 @@ def plain_app(source: str):
     return app
 
 
-def run_server(kind: str, model_id: str, source: str, port: int) -> None:
+def run_server(kind: str, model_id: str, source: str, port: int, threads: int) -> None:
     """Entry point of a server subprocess."""
     import uvicorn
+
+    torch.set_num_threads(threads)
 
     if kind == "plain":
         app = plain_app(source)
@@ -86,11 +88,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(kind: str, model_id: str, source: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def start_server(
+    kind: str, model_id: str, source: str, env: dict[str, str], threads: int
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [
         sys.executable,
         __file__,
+        "--torch-threads",
+        str(threads),
         "--serve",
         kind,
         "--model",
@@ -216,7 +222,10 @@ def main() -> None:
         "--model", action="append", default=[], metavar="ID=PATH", help="names=..., sentiment=..."
     )
     parser.add_argument(
-        "--requests", type=int, default=400, help="requests per concurrency level (at least 4x it)"
+        "--requests",
+        type=int,
+        default=400,
+        help="requests per concurrency level (at least 4 per concurrent client)",
     )
     parser.add_argument(
         "--ceiling-calls", type=int, default=30, help="forward passes per batch size, in-process"
@@ -224,12 +233,19 @@ def main() -> None:
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     parser.add_argument("--max-batch-size", type=int, help="the service's setting (default: its default)")
     parser.add_argument("--max-wait-ms", type=float, help="the service's setting (default: its default)")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="intra-op threads for all three targets (default 1: on a small shared machine, spinning "
+        "OpenMP threads waiting for descheduled partners cost more than they give)",
+    )
     parser.add_argument("--serve", choices=["plain", "service"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         model_id, source = args.model[0].split("=", 1)
-        run_server(args.serve, model_id, source, args.port)
+        run_server(args.serve, model_id, source, args.port, args.torch_threads)
         return
 
     service_env = {
@@ -240,6 +256,7 @@ def main() -> None:
         )
         if value is not None
     }
+    torch.set_num_threads(args.torch_threads)  # for the in-process ceiling
     models = dict(spec.split("=", 1) for spec in args.model)
     notes = []
     if not models:
@@ -258,7 +275,7 @@ def main() -> None:
         ]
         servers = {"plain": "/predict", "service": f"/v1/models/{model_id}/predict"}
         for kind in [k for k in servers if k in args.targets]:
-            process, url = start_server(kind, model_id, source, env=service_env)
+            process, url = start_server(kind, model_id, source, service_env, args.torch_threads)
             try:
                 for concurrency in CONCURRENCY:
                     count = max(args.requests, 4 * concurrency)
