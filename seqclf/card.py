@@ -142,6 +142,14 @@ The page shows the label probabilities for an input you type, and how the predic
 builds up step by step."""
 
 
+def _architecture(config: dict[str, Any]) -> dict[str, Any]:
+    """The model config without the fields its input kind and cell do not use."""
+    unused = {"tokens": {"num_features"}, "features": {"vocab_size", "padding_idx"}}[config["input_kind"]]
+    if config["cell"] != "rnn":
+        unused.add("nonlinearity")
+    return {k: v for k, v in config.items() if k not in unused}
+
+
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
     """The README.md of a model folder, from the provenance stored in its config.
 
@@ -155,7 +163,7 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
     config = pretrained.model.config
     direction = "bidirectional " if config.bidirectional else ""
     params = sum(p.numel() for p in pretrained.model.parameters())
-    hyper = {**config.to_dict(), **training["hyperparameters"]}
+    hyper = {**_architecture(config.to_dict()), **training["hyperparameters"]}
     split = training["split"]
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
     source = repo_id or f"models/{name}"

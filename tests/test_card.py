@@ -81,6 +81,8 @@ def test_card_body_covers_use_evaluation_training_and_usage(model_dir: Path) -> 
     assert get_task("names").limitations in card
     assert COMMAND in card
     assert f"| hidden_size | {config['model']['hidden_size']} |" in card
+    assert "| vocab_size |" in card  # a GRU reading tokens: no frame width, no RNN nonlinearity
+    assert "| num_features |" not in card and "| nonlinearity |" not in card
     assert "![confusion matrix on the test split](confusion_matrix.png)" in card
     assert 'Predictor.from_pretrained("alice/names-tiny")' in card
     assert "seqclf serve --model tiny=alice/names-tiny@main" in card

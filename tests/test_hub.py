@@ -49,6 +49,7 @@ def hub_env(endpoint: str, home: Path, token: str | None = TOKEN, **extra: str) 
             "HF_HUB_ETAG_TIMEOUT": "2",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            "OMP_NUM_THREADS": "1",  # tiny models: one torch thread, as in conftest.py
             **extra,
         }
     )
