@@ -24,7 +24,8 @@ from pathlib import Path
 import gradio as gr
 
 from seqclf.errors import SeqclfError
-from seqclf.ui.sources import find_models, load_predictor, parse_model_option
+from seqclf.sources import ModelSpec, discover
+from seqclf.ui.sources import load_predictor
 from seqclf.ui.tabs import ModelTab, build_tab
 
 CONCURRENCY_LIMIT = 2
@@ -40,15 +41,10 @@ INTRO = (
 
 def load_tabs(models_dir: Path, overrides: Sequence[str] = ()) -> list[ModelTab]:
     """The shipped models under ``models_dir``, plus or replaced by ``NAME=SOURCE[@REV]`` options."""
-    sources: dict[str, tuple[str, str | None]] = {
-        name: (str(path), None) for name, path in find_models(models_dir).items()
-    }
-    for option in overrides:
-        name, source, revision = parse_model_option(option)
-        sources[name] = (source, revision)
+    specs = {spec.id: spec for spec in discover(models_dir)}
+    specs.update((spec.id, spec) for spec in map(ModelSpec.parse, overrides))
     return [
-        ModelTab(name, load_predictor(source, revision), source + (f"@{revision}" if revision else ""))
-        for name, (source, revision) in sources.items()
+        ModelTab(spec.id, load_predictor(spec.source, spec.revision), str(spec)) for spec in specs.values()
     ]
 
 

@@ -16,32 +16,9 @@ from typer.testing import CliRunner
 
 from seqclf.cli import app
 from seqclf.errors import ConfigError
-from seqclf.serving.registry import ModelSpec, discover, load_models
+from seqclf.serving.registry import load_models
 from seqclf.serving.settings import ServiceSettings
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("names=models/names", ModelSpec("names", "models/names")),
-        ("names=user/names-gru@v1.0", ModelSpec("names", "user/names-gru", "v1.0")),
-        ("digits=user/digits@0123abc", ModelSpec("digits", "user/digits", "0123abc")),
-    ],
-)
-def test_model_specs_parse(text: str, expected: ModelSpec) -> None:
-    assert ModelSpec.parse(text) == expected
-
-
-def test_an_existing_local_path_keeps_its_at_sign(tmp_path: Path) -> None:
-    folder = tmp_path / "names@2"
-    folder.mkdir()
-    assert ModelSpec.parse(f"names={folder}") == ModelSpec("names", str(folder))
-
-
-@pytest.mark.parametrize("text", ["names", "names=", "=models/names", "a/b=models/names", "names=user/repo@"])
-def test_bad_model_specs_are_refused(text: str) -> None:
-    with pytest.raises(ConfigError):
-        ModelSpec.parse(text)
+from seqclf.sources import discover
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,4 +53,4 @@ def test_a_malformed_model_option_is_a_message(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(SystemExit) as exit_info:
         main(["--models", str(tmp_path), "--model", "owner/repo"])
     assert exit_info.value.code == 2
-    assert "write NAME=FOLDER or NAME=OWNER/REPO[@REVISION]" in capsys.readouterr().err
+    assert "expected ID=PATH_OR_REPO[@REVISION]" in capsys.readouterr().err

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from seqclf.errors import ModelLoadError
 from seqclf.explain import Explanation, Unfolding
 from seqclf.ui import views
-from seqclf.ui.sources import find_models, parse_model_option
 
 
 def explanation(steps: list[str], scores: list[float]) -> Explanation:
@@ -50,19 +44,3 @@ def test_the_chart_keeps_the_final_top_classes_and_any_early_leader() -> None:
     assert len(frame) == 5 * 2
     assert frame[frame.label == "c9"].probability.tolist() == [1.0, 0.0]
     assert views.label_scores(unfolding)["c0"] == 0.2
-
-
-def test_model_folders_are_found_in_tab_order(tmp_path: Path) -> None:
-    for name in ["zeta", "vowels", "names", "digits"]:
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "config.json").write_text("{}")
-    (tmp_path / "training-in-progress").mkdir()  # no config.json yet: no tab
-    assert list(find_models(tmp_path)) == ["names", "digits", "vowels", "zeta"]
-    assert find_models(tmp_path / "missing") == {}
-
-
-def test_model_options_name_a_source_and_maybe_a_revision() -> None:
-    assert parse_model_option("names=owner/repo@v1") == ("names", "owner/repo", "v1")
-    assert parse_model_option("names=models/names") == ("names", "models/names", None)
-    with pytest.raises(ModelLoadError, match="NAME=FOLDER"):
-        parse_model_option("owner/repo")
