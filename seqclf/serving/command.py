@@ -39,6 +39,12 @@ def serve(
         str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    ui: Annotated[
+        bool, typer.Option("--ui/--no-ui", help="Also serve the Gradio demo at /ui (needs seqclf[ui]).")
+    ] = False,
+    examples_dir: Annotated[Path, typer.Option(help="The demo's example inputs (with --ui).")] = Path(
+        "examples"
+    ),
 ) -> None:
     """Serve models over HTTP: REST, Hugging Face Inference API, metrics (see docs/serving.md)."""
     try:
@@ -65,4 +71,20 @@ def serve(
     except (SeqclfError, ValidationError) as err:
         typer.secho(f"error: {err}", err=True, fg="red")
         raise typer.Exit(code=2) from None
-    uvicorn.run(create_app(settings, served), host=host, port=port, log_level=log_level)
+    app = create_app(settings, served)
+    if ui:
+        app = _with_ui(app, served, examples_dir)
+        typer.echo(f"demo UI at http://{host}:{port}/ui")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _with_ui(app: Any, served: dict[str, Any], examples_dir: Path) -> Any:
+    """Mount the Gradio demo on the service, reusing the models the service loaded."""
+    try:
+        from seqclf.ui.app import mount
+        from seqclf.ui.tabs import ModelTab
+    except ImportError as err:
+        typer.secho(f"error: {err.name} is missing: pip install 'seqclf[ui]'", err=True, fg="red")
+        raise typer.Exit(code=2) from None
+    tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
+    return mount(app, tabs, examples_dir)

@@ -25,6 +25,7 @@ class NamesTask(Task):
         "Names are deduplicated on their normalised form (NFC, trimmed, lower case); a name "
         "listed under several languages is given to the language with the fewest distinct names."
     )
+    example_input = '"Nakamura"'
     license = "mit"
     limitations = (
         "The model says which of 18 surname lists a name resembles, from its spelling alone. "

@@ -37,11 +37,15 @@ def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tup
     return [(encoder.encode(x), index[y]) for x, y in zip(examples.inputs, examples.labels, strict=True)]
 
 
+def _threads(n: int) -> str:
+    return "1 thread" if n == 1 else f"{n} threads"
+
+
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
         one = torch.cuda.get_device_name(device)
     else:
-        one = f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+        one = f"CPU ({platform.processor() or platform.machine()}, {_threads(torch.get_num_threads())})"
     processes = distributed.world_size()
     return f"{processes} processes x {one}" if processes > 1 else one
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gradio as gr
+from fastapi import FastAPI
 
 from seqclf.errors import SeqclfError
 from seqclf.sources import ModelSpec, discover
@@ -61,6 +62,20 @@ def build_demo(tabs: Sequence[ModelTab], examples_dir: Path) -> gr.Blocks:
             for tab in tabs:
                 build_tab(tab, examples_dir)
     return demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+
+
+def mount(app: FastAPI, tabs: Sequence[ModelTab], examples_dir: Path, path: str = "/ui") -> FastAPI:
+    """Serve the demo from an existing FastAPI app (``seqclf serve --ui``) at ``path``.
+
+    One process then answers both the REST API and the UI, over the same loaded models.
+    """
+    return gr.mount_gradio_app(
+        app,
+        build_demo(tabs, examples_dir),
+        path=path,
+        allowed_paths=[str(examples_dir)],
+        footer_links=["api", "settings"],
+    )
 
 
 def launch(demo: gr.Blocks, examples_dir: Path, **kwargs) -> None:

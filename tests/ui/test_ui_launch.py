@@ -47,6 +47,38 @@ def test_app_py_serves_the_models_on_the_port_from_the_environment(models_dir: P
         app.wait(timeout=30)
 
 
+def test_seqclf_serve_ui_answers_rest_and_the_demo_from_one_process(models_dir: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "seqclf", "serve", "--ui", "--models-dir", str(models_dir)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--examples-dir", str(REPO / "examples")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert server.poll() is None, f"seqclf serve exited: {server.stderr.read()}"
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "seqclf serve did not start listening"
+                time.sleep(1)
+        assert ready.status_code == 200
+        answer = httpx.post(f"{base}/v1/models/names/predict", json={"inputs": ["Kamura"]}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["predictions"][0][0]["label"]
+        config = httpx.get(f"{base}/ui/config", timeout=30).json()
+        assert {"names", "sentiment", "digits", "vowels"} <= {
+            d.get("api_name") for d in config["dependencies"]
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_a_malformed_model_option_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from seqclf.ui.app import main
 
