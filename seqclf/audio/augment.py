@@ -19,17 +19,20 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import lfilter, resample_poly
 
 
 def change_speed(samples: np.ndarray, factor: float) -> np.ndarray:
     """Play ``factor`` times faster (fewer samples): tempo and pitch both change."""
+    from scipy.signal import resample_poly  # lazy: ~1 s off `import seqclf`
+
     ratio = Fraction(factor).limit_denominator(40)
     return resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
 
 
 def coloured_noise(length: int, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS noise, white to strongly low-passed (one pole at a random position)."""
+    from scipy.signal import lfilter  # lazy: ~1 s off `import seqclf`
+
     pole = rng.uniform(0.0, 0.98)
     noise = lfilter([1.0], [1.0, -pole], rng.standard_normal(length))
     return (noise / (np.sqrt(np.mean(noise**2)) + 1e-12)).astype(np.float32)

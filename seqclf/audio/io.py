@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.signal import resample_poly
 
 from seqclf.errors import InvalidInputError
 
@@ -122,6 +121,8 @@ def load_audio(example: Any, rate: int, max_seconds: float) -> np.ndarray:
 
 def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
     """Resample 1-D audio with a polyphase anti-aliasing filter (exact rational ratio)."""
+    from scipy.signal import resample_poly  # lazy: ~1 s off `import seqclf`
+
     if source_rate == target_rate:
         return samples.astype(np.float32, copy=False)
     ratio = Fraction(target_rate, source_rate)

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.signal import savgol_filter
 
 from seqclf.errors import ConfigError, InvalidInputError
 
@@ -161,6 +160,8 @@ class MfccExtractor:
         Peak-normalises, trims silent edges, applies CMN and appends deltas. Raises
         :class:`~seqclf.errors.InvalidInputError` for silence or too little sound.
         """
+        from scipy.signal import savgol_filter  # lazy: ~1 s off `import seqclf`
+
         s = self.settings
         peak = float(np.abs(samples).max()) if samples.size else 0.0
         if peak < SILENCE_PEAK:
