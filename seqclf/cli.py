@@ -126,6 +126,10 @@ def train(
         Weighting | None, typer.Option(help="Loss weights against class imbalance.")
     ] = None,
     label_smoothing: Annotated[float | None, typer.Option(help="Label smoothing of the loss.")] = None,
+    ema_decay: Annotated[
+        float | None,
+        typer.Option(help="Validate and keep a moving average of the weights with this decay (0: off)."),
+    ] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
     ] = None,
@@ -172,6 +176,7 @@ def train(
                 patience=patience,
                 class_weighting=class_weighting,
                 label_smoothing=label_smoothing,
+                ema_decay=ema_decay,
             ),
         )
         # The canonical command, not sys.argv: resume options and flags that repeat the

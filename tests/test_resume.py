@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,11 @@ from typer.testing import CliRunner
 from seqclf.cli import app
 from seqclf.config import ModelConfig
 from seqclf.errors import ConfigError, DataError
+from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
 from seqclf.training import checkpoint as ckpt
 from seqclf.training.config import TrainConfig
+from seqclf.training.metrics import macro_f1
 from seqclf.training.trainer import train_model
 
 # One thread per process: on a small shared machine, more only adds contention.
@@ -76,7 +79,8 @@ class _Interrupt(Exception):
     pass
 
 
-def test_run_interrupted_mid_training_resumes_to_the_same_weights(tmp_path):
+@pytest.mark.parametrize("config", [CONFIG, replace(CONFIG, ema_decay=0.9)], ids=["plain", "ema"])
+def test_run_interrupted_mid_training_resumes_to_the_same_weights(tmp_path, config):
     path = tmp_path / ckpt.CHECKPOINT_FILE
 
     def stop_in_epoch_3(line: str) -> None:
@@ -85,9 +89,27 @@ def test_run_interrupted_mid_training_resumes_to_the_same_weights(tmp_path):
             raise _Interrupt
 
     with pytest.raises(_Interrupt):
-        _fit(checkpoint=path, log=stop_in_epoch_3)
+        _fit(config, checkpoint=path, log=stop_in_epoch_3)
     assert ckpt.load(path)["epoch"] == 2
-    assert _same_weights(_fit(checkpoint=path, resume=True), _fit())
+    assert _same_weights(_fit(config, checkpoint=path, resume=True), _fit(config))
+
+
+def test_weight_averaging_validates_and_keeps_the_average_not_the_live_weights(tmp_path):
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    config = replace(CONFIG, ema_decay=0.9, lr=1e-2)
+    lines: list[str] = []
+    kept = _fit(config, checkpoint=path, log=lines.append)
+    state = ckpt.load(path)
+    assert state["best_epoch"] == config.epochs  # so the kept weights are the final average
+    averaged = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+    live = state["model"]
+    assert not all(torch.equal(averaged[k], live[k]) for k in live)
+    assert all(torch.equal(kept.state_dict()[k], averaged[k]) for k in live)
+    # The logged validation macro-F1 is the kept (averaged) model's.
+    logits = batched_logits(kept, [seq for seq, _ in VALIDATION])
+    f1 = macro_f1([y for _, y in VALIDATION], logits.argmax(-1).tolist(), 3)
+    assert f1 == pytest.approx(state["best_val_macro_f1"], abs=1e-9)
+    assert not _same_weights(kept, _fit(replace(config, ema_decay=0.0)))
 
 
 def test_resuming_with_other_settings_or_data_is_refused(tmp_path):

@@ -23,7 +23,10 @@ class TrainConfig:
     after ``patience`` epochs without a better validation macro-F1, keeping the best
     weights. ``ties`` says which epoch is best when several reach the same macro-F1, as
     they often do on a validation set of a few dozen examples: the ``first``, or the one
-    with the ``lower_loss`` (often a later, better-fitted one).
+    with the ``lower_loss`` (often a later, better-fitted one). ``ema_decay`` > 0 keeps
+    an exponential moving average of the weights (Polyak averaging), updated after every
+    optimiser step; validation, early stopping and the saved model then use the average,
+    which smooths the step-to-step noise of small-batch training. 0 turns it off.
     """
 
     epochs: int = 30
@@ -37,6 +40,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     warmup_epochs: float = 1.0
     ties: TieBreak = "first"
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -56,6 +60,8 @@ class TrainConfig:
             problems.append("ties must be first or lower_loss")
         if not 0 <= self.label_smoothing < 1:
             problems.append("label_smoothing must be in [0, 1)")
+        if not 0 <= self.ema_decay < 1:
+            problems.append("ema_decay must be in [0, 1) (0 turns weight averaging off)")
         if problems:
             raise ConfigError("; ".join(problems))
 

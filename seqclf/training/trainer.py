@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -146,6 +147,13 @@ def train_model(
         ),
     )
     autocast, scaler = _autocast(device)
+    # The weights that are validated and kept: the live model, or its moving average.
+    ema = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+        if config.ema_decay > 0
+        else None
+    )
+    scored = ema.module if ema is not None else model
 
     # Each process scores every world-th validation example; the logits are then summed
     # into one full table, so all processes see the same metrics and stop together.
@@ -172,6 +180,8 @@ def train_model(
         scheduler.load_state_dict(state["scheduler"])
         if scaler is not None and state["scaler"]:
             scaler.load_state_dict(state["scaler"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         result.best_epoch, result.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
         result.history = [EpochLog(**entry) for entry in state["history"]]
         best_val_loss = next(h.val_loss for h in result.history if h.epoch == result.best_epoch)
@@ -213,13 +223,15 @@ def train_model(
             else:
                 optimizer.step()
             scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             loss_sum += loss.detach() * len(labels)
             seen += len(labels)
 
         totals = distributed.all_reduce_sum(torch.stack([loss_sum, torch.tensor(float(seen), device=device)]))
         loss_total, seen_total = totals.tolist()
         logits = torch.zeros(len(validation), num_labels)
-        logits[val_index] = batched_logits(model, val_seqs)
+        logits[val_index] = batched_logits(scored, val_seqs)
         logits = distributed.all_reduce_sum(logits.to(device)).cpu()
         predictions = logits.argmax(-1)
         entry = EpochLog(
@@ -241,7 +253,7 @@ def train_model(
         if improved:
             result.best_epoch, result.best_val_macro_f1 = epoch, entry.val_macro_f1
             best_val_loss = entry.val_loss
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
         elif epoch - result.best_epoch >= config.patience:
             log(f"early stop: no better validation macro-F1 for {config.patience} epochs")
             finished = True
@@ -259,6 +271,7 @@ def train_model(
                         "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(),
                         "scaler": scaler.state_dict() if scaler is not None else {},
+                        "ema": ema.state_dict() if ema is not None else {},
                         "rng": rng,
                         "best_epoch": result.best_epoch,
                         "best_val_macro_f1": result.best_val_macro_f1,
