@@ -3,12 +3,14 @@
 __version__ = "0.1.0"
 
 from seqclf.config import ModelConfig
+from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, InvalidInputError, ModelLoadError, SeqclfError
 from seqclf.model import SequenceClassifier
 from seqclf.predictor import Predictor
 
 __all__ = [
     "ConfigError",
+    "EnsembleClassifier",
     "InvalidInputError",
     "ModelConfig",
     "ModelLoadError",

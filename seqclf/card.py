@@ -14,6 +14,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
+from seqclf.config import ModelConfig
 from seqclf.errors import ModelLoadError
 from seqclf.pretrained import CARD_NAME, PretrainedClassifier
 from seqclf.tasks import Task, get_task
@@ -150,6 +151,33 @@ def _architecture(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in unused}
 
 
+def _summary(config: ModelConfig, params: int) -> str:
+    """The card's one-line description of the architecture."""
+    network = (
+        f"{config.num_layers}-layer {'bidirectional ' if config.bidirectional else ''}{config.cell.upper()}"
+    )
+    if config.ensemble == 1:
+        return f"A {network} classifier ({params:,} parameters)"
+    return (
+        f"An ensemble of {config.ensemble} {network} classifiers trained from different seeds, "
+        f"their class probabilities averaged ({params:,} parameters in all),"
+    )
+
+
+def _stopping(training: dict[str, Any]) -> str:
+    """Where early stopping ended: for the one network, or for each ensemble member."""
+    members = training.get("members")
+    if members is None:
+        return f"Best epoch {training['best_epoch']} of {training['epochs_run']} (early stopping on validation macro-F1)"
+    best = ", ".join(str(m["best_epoch"]) for m in members)
+    run = ", ".join(str(m["epochs_run"]) for m in members)
+    seeds = f"{members[0]['seed']} to {members[-1]['seed']}"
+    return (
+        f"Best epochs {best} of {run} for the networks of seeds {seeds} "
+        "(early stopping on validation macro-F1, each network on its own)"
+    )
+
+
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
     """The README.md of a model folder, from the provenance stored in its config.
 
@@ -161,7 +189,6 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
     test = training["metrics"]["test"]
     validation = training["metrics"]["validation"]
     config = pretrained.model.config
-    direction = "bidirectional " if config.bidirectional else ""
     params = sum(p.numel() for p in pretrained.model.parameters())
     hyper = {**_architecture(config.to_dict()), **training["hyperparameters"]}
     split = training["split"]
@@ -172,7 +199,7 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
 
 # seqclf `{name}`: {task.description}
 
-A {config.num_layers}-layer {direction}{config.cell.upper()} classifier ({params:,} parameters) with
+{_summary(config, params)} with
 {config.pooling} pooling of the per-step outputs, trained and published with
 [seqclf](https://pypi.org/project/seqclf/). Test accuracy **{test["accuracy"]:.4f}**,
 macro-F1 **{test["macro_f1"]:.4f}**.
@@ -219,7 +246,7 @@ Command:
 {training["command"]}
 ```
 
-Best epoch {training["best_epoch"]} of {training["epochs_run"]} (early stopping on validation macro-F1),
+{_stopping(training)},
 {training["train_seconds"]:.0f} s on {training["device"]} (torch {training["torch_version"]}, seqclf {training["seqclf_version"]}).
 
 | hyperparameter | value |

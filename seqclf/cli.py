@@ -115,6 +115,10 @@ def train(
         float | None,
         typer.Option(help="Chance of zeroing a whole step (character, word, frame) in training."),
     ] = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(help="Networks trained from consecutive seeds, their probabilities averaged."),
+    ] = None,
     lr: Annotated[float | None, typer.Option(help="AdamW peak learning rate.")] = None,
     weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
@@ -137,7 +141,7 @@ def train(
         bool, typer.Option(help="Continue the interrupted run whose checkpoint is in --checkpoint-dir.")
     ] = False,
     checkpoint_dir: Annotated[
-        Path | None, typer.Option(help="Folder for the per-epoch checkpoint (default: --out).")
+        Path | None, typer.Option(help="Folder for the per-epoch checkpoints (default: --out).")
     ] = None,
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe.
@@ -163,6 +167,7 @@ def train(
             embedding_dim=embedding_dim,
             dropout=dropout,
             step_dropout=step_dropout,
+            ensemble=ensemble,
         )
         train_config = replace(
             recipe.train_defaults,

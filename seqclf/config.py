@@ -36,6 +36,10 @@ class ModelConfig:
     forward direction's final state joined with the backward direction's state at the
     first step), ``mean``, ``max`` or ``attention``; several are joined with ``+`` and
     concatenated, e.g. ``"max+last"``.
+
+    ``ensemble`` > 1 makes the classifier that many networks of this architecture,
+    trained from consecutive seeds, whose class probabilities are averaged
+    (:class:`~seqclf.ensemble.EnsembleClassifier`).
     """
 
     num_labels: int
@@ -52,6 +56,7 @@ class ModelConfig:
     dropout: float = 0.2
     step_dropout: float = 0.0
     pooling: str = "max+last"
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         problems = []
@@ -73,6 +78,8 @@ class ModelConfig:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
         if not 0.0 <= self.step_dropout < 1.0:
             problems.append(f"step_dropout must be in [0, 1), got {self.step_dropout}")
+        if self.ensemble < 1:
+            problems.append(f"ensemble must be at least 1 (one network), got {self.ensemble}")
         unknown = [p for p in self.pooling_methods if p not in POOLINGS]
         if unknown or not self.pooling_methods:
             problems.append(

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from seqclf.ensemble import Classifier
 from seqclf.errors import InvalidInputError
-from seqclf.model import SequenceClassifier
 
 if TYPE_CHECKING:
     from seqclf.predictor import Predictor
@@ -88,7 +88,7 @@ class Unfolding:
 
 
 @contextmanager
-def _gradients_through(model: SequenceClassifier) -> Iterator[None]:
+def _gradients_through(model: Classifier) -> Iterator[None]:
     if next(model.parameters()).device.type != "cuda":
         yield
         return
@@ -97,7 +97,7 @@ def _gradients_through(model: SequenceClassifier) -> Iterator[None]:
 
 
 def integrated_gradients(
-    model: SequenceClassifier, encoded: torch.Tensor, target: int, steps: int = DEFAULT_IG_STEPS
+    model: Classifier, encoded: torch.Tensor, target: int, steps: int = DEFAULT_IG_STEPS
 ) -> tuple[torch.Tensor, float, float]:
     """Attribute ``target``'s logit to the steps of one encoded sequence.
 

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import torch
 
 from seqclf.data.batching import pad_batch
-from seqclf.model import SequenceClassifier
+from seqclf.ensemble import Classifier
 
 
 @torch.inference_mode()
 def batched_logits(
-    model: SequenceClassifier, sequences: Sequence[torch.Tensor], batch_size: int = 256
+    model: Classifier, sequences: Sequence[torch.Tensor], batch_size: int = 256
 ) -> torch.Tensor:
     """Logits ``(len(sequences), num_labels)`` in float32 on the CPU, model in eval mode."""
     device = next(model.parameters()).device

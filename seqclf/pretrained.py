@@ -21,8 +21,8 @@ from safetensors.torch import load_file, save_file
 
 from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder, encoder_from_dict
+from seqclf.ensemble import Classifier, build_model
 from seqclf.errors import ConfigError, ModelLoadError
-from seqclf.model import SequenceClassifier
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
@@ -38,7 +38,7 @@ class PretrainedClassifier:
     hyperparameters, metrics, time); cards and ``seqclf evaluate`` read it.
     """
 
-    model: SequenceClassifier
+    model: Classifier
     encoder: Encoder
     labels: list[str]
     task: str
@@ -48,7 +48,7 @@ class PretrainedClassifier:
         return {
             "library_name": "seqclf",
             "format_version": FORMAT_VERSION,
-            "architectures": ["SequenceClassifier"],
+            "architectures": [type(self.model).__name__],
             "task": self.task,
             "model": self.model.config.to_dict(),
             "encoder": self.encoder.to_dict(),
@@ -93,7 +93,7 @@ class PretrainedClassifier:
                 f"{folder / CONFIG_NAME} lists {len(labels)} labels but the model has "
                 f"{model_config.num_labels} outputs"
             )
-        model = SequenceClassifier(model_config)
+        model = build_model(model_config)
         load_weights(model, folder / WEIGHTS_NAME)
         model.to(device).eval()
         return cls(model, encoder, labels, config.get("task", "custom"), config.get("training", {}))

@@ -20,6 +20,7 @@ from seqclf.card import CONFUSION_IMAGE, render_card
 from seqclf.config import ModelConfig
 from seqclf.data.splits import Examples
 from seqclf.encoders import Encoder
+from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import DataError
 from seqclf.evaluation import evaluate
 from seqclf.model import SequenceClassifier
@@ -29,7 +30,7 @@ from seqclf.tasks import get_task
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.config import TrainConfig
-from seqclf.training.trainer import seed_everything, train_model
+from seqclf.training.trainer import TrainResult, seed_everything, train_model
 
 
 def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
@@ -48,6 +49,29 @@ def device_description(device: torch.device) -> str:
         one = f"CPU ({platform.processor() or platform.machine()}, {_threads(torch.get_num_threads())})"
     processes = distributed.world_size()
     return f"{processes} processes x {one}" if processes > 1 else one
+
+
+def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
+    """One checkpoint file per network: ``checkpoint.pt``, or ``checkpoint-1.pt``... for an ensemble."""
+    if ensemble == 1:
+        return [folder / CHECKPOINT_FILE]
+    stem, suffix = CHECKPOINT_FILE.rsplit(".", 1)
+    return [folder / f"{stem}-{i + 1}.{suffix}" for i in range(ensemble)]
+
+
+def _record(results: list[TrainResult], seed: int) -> dict[str, Any]:
+    """Early-stopping facts for the card: the network's, or each ensemble member's."""
+    runs = [
+        {
+            "best_epoch": result.best_epoch,
+            "epochs_run": len(result.history),
+            "history": [vars(entry) for entry in result.history],
+        }
+        for result in results
+    ]
+    if len(runs) == 1:
+        return runs[0]
+    return {"members": [{"seed": seed + i, **run} for i, run in enumerate(runs)]}
 
 
 def run_training(
@@ -71,12 +95,16 @@ def run_training(
     process trains and only rank 0 logs and writes files.
     """
     log = distributed.main_only(log)
-    checkpoint = Path(checkpoint_dir or out) / CHECKPOINT_FILE
-    if resume:
-        require(checkpoint)
-    elif checkpoint.exists():
-        log(f"starting afresh; {checkpoint} from an earlier run will be overwritten (--resume continues it)")
     task = get_task(task_name)
+    ensemble = {**task.model_defaults, **model_overrides}.get("ensemble", 1)
+    checkpoints = checkpoint_paths(Path(checkpoint_dir or out), ensemble)
+    if resume:
+        require(checkpoints[0])
+    elif any(path.exists() for path in checkpoints):
+        log(
+            f"starting afresh; checkpoints in {checkpoints[0].parent} from an earlier run will be "
+            "overwritten (--resume continues them)"
+        )
     splits = task.load_splits(Path(data))
     labels = sorted(set(splits.train.labels))
     missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
@@ -93,39 +121,53 @@ def run_training(
         ModelConfig(num_labels=len(labels), **encoder.model_fields()),
         **{**task.model_defaults, **model_overrides},
     )
-    model = SequenceClassifier(config)
-    task.init_model(model, encoder, log=log)
-    result = train_model(
-        model,
-        _encode(encoder, task.augment(splits.train, train_config.seed), labels),
-        _encode(encoder, splits.validation, labels),
-        train_config,
-        device,
-        log=log,
-        checkpoint=checkpoint,
-        resume=resume,
-    )
+    train = _encode(encoder, task.augment(splits.train, train_config.seed), labels)
+    validation_set = _encode(encoder, splits.validation, labels)
+    # An ensemble's networks are trained one after another on the same examples, network
+    # i initialised, shuffled and dropped out from seed + i, each with its own early
+    # stopping and checkpoint file.
+    networks, results = [], []
+    for i in range(config.ensemble):
+        member_train = replace(train_config, seed=train_config.seed + i)
+        if i > 0:  # network 0 keeps the state seeded above, as a single-network run does
+            seed_everything(member_train.seed)
+        if config.ensemble > 1:
+            log(f"network {i + 1} of {config.ensemble} (seed {member_train.seed})")
+        network = SequenceClassifier(replace(config, ensemble=1))
+        task.init_model(network, encoder, log=log)
+        # On resume, networks that had not started yet have no checkpoint and start afresh.
+        resume_this = resume and checkpoints[i].exists()
+        results.append(
+            train_model(
+                network,
+                train,
+                validation_set,
+                member_train,
+                device,
+                log=log,
+                checkpoint=checkpoints[i],
+                resume=resume_this,
+            )
+        )
+        networks.append(network)
+    model = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
     pretrained = PretrainedClassifier(model, encoder, labels, task_name)
     if not distributed.is_main_process():
         return pretrained
     validation = evaluate(pretrained, splits.validation)
     test = evaluate(pretrained, splits.test)
-    log(
-        f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  "
-        f"({result.seconds:.0f} s training)"
-    )
+    seconds = sum(result.seconds for result in results)
+    log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     pretrained.training = {
         "command": command,
         "data": {"path": str(data), "notes": task.data_notes},
         "split": splits.info,
         "hyperparameters": train_config.to_dict(),
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
-        "train_seconds": round(result.seconds, 1),
+        **_record(results, train_config.seed),
+        "train_seconds": round(seconds, 1),
         "device": device_description(device),
         "torch_version": torch.__version__,
         "seqclf_version": __version__,
-        "history": [vars(entry) for entry in result.history],
         "metrics": {
             "validation": {k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
             "test": test,
@@ -135,5 +177,6 @@ def run_training(
     out.mkdir(parents=True, exist_ok=True)
     save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
     pretrained.save_pretrained(out, card=render_card(pretrained, out.name))
-    checkpoint.unlink(missing_ok=True)
+    for path in checkpoints:
+        path.unlink(missing_ok=True)
     return pretrained
