@@ -119,7 +119,9 @@ def test_an_ensemble_file_missing_a_network_is_refused(ensemble_run, tmp_path):
     folder.mkdir()
     for name in ("config.json", "README.md"):
         (folder / name).write_bytes((out / name).read_bytes())
-    weights = {k: v for k, v in load_file(out / "model.safetensors").items() if not k.startswith("members.1.")}
+    weights = {
+        k: v for k, v in load_file(out / "model.safetensors").items() if not k.startswith("members.1.")
+    }
     save_file(weights, folder / "model.safetensors")
     with pytest.raises(ModelLoadError, match=r"members\.1\."):
         PretrainedClassifier.from_folder(folder)
