@@ -11,6 +11,7 @@ default and would let a mismatched file load silently.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,10 @@ class PretrainedClassifier:
         (folder / CONFIG_NAME).write_text(
             json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        # safetensors creates its file owner-only (0600) whatever the umask; give it the
+        # mode config.json got, so a server running as another user (a container's
+        # non-root user, a service account) can read the folder it was handed.
+        shutil.copymode(folder / CONFIG_NAME, folder / WEIGHTS_NAME)
         if card is not None:
             (folder / CARD_NAME).write_text(card, encoding="utf-8")
         return folder

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 import torch
@@ -38,6 +40,15 @@ def test_save_then_load_gives_identical_outputs(saved):
     config = json.loads((folder / "config.json").read_text())
     assert config["format_version"] == FORMAT_VERSION
     assert config["id2label"] == {"0": "x", "1": "y", "2": "z"} and config["label2id"]["z"] == 2
+
+
+def test_saved_files_get_the_umask_mode_so_another_user_can_serve_them(saved):
+    _, folder = saved
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    for name in ("config.json", "model.safetensors", "README.md"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == expected, name
 
 
 def _tamper_weights(folder, change):
