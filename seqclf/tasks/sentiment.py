@@ -82,7 +82,13 @@ class SentimentTask(Task):
         "pooling": "max+last",
     }
     train_defaults = TrainConfig(
-        epochs=6, batch_size=128, lr=3e-3, patience=2, class_weighting="none", warmup_epochs=0.5
+        epochs=6,
+        batch_size=128,
+        lr=3e-3,
+        patience=2,
+        class_weighting="none",
+        warmup_epochs=0.5,
+        ema_decay=0.998,
     )
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
