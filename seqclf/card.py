@@ -159,8 +159,8 @@ def _summary(config: ModelConfig, params: int) -> str:
     if config.ensemble == 1:
         return f"A {network} classifier ({params:,} parameters)"
     return (
-        f"An ensemble of {config.ensemble} {network} classifiers trained from different seeds, "
-        f"their class probabilities averaged ({params:,} parameters in all),"
+        f"An ensemble of {config.ensemble} networks trained from different seeds, their class "
+        f"probabilities averaged ({params:,} parameters in all); each is a {network} classifier"
     )
 
 

@@ -22,7 +22,7 @@ COMMAND = "seqclf train names --data names --out tiny --epochs 1"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, names_folder: Path) -> Path:
     folder = tmp_path_factory.mktemp("trained") / "tiny"
-    tiny = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1}
+    tiny = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1, "ensemble": 1}
     run_training(
         "names",
         names_folder,

@@ -42,6 +42,8 @@ def model_dir(names_folder, tmp_path_factory):
             "0.01",
             "--seed",
             "1",
+            "--ensemble",
+            "1",
         ],
     )
     assert result.exit_code == 0, result.output

@@ -14,7 +14,8 @@ from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 from seqclf.training.trainer import class_weights
 
-TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1}
+# One network: the names recipe's five-network ensemble has tests of its own (test_ensemble.py).
+TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
 TINY_TRAINING = TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=8, seed=0)
 
 

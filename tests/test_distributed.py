@@ -71,6 +71,8 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path, names_folder):
         "1",
         "--batch-size",
         "16",
+        "--ensemble",
+        "1",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

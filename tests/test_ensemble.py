@@ -19,7 +19,7 @@ from seqclf.training.run import checkpoint_paths, run_training
 
 TOKENS = ModelConfig(num_labels=4, vocab_size=12, embedding_dim=6, hidden_size=5, ensemble=3)
 FEATURES = replace(TOKENS, input_kind="features", vocab_size=0, num_features=3, cell="lstm", pooling="mean")
-TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1}
+TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
 TINY_TRAINING = TrainConfig(epochs=3, batch_size=16, lr=1e-2, patience=3, seed=4)
 
 
@@ -101,7 +101,8 @@ def test_ensemble_folder_saves_loads_and_records_each_network(ensemble_run):
     assert [m["seed"] for m in members] == [4, 5] and all(m["history"] for m in members)
     assert "best_epoch" not in config["training"]
     card = (out / "README.md").read_text()
-    assert "An ensemble of 2 1-layer bidirectional GRU classifiers" in card
+    assert "An ensemble of 2 networks trained from different seeds" in card
+    assert "each is a 1-layer bidirectional GRU classifier" in card
     assert "for the networks of seeds 4 to 5" in card
 
     loaded = PretrainedClassifier.from_folder(out)

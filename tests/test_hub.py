@@ -35,7 +35,7 @@ from seqclf.training.run import run_training
 TOKEN = "hf_stand_in_token"
 REPO = "alice/names-tiny"
 INPUTS = ["Nakamura", "Ivanov", "Gonzalez", "Anderson", "Qwxz"]
-TINY = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1}
+TINY = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1, "ensemble": 1}
 CLIENT = Path(__file__).with_name("hub_client.py")
 
 

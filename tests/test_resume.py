@@ -29,7 +29,18 @@ from seqclf.training.trainer import train_model
 
 # One thread per process: on a small shared machine, more only adds contention.
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-TINY = ["--hidden-size", "12", "--embedding-dim", "8", "--num-layers", "1", "--batch-size", "16"]
+TINY = [
+    "--hidden-size",
+    "12",
+    "--embedding-dim",
+    "8",
+    "--num-layers",
+    "1",
+    "--batch-size",
+    "16",
+    "--ensemble",
+    "1",
+]
 
 
 def _data(n: int, seed: int) -> list[tuple[torch.Tensor, int]]:

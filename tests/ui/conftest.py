@@ -43,7 +43,9 @@ def _build_models(root: Path, names_folder: Path) -> None:
         "names",
         names_folder,
         root / "names",
-        model_overrides={**TINY, "embedding_dim": 16, "hidden_size": 32},
+        # a two-network ensemble, as the shipped names model is one: the UI's explanations
+        # and unfolding run through it
+        model_overrides={**TINY, "embedding_dim": 16, "hidden_size": 32, "ensemble": 2},
         train_config=TrainConfig(epochs=12, batch_size=16, lr=1e-2, patience=12),
         command="tests/ui",
         device=torch.device("cpu"),
