@@ -117,7 +117,7 @@ def train(
     ] = None,
     ensemble: Annotated[
         int | None,
-        typer.Option(help="Networks trained from consecutive seeds, their probabilities averaged."),
+        typer.Option(min=1, help="Networks trained from consecutive seeds, their probabilities averaged."),
     ] = None,
     lr: Annotated[float | None, typer.Option(help="AdamW peak learning rate.")] = None,
     weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,

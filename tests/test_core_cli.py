@@ -92,6 +92,8 @@ def test_predict_prints_json(model_dir):
         (["train", "klingon", "--data", ".", "--out", "x"], "unknown task 'klingon'"),
         (["train", "names", "--data", "/nonexistent", "--out", "x"], "no <Language>.txt files"),
         (["predict", "/nonexistent/model", "x"], "neither a model folder nor a Hub repo id"),
+        (["train", "names", "--data", ".", "--out", "x", "--ensemble", "0", "--resume"], "--ensemble"),
+        (["train", "names", "--data", ".", "--out", "x", "--ema-decay", "1"], "ema_decay must be in [0, 1)"),
     ],
 )
 def test_mistakes_get_one_clear_line_not_a_traceback(args, message):

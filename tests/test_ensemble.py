@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -51,6 +52,8 @@ def test_one_network_is_a_plain_classifier_and_bad_sizes_are_refused():
         replace(TOKENS, ensemble=0)
     with pytest.raises(ValueError, match="expected 3 networks"):
         EnsembleClassifier(TOKENS, [SequenceClassifier(replace(TOKENS, ensemble=1))])
+    with pytest.raises(ConfigError, match="ensemble must be at least 1"):
+        checkpoint_paths(Path("runs"), 0)
 
 
 @pytest.fixture(scope="module")

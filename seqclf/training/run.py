@@ -21,7 +21,7 @@ from seqclf.config import ModelConfig
 from seqclf.data.splits import Examples
 from seqclf.encoders import Encoder
 from seqclf.ensemble import EnsembleClassifier
-from seqclf.errors import DataError
+from seqclf.errors import ConfigError, DataError
 from seqclf.evaluation import evaluate
 from seqclf.model import SequenceClassifier
 from seqclf.plots import save_confusion_matrix
@@ -53,6 +53,8 @@ def device_description(device: torch.device) -> str:
 
 def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
     """One checkpoint file per network: ``checkpoint.pt``, or ``checkpoint-1.pt``... for an ensemble."""
+    if ensemble < 1:
+        raise ConfigError(f"ensemble must be at least 1 (one network), got {ensemble}")
     if ensemble == 1:
         return [folder / CHECKPOINT_FILE]
     stem, suffix = CHECKPOINT_FILE.rsplit(".", 1)
