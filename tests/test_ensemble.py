@@ -56,40 +56,31 @@ def test_one_network_is_a_plain_classifier_and_bad_sizes_are_refused():
         checkpoint_paths(Path("runs"), 0)
 
 
-@pytest.fixture(scope="module")
-def ensemble_run(names_folder, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "names-ensemble"
-    logs: list[str] = []
-    pretrained = run_training(
-        "names",
-        names_folder,
-        out,
-        {**TINY_MODEL, "ensemble": 2},
-        TINY_TRAINING,
-        "seqclf train names ... --ensemble 2",
-        torch.device("cpu"),
-        log=logs.append,
-    )
-    return pretrained, out, logs
-
-
-def _single(names_folder, out, seed):
+def _train(names_folder, out, ensemble: int, seed: int = TINY_TRAINING.seed, **kw) -> PretrainedClassifier:
+    """A tiny names run of ``ensemble`` networks from ``seed``; ``kw`` goes to run_training."""
     return run_training(
         "names",
         names_folder,
         out,
-        TINY_MODEL,
+        {**TINY_MODEL, "ensemble": ensemble},
         replace(TINY_TRAINING, seed=seed),
-        "x",
+        f"seqclf train names ... --ensemble {ensemble}",
         torch.device("cpu"),
-        log=lambda _: None,
+        **{"log": lambda _: None, **kw},
     )
+
+
+@pytest.fixture(scope="module")
+def ensemble_run(names_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "names-ensemble"
+    logs: list[str] = []
+    return _train(names_folder, out, 2, log=logs.append), out, logs
 
 
 def test_network_i_is_the_network_a_run_with_seed_plus_i_trains(ensemble_run, names_folder, tmp_path):
     pretrained, _, _ = ensemble_run
     for i, member in enumerate(pretrained.model.members):
-        single = _single(names_folder, tmp_path / str(i), TINY_TRAINING.seed + i).model
+        single = _train(names_folder, tmp_path / str(i), 1, seed=TINY_TRAINING.seed + i).model
         for (name, a), b in zip(member.state_dict().items(), single.state_dict().values(), strict=True):
             assert torch.equal(a, b), name
 
@@ -157,28 +148,9 @@ def test_ensemble_run_killed_in_its_second_network_resumes_to_the_same_model(
             raise _Interrupt
 
     with pytest.raises(_Interrupt):
-        run_training(
-            "names",
-            names_folder,
-            out,
-            {**TINY_MODEL, "ensemble": 2},
-            TINY_TRAINING,
-            "x",
-            torch.device("cpu"),
-            log=stop_in_network_2,
-        )
+        _train(names_folder, out, 2, log=stop_in_network_2)
     first, second = checkpoint_paths(out, 2)
     assert first.name == "checkpoint-1.pt" and first.exists() and second.exists()
-    resumed = run_training(
-        "names",
-        names_folder,
-        out,
-        {**TINY_MODEL, "ensemble": 2},
-        TINY_TRAINING,
-        "x",
-        torch.device("cpu"),
-        log=lambda _: None,
-        resume=True,
-    )
+    resumed = _train(names_folder, out, 2, resume=True)
     for a, b in zip(resumed.model.state_dict().values(), pretrained.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)

@@ -98,8 +98,8 @@ def run_training(
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
-    ensemble = {**task.model_defaults, **model_overrides}.get("ensemble", 1)
-    checkpoints = checkpoint_paths(Path(checkpoint_dir or out), ensemble)
+    architecture = {**task.model_defaults, **model_overrides}
+    checkpoints = checkpoint_paths(Path(checkpoint_dir or out), architecture.get("ensemble", 1))
     if resume:
         require(checkpoints[0])
     elif any(path.exists() for path in checkpoints):
@@ -121,7 +121,7 @@ def run_training(
     encoder = task.build_encoder(splits.train)
     config = replace(
         ModelConfig(num_labels=len(labels), **encoder.model_fields()),
-        **{**task.model_defaults, **model_overrides},
+        **architecture,
     )
     train = _encode(encoder, task.augment(splits.train, train_config.seed), labels)
     validation_set = _encode(encoder, splits.validation, labels)
