@@ -86,7 +86,7 @@ def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> 
 
 @app.command()
 def train(
-    task: Annotated[str, typer.Argument(help="What to train: names.")],
+    task: Annotated[str, typer.Argument(help="What to train: names, sentiment, digits or vowels.")],
     data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
     out: Annotated[Path, typer.Option(help="Folder to write the trained model to.")],
     epochs: Annotated[

@@ -105,3 +105,11 @@ def test_mistakes_get_one_clear_line_not_a_traceback(args, message):
 def test_bad_predict_input_is_a_clear_error(model_dir):
     result = runner.invoke(app, ["predict", str(model_dir), "   "])
     assert result.exit_code == 2 and "input 0: the input is empty" in result.output
+
+
+def test_train_help_names_every_task():
+    from seqclf.tasks import task_names
+
+    result = runner.invoke(app, ["train", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert all(name in result.output for name in task_names())
