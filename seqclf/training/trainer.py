@@ -153,6 +153,13 @@ def train_model(
         if config.ema_decay > 0
         else None
     )
+    if ema is not None:
+        # The average is a deep copy, and a copied cuDNN RNN holds its weights in separate
+        # tensors, which cuDNN would warn about and compact on every validation pass.
+        # Re-packing them once fixes that; on the CPU this does nothing.
+        for module in ema.modules():
+            if isinstance(module, nn.RNNBase):
+                module.flatten_parameters()
     scored = ema.module if ema is not None else model
 
     # Each process scores every world-th validation example; the logits are then summed
