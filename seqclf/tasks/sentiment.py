@@ -82,10 +82,10 @@ class SentimentTask(Task):
         "pooling": "max+last",
     }
     train_defaults = TrainConfig(
-        epochs=6,
+        epochs=10,
         batch_size=128,
-        lr=3e-3,
-        patience=2,
+        lr=2e-3,
+        patience=3,
         class_weighting="none",
         warmup_epochs=0.5,
         ema_decay=0.998,
