@@ -46,22 +46,6 @@ def _fail(err: Exception) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _device(name: str | None):
-    import torch
-
-    from seqclf.predictor import default_device
-
-    if name is None:
-        return default_device()
-    try:
-        device = torch.device(name)
-    except RuntimeError as err:
-        raise SeqclfError(f"unknown device {name!r}: use cpu, cuda or cuda:N") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SeqclfError("--device cuda was asked for, but this machine has no usable CUDA GPU")
-    return device
-
-
 def _given(**options: Any) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
 
@@ -135,7 +119,7 @@ def train(
         typer.Option(help="Validate and keep a moving average of the weights with this decay (0: off)."),
     ] = None,
     device: Annotated[
-        str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
+        str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the interrupted run whose checkpoint is in --checkpoint-dir.")
@@ -146,11 +130,11 @@ def train(
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe.
 
-    Runs unchanged under `torchrun --nproc_per_node N` (one process per GPU, or CPU
-    processes with gloo).
+    Runs unchanged under `torchrun --nproc_per_node N`: one process per GPU, or CPU processes.
     """
     from dataclasses import replace
 
+    from seqclf.predictor import resolve_device
     from seqclf.tasks import get_task
     from seqclf.training import distributed
     from seqclf.training.run import run_training
@@ -189,7 +173,7 @@ def train(
         command = _command_line(
             task, data, out, {**model_overrides, **train_config_overrides(train_config, recipe)}
         )
-        with distributed.process_group(_device(device)) as process_device:
+        with distributed.process_group(resolve_device(device)) as process_device:
             run_training(
                 task,
                 data,

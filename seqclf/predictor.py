@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from seqclf import explain as explaining
-from seqclf.errors import InvalidInputError
+from seqclf.errors import ConfigError, InvalidInputError
 from seqclf.inference import batched_logits
 from seqclf.pretrained import PretrainedClassifier
 
@@ -23,6 +23,33 @@ Prediction = list[dict[str, Any]]
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(name: str | torch.device | None) -> torch.device:
+    """The device ``name`` asks for, checked here so that a typo or a missing GPU is one
+    clear message instead of an error from deep inside torch; ``None``: the default."""
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ConfigError(f"unknown device {name!r}: use cpu, cuda, cuda:N or mps") from err
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(
+                f"device {name!r} was asked for, but this machine has no usable CUDA GPU: use cpu"
+            )
+        if device.index is not None and device.index >= count:
+            raise ConfigError(f"device {name!r} was asked for, but this machine has {count} CUDA GPU(s)")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(
+                f"device {name!r} was asked for, but this machine has no usable MPS (Apple) GPU"
+            )
+    elif device.type != "cpu":
+        raise ConfigError(f"device {name!r} is not supported: use cpu, cuda, cuda:N or mps")
+    return device
 
 
 class Predictor:
@@ -49,7 +76,7 @@ class Predictor:
         device: str | torch.device | None = None,
     ) -> Predictor:
         """Load a model folder or Hub repo id; CUDA when available unless ``device`` is given."""
-        device = torch.device(device) if device is not None else default_device()
+        device = resolve_device(device)
         return cls(PretrainedClassifier.from_pretrained(name_or_path, revision=revision, device=device))
 
     @property

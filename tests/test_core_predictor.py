@@ -8,6 +8,7 @@ import torch
 from seqclf import InvalidInputError, Predictor
 from seqclf.config import ModelConfig
 from seqclf.encoders import CharEncoder
+from seqclf.errors import ConfigError
 from seqclf.model import SequenceClassifier
 from seqclf.pretrained import PretrainedClassifier
 
@@ -79,3 +80,21 @@ def test_batching_does_not_change_results(predictor):
 def test_bad_inputs_are_clear_errors(predictor, inputs, top_k, message):
     with pytest.raises(InvalidInputError, match=message):
         predictor.predict(inputs, top_k=top_k)
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("gpu", "unknown device 'gpu'"),
+        ("meta", "is not supported"),
+        pytest.param(
+            "cuda",
+            "no usable CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU"),
+        ),
+    ],
+)
+def test_a_device_that_cannot_be_used_is_a_clear_error(device, message):
+    # The device is checked before anything is loaded, so no model is needed.
+    with pytest.raises(ConfigError, match=message):
+        Predictor.from_pretrained("no-such-model", device=device)

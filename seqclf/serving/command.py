@@ -20,7 +20,7 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Interface to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -36,11 +36,11 @@ def serve(
         float | None, typer.Option(help="How long an input waits for others to share its forward pass.")
     ] = None,
     device: Annotated[
-        str | None, typer.Option(help="cpu, cuda or cuda:N (default: CUDA when available).")
+        str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     ui: Annotated[
-        bool, typer.Option("--ui/--no-ui", help="Also serve the Gradio demo at /ui (needs seqclf[ui]).")
+        bool, typer.Option("--ui/--no-ui", help="Also serve the Gradio demo at /ui (needs seqclf\\[ui]).")
     ] = False,
     examples_dir: Annotated[Path, typer.Option(help="The demo's example inputs (with --ui).")] = Path(
         "examples"
@@ -68,7 +68,10 @@ def serve(
     try:
         settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})
         served = load_models(settings)
-    except (SeqclfError, ValidationError) as err:
+    except ValidationError as err:
+        typer.secho(f"error: {_describe(err, given)}", err=True, fg="red")
+        raise typer.Exit(code=2) from None
+    except SeqclfError as err:
         typer.secho(f"error: {err}", err=True, fg="red")
         raise typer.Exit(code=2) from None
     app = create_app(settings, served)
@@ -76,6 +79,21 @@ def serve(
         app = _with_ui(app, served, examples_dir)
         typer.echo(f"demo UI at http://{host}:{port}/ui")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _describe(err: Any, flags: dict[str, Any]) -> str:
+    """pydantic's report as one line, naming the flag or ``SEQCLF_*`` variable to fix."""
+    problems = []
+    for problem in err.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        message = problem["msg"].removeprefix("Value error, ")
+        if field in flags and flags[field] is not None:
+            problems.append(f"--{field.replace('_', '-')}: {message}")
+        elif field and f"SEQCLF_{field.upper()}" not in message:
+            problems.append(f"SEQCLF_{field.upper()}: {message}")
+        else:
+            problems.append(message)
+    return "; ".join(problems)
 
 
 def _with_ui(app: Any, served: dict[str, Any], examples_dir: Path) -> Any:

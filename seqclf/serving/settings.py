@@ -29,7 +29,7 @@ class ServiceSettings(BaseSettings):
     models_dir: Path = Field(
         Path("models"), description="Folder whose model subfolders are served by default."
     )
-    device: str | None = Field(None, description="cpu, cuda or cuda:N (default: CUDA when available).")
+    device: str | None = Field(None, description="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's).")
 
     max_batch_size: int = Field(32, ge=1, le=4096, description="Most inputs in one forward pass.")
@@ -69,7 +69,10 @@ class ServiceSettings(BaseSettings):
     def _queue_holds_a_request(self) -> ServiceSettings:
         # A request larger than the queue could never run; retrying (what 503 asks) would not help.
         if self.max_queue < self.max_inputs:
-            raise ValueError(f"max_queue ({self.max_queue}) must be at least max_inputs ({self.max_inputs})")
+            raise ValueError(
+                f"max_queue ({self.max_queue}, SEQCLF_MAX_QUEUE) must be at least "
+                f"max_inputs ({self.max_inputs}, SEQCLF_MAX_INPUTS)"
+            )
         return self
 
     @property

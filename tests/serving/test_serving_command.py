@@ -49,13 +49,29 @@ def test_models_dir_is_discovered_and_duplicates_refused(models_dir: Path) -> No
         (["--model", "names=/no/such/folder"], "neither a model folder nor a Hub repo id"),
         (["--models-dir", "/no/such/folder"], "no models to serve"),
         (["--model", "names"], "expected ID=PATH_OR_REPO"),
-        (["--max-batch-size", "0"], "max_batch_size"),
+        (["--max-batch-size", "0"], "--max-batch-size: Input should be greater than or equal to 1"),
+        (["--max-wait-ms", "-1"], "--max-wait-ms: Input should be greater than or equal to 0"),
+        (["--models-dir", "models", "--device", "meta"], "is not supported: use cpu, cuda, cuda:N or mps"),
+        (["--models-dir", "models", "--device", "gpu"], "unknown device 'gpu'"),
     ],
 )
 def test_serve_fails_with_a_one_line_error(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["serve", *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_serve_refuses_a_port_outside_the_tcp_range() -> None:
+    result = CliRunner().invoke(app, ["serve", "--port", "99999"])
+    assert result.exit_code == 2 and "--port" in result.output
+
+
+def test_a_settings_error_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEQCLF_MAX_INPUTS", "5000")
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "SEQCLF_MAX_QUEUE" in result.output and "SEQCLF_MAX_INPUTS" in result.output
 
 
 def test_serve_starts_a_working_server(models_dir: Path, tmp_path: Path) -> None:
