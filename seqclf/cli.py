@@ -220,14 +220,19 @@ def evaluate(
                 fg=typer.colors.YELLOW,
             )
         report = run_evaluation(pretrained, splits.get(split))
+    except SeqclfError as err:
+        raise _fail(err) from None
+    # The report is printed before the plot is written, so a bad --plot path loses nothing.
+    if as_json:
+        typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
+    else:
+        _print_report(report, split)
+    try:
         save_confusion_matrix(report, plot, title=f"{pretrained.task}: {split} split")
     except SeqclfError as err:
         raise _fail(err) from None
-    if as_json:
-        typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
-        return
-    _print_report(report, split)
-    typer.echo(f"confusion matrix: {plot}")
+    if not as_json:
+        typer.echo(f"confusion matrix: {plot}")
 
 
 def _print_report(report: dict[str, Any], split: str) -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqclf.errors import DataError
+
 
 def save_confusion_matrix(metrics: dict[str, Any], path: str | Path, title: str = "") -> Path:
-    """Draw ``metrics["confusion_matrix"]`` row-normalised (recall per true class), with counts."""
+    """Draw ``metrics["confusion_matrix"]`` row-normalised (recall per true class), with counts.
+
+    The folder is created if needed; a path that cannot be written is a :class:`DataError`.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never needs a display
@@ -40,6 +45,11 @@ def save_confusion_matrix(metrics: dict[str, Any], path: str | Path, title: str 
     fig.colorbar(image, ax=ax, fraction=0.046, label="share of true class")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+    except OSError as err:
+        raise DataError(f"cannot write the confusion matrix to {path}: {err.strerror or err}") from err
+    finally:
+        plt.close(fig)
     return path

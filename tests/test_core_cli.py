@@ -70,6 +70,26 @@ def test_evaluate_reproduces_the_card(model_dir, names_folder, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_evaluate_plot_goes_to_a_new_folder_and_a_bad_path_keeps_the_report(
+    model_dir, names_folder, tmp_path
+):
+    nested = tmp_path / "new" / "folder" / "cm.png"
+    result = runner.invoke(
+        app, ["evaluate", str(model_dir), "--data", str(names_folder), "--plot", str(nested)]
+    )
+    assert result.exit_code == 0, result.output
+    assert nested.read_bytes().startswith(b"\x89PNG")
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(
+        app, ["evaluate", str(model_dir), "--data", str(names_folder), "--plot", str(blocker / "cm.png")]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "macro-F1" in result.stdout  # the report was printed before the plot failed
+    assert "cannot write the confusion matrix" in result.output
+
+
 def test_evaluate_prints_a_table(model_dir, names_folder, tmp_path):
     result = runner.invoke(
         app, ["evaluate", str(model_dir), "--data", str(names_folder), "--plot", str(tmp_path / "p.png")]
