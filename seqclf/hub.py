@@ -177,7 +177,11 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
     text = str(name_or_path)
     if not is_repo_id(text):
         raise ModelLoadError(f"{text!r} is neither a model folder nor a Hub repo id like 'owner/name'")
-    return download(text, revision)
+    try:
+        return download(text, revision)
+    except ModelLoadError as err:
+        # 'models/names' typed in the wrong folder is also a valid repo id: say both.
+        raise ModelLoadError(f"{err} (There is no local folder {path.resolve()} either.)") from err
 
 
 def pull(repo_id: str, revision: str | None = None, out: Path | None = None) -> Path:

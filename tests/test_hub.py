@@ -285,6 +285,7 @@ def test_a_hub_that_is_down_fails_fast_but_cached_models_still_load_and_push_nee
     assert_same_predictions(cached["predictions"], local_predictions(models["v2"]))
     assert uncached["error"] == "ModelLoadError"
     assert "cannot reach the Hub" in uncached["message"] and "not in the local cache" in uncached["message"]
+    assert "There is no local folder" in uncached["message"]  # a mistyped path reads the same way
     assert uncached["seconds"] < 10
     assert push["error"] == "HubError" and "set HF_TOKEN or run `hf auth login`" in push["message"]
 
