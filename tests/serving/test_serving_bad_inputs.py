@@ -101,8 +101,25 @@ CASES: list[Any] = [
         "hf-raw-text",
         "/models/names",
         {"content": b"Nakamura", "headers": {"content-type": "text/plain"}},
-        400,
-        "JSON",
+        415,
+        "content-type: application/json",
+    ),
+    case(
+        "hf-wav-to-text-model",
+        "/models/names",
+        {"content": b"RIFF\x00\x00", "headers": {"content-type": "audio/wav"}},
+        415,
+        "content-type: application/json",
+    ),
+    case(
+        "json-sent-as-a-form",  # curl -d without -H 'content-type: application/json'
+        PREDICT,
+        {
+            "content": b'{"inputs": ["Nakamura"]}',
+            "headers": {"content-type": "application/x-www-form-urlencoded"},
+        },
+        415,
+        "content-type: application/json",
     ),
     case(
         "upload-to-text-model",
@@ -258,6 +275,12 @@ def test_odd_but_valid_inputs_are_answered(client: httpx.Client) -> None:
     body = r'{"inputs": ["\ud800", "\u0000\u0007", "名前🙂", "O\u0027Brien"], "parameters": {"top_k": 1000000000000000000000}}'
     response = client.post(PREDICT, content=body.encode(), headers=JSON)
     assert response.status_code == 200 and len(response.json()["predictions"]) == 4
+
+
+def test_the_hf_route_reads_json_sent_without_a_content_type(client: httpx.Client) -> None:
+    # e.g. requests.post(url, data=json.dumps(...)), which sends no content-type
+    response = client.post("/models/names", content=b'{"inputs": "Nakamura"}')
+    assert response.status_code == 200 and response.json()[0][0]["label"]
 
 
 def test_wrong_method_and_unknown_path_are_json_errors(client: httpx.Client) -> None:

@@ -50,8 +50,3 @@ def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, clie
     expected = v1_predictions(client, "digits", [base64.b64encode(wav).decode()])[0]
     assert [(r.label, r.score) for r in raw] == [(p["label"], p["score"]) for p in expected]
     assert [(r.label, r.score) for r in with_top_k] == [(p["label"], p["score"]) for p in expected[:2]]
-
-
-def test_raw_bytes_to_a_text_model_are_refused(client: httpx.Client) -> None:
-    response = client.post("/models/names", content=b"Nakamura", headers={"content-type": "text/plain"})
-    assert response.status_code == 400 and "JSON" in response.json()["error"]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from seqclf.serving.decoding import check_audio
 from seqclf.serving.deps import ModelDep, SettingsDep
+from seqclf.serving.errors import NOT_JSON, is_json
 from seqclf.serving.prediction import predict, predict_json
 from seqclf.serving.routes import ERROR_RESPONSES
 from seqclf.serving.schemas import HFRequest, LabelScore
@@ -38,16 +39,14 @@ _OPENAPI_BODY = {
 }
 
 
-def _is_json(request: Request) -> bool:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def _parse(body: bytes) -> HFRequest:
+def _parse(body: bytes, declared_json: bool) -> HFRequest:
+    """The JSON request; a body without a JSON content-type is still read as JSON if it is."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as err:
-        raise HTTPException(400, "the body is not valid JSON") from err
+        if declared_json:
+            raise HTTPException(400, "the body is not valid JSON") from err
+        raise HTTPException(415, NOT_JSON) from err
     try:
         return HFRequest.model_validate(payload)
     except ValidationError as err:
@@ -67,9 +66,9 @@ def _is_single(inputs: Any) -> bool:
 )
 async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> Any:
     body = await request.body()
-    if served.modality == "audio" and not _is_json(request):
+    if served.modality == "audio" and not is_json(request):
         return (await predict(served, [check_audio(body)], None, settings))[0]
-    payload = _parse(body)
+    payload = _parse(body, is_json(request))
     single = _is_single(payload.inputs)
     inputs = [payload.inputs] if single else payload.inputs
     predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
