@@ -37,8 +37,12 @@ def is_json(request: Request) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+# "body" starts every location; "one"/"many" tag the Hugging Face route's single-or-batch union.
+_UNINFORMATIVE = {"body", "one", "many"}
+
+
 def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc if part != "body") or "body"
+    return ".".join(str(part) for part in loc if part not in _UNINFORMATIVE) or "body"
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -49,7 +53,11 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         # e.g. `curl -d '{...}'` without -H, which sends a form content-type: the body was never read as JSON.
         return error_response(415, NOT_JSON)
     details = [
-        {"loc": _location(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "loc": _location(e.get("loc", ())),
+            "msg": e.get("msg", "").removeprefix("Value error, "),
+            "type": e.get("type", ""),
+        }
         for e in errors
     ]
     summary = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])

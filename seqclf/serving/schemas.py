@@ -8,9 +8,9 @@ than silently ignored typos.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -28,12 +28,42 @@ FeatureMatrix = Annotated[
     Field(min_length=1, description="A (T, F) matrix: T frames of F finite numbers each."),
     AfterValidator(_rectangular),
 ]
+
+
+def _input_kind(value: Any) -> str | None:
+    """Which branch of :data:`Input` a value is meant for, so only that branch's errors are reported."""
+    if isinstance(value, str):
+        return "text"
+    return "frames" if isinstance(value, list) else None
+
+
+# A tagged union: pydantic checks only the branch the value's JSON type selects, so a
+# ragged matrix is reported as ragged, not also as "Input should be a valid string".
 Input = Annotated[
-    str | FeatureMatrix,
+    Annotated[str, Tag("text")] | Annotated[FeatureMatrix, Tag("frames")],
+    Discriminator(
+        _input_kind,
+        custom_error_type="input_type",
+        custom_error_message="each input must be a string (text, or base64-encoded WAV for audio models) "
+        "or a list of frames of numbers (feature models)",
+    ),
     Field(
         description="Text for text models, base64-encoded WAV for audio models, a (T, F) matrix for feature models."
     ),
 ]
+
+
+def is_one_input(value: Any) -> bool:
+    """One text or base64 string, or one (T, F) matrix (its rows hold numbers, not matrices)."""
+    if isinstance(value, str):
+        return True
+    return bool(
+        isinstance(value, list)
+        and value
+        and isinstance(value[0], list)
+        and value[0]
+        and not isinstance(value[0][0], list | str)
+    )
 
 
 class Parameters(BaseModel):
@@ -61,7 +91,10 @@ class HFRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    inputs: Input | Annotated[list[Input], Field(min_length=1)]
+    inputs: Annotated[
+        Annotated[Input, Tag("one")] | Annotated[list[Input], Field(min_length=1), Tag("many")],
+        Discriminator(lambda value: "one" if is_one_input(value) else "many"),
+    ]
     parameters: Parameters = Field(default_factory=Parameters)
 
 

@@ -130,6 +130,17 @@ CASES: list[Any] = [
     ),
     case("upload-without-files", "/v1/models/names/predict/files", {"data": {"top_k": "1"}}, 422, "files"),
     case(
+        "number-as-input", PREDICT, {"json": {"inputs": [123]}}, 422, "inputs.0: each input must be a string"
+    ),
+    case(
+        "ragged-matrix-hf",
+        "/models/vowels",
+        {"json": {"inputs": [[1.0, 2.0], [1.0]]}},
+        422,
+        "inputs.frames: ragged frames: frame 1 has 1 values, frame 0 has 2",
+        marks=needs_features,
+    ),
+    case(
         "nan-frame",
         "/v1/models/vowels/predict",
         {"content": b'{"inputs": [[[NaN, 1, 2, 3]]]}', "headers": JSON},
@@ -275,6 +286,13 @@ def test_odd_but_valid_inputs_are_answered(client: httpx.Client) -> None:
     body = r'{"inputs": ["\ud800", "\u0000\u0007", "名前🙂", "O\u0027Brien"], "parameters": {"top_k": 1000000000000000000000}}'
     response = client.post(PREDICT, content=body.encode(), headers=JSON)
     assert response.status_code == 200 and len(response.json()["predictions"]) == 4
+
+
+def test_a_bad_feature_matrix_reports_only_what_is_wrong_with_it(client: httpx.Client) -> None:
+    # Not also "should be a valid string": the value is a list, so only the matrix rules apply.
+    response = client.post("/v1/models/names/predict", json={"inputs": [[[1.0, None]]]})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid request: inputs.0.frames.0.1: Input should be a valid number"
 
 
 def test_the_hf_route_reads_json_sent_without_a_content_type(client: httpx.Client) -> None:

@@ -22,7 +22,7 @@ from seqclf.serving.deps import ModelDep, SettingsDep
 from seqclf.serving.errors import NOT_JSON, is_json
 from seqclf.serving.prediction import predict, predict_json
 from seqclf.serving.routes import ERROR_RESPONSES
-from seqclf.serving.schemas import HFRequest, LabelScore
+from seqclf.serving.schemas import HFRequest, LabelScore, is_one_input
 
 router = APIRouter(tags=["hugging face"], responses=ERROR_RESPONSES)
 
@@ -53,11 +53,6 @@ def _parse(body: bytes, declared_json: bool) -> HFRequest:
         raise RequestValidationError(err.errors(include_url=False, include_input=False)) from err
 
 
-def _is_single(inputs: Any) -> bool:
-    """One text or base64 string, or one (T, F) matrix (its rows hold numbers, not matrices)."""
-    return isinstance(inputs, str) or not isinstance(inputs[0][0], list | str)
-
-
 @router.post(
     "/models/{model_id}",
     summary="Hugging Face Inference API (text and audio classification)",
@@ -69,7 +64,7 @@ async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) 
     if served.modality == "audio" and not is_json(request):
         return (await predict(served, [check_audio(body)], None, settings))[0]
     payload = _parse(body, is_json(request))
-    single = _is_single(payload.inputs)
+    single = is_one_input(payload.inputs)
     inputs = [payload.inputs] if single else payload.inputs
     predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
     return predictions[0] if single and served.modality != "text" else predictions
