@@ -47,8 +47,11 @@ def _decode(source: str | Path | io.BytesIO, what: str, max_seconds: float) -> t
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
         if isinstance(err, InvalidInputError):
             raise
+        # libsndfile's own reason ("Format not recognised."), without the "<_io.BytesIO object at
+        # 0x...>" that its full message names an in-memory upload by.
+        reason = getattr(err, "error_string", None) or str(err)
         raise InvalidInputError(
-            f"{what} could not be decoded as audio ({err}); send a WAV, FLAC or OGG file"
+            f"{what} could not be decoded as audio ({reason}); send a WAV, FLAC or OGG file"
         ) from err
     return samples, int(rate)
 
