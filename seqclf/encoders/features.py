@@ -9,6 +9,7 @@ those is a batch.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,13 @@ def read_frames_csv(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise InvalidInputError(f"no CSV file of frames at {str(path)!r}")
     try:
-        return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
+        with warnings.catch_warnings():  # an empty file: the error below says so, not a numpy warning
+            warnings.simplefilter("ignore", UserWarning)
+            return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
     except ValueError as err:
-        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {err}") from err
+        # numpy's reason, without its advice to pass `usecols`, which a CLI user cannot do.
+        reason = str(err).split("; use `usecols`")[0]
+        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {reason}") from err
 
 
 class FeatureEncoder(Encoder):
