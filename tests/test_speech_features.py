@@ -97,7 +97,7 @@ def test_csv_frames_for_the_command_line(tmp_path, encoder):
     with pytest.raises(InvalidInputError, match="no CSV file"):
         read_frames_csv(tmp_path / "missing.csv")
     (tmp_path / "ragged.csv").write_text("1,2,3\n1,2\n")
-    with pytest.raises(InvalidInputError, match="columns changed from 3 to 2 at row 2$"):
+    with pytest.raises(InvalidInputError, match=r"columns changed from 3 to 2 at row 2$"):
         read_frames_csv(tmp_path / "ragged.csv")
     (tmp_path / "empty.csv").write_text("")
     with warnings.catch_warnings():
