@@ -32,6 +32,29 @@ def test_fsdd_split_follows_the_repetition_index(fsdd):
         assert Path(path).name.startswith(f"{label}_")
 
 
+def test_fsdd_can_hold_out_a_speaker_for_testing(fsdd):
+    held_out = next(iter(SPEAKERS))
+    splits = fsdd_splits(fsdd, test_speakers=[held_out])
+    speaker_of = {
+        name: {Path(p).stem.split("_")[1] for p in splits.get(name).inputs}
+        for name in ("train", "validation", "test")
+    }
+    assert speaker_of["test"] == {held_out}
+    assert held_out not in speaker_of["train"] | speaker_of["validation"]
+    per_speaker = len(LABELS) * 12
+    assert len(splits.test) == per_speaker  # every recording of the held-out speaker
+    standard = fsdd_splits(fsdd)
+    # train and validation are the standard ones without the held-out speaker
+    for name in ("train", "validation"):
+        kept = [p for p in standard.get(name).inputs if Path(p).stem.split("_")[1] != held_out]
+        assert splits.get(name).inputs == kept
+    assert splits.info["test_speakers"] == [held_out]
+    # the recorded choice replays through the task, as `seqclf evaluate` does
+    assert get_task("digits").load_splits(fsdd, splits.info).info == splits.info
+    with pytest.raises(DataError, match="no recordings of speaker"):
+        fsdd_splits(fsdd, test_speakers=["nobody"])
+
+
 def test_fsdd_accepts_the_dataset_folder_and_fingerprints_file_names(fsdd, tmp_path):
     assert fsdd_splits(fsdd.parent).info == fsdd_splits(fsdd).info
     copy = tmp_path / "elsewhere"

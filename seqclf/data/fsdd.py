@@ -10,6 +10,7 @@ audio encoder decodes them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,29 @@ def _within(index: int, bounds: tuple[int, int]) -> bool:
     return bounds[0] <= index <= bounds[1]
 
 
-def fsdd_splits(data: str | Path) -> Splits:
-    """The standard split (index 0-4 test) plus index 5-9 as validation, 10-49 train."""
+def fsdd_splits(data: str | Path, test_speakers: Sequence[str] = ()) -> Splits:
+    """The standard split (index 0-4 test) plus index 5-9 as validation, 10-49 train.
+
+    With ``test_speakers``, the test split is instead every recording of those speakers,
+    and train and validation are the standard ones without them: a measure of how the
+    recipe does on voices it never heard, which the standard split cannot give. The other
+    speakers' test recordings (index 0-4) are then left out, so the model trains on
+    exactly what a standard run would, minus the held-out voices.
+    """
+    rows = read_fsdd(data)
+    unknown = sorted(set(test_speakers) - {speaker for _, _, speaker, _ in rows})
+    if unknown:
+        raise DataError(f"no recordings of speaker(s) {', '.join(unknown)} in {data}")
     parts: dict[str, Examples] = {name: Examples([], []) for name in ("train", "validation", "test")}
-    for path, label, _speaker, index in read_fsdd(data):
-        if _within(index, TEST_INDICES):
+    for path, label, speaker, index in rows:
+        if test_speakers:
+            if speaker in test_speakers:
+                name = "test"
+            elif _within(index, TEST_INDICES):
+                continue
+            else:
+                name = "validation" if _within(index, VALIDATION_INDICES) else "train"
+        elif _within(index, TEST_INDICES):
             name = "test"
         elif _within(index, VALIDATION_INDICES):
             name = "validation"
@@ -74,6 +93,7 @@ def fsdd_splits(data: str | Path) -> Splits:
         "name": "test",
         "test_indices": list(TEST_INDICES),
         "validation_indices": list(VALIDATION_INDICES),
+        **({"test_speakers": sorted(test_speakers)} if test_speakers else {}),
         "sizes": {name: len(part) for name, part in parts.items()},
         "test_fingerprint": fingerprint(parts["test"], describe=lambda p: Path(p).name),
     }

@@ -62,8 +62,8 @@ class DigitsTask(Task):
     train_defaults = TrainConfig(epochs=25, batch_size=64, lr=3e-3, patience=6, class_weighting="none")
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
-        # The split is fixed by file names; ``split`` (the recorded info) has no choices to replay.
-        return fsdd_splits(data)
+        # The split is fixed by file names; the one recorded choice is a speaker hold-out.
+        return fsdd_splits(data, test_speakers=(split or {}).get("test_speakers", ()))
 
     def build_encoder(self, train: Examples) -> Encoder:
         return AudioEncoder.fit(train.inputs, frontend=FRONTEND)

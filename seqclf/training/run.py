@@ -87,6 +87,7 @@ def run_training(
     log=tqdm.write,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
+    split: dict[str, Any] | None = None,
 ) -> PretrainedClassifier:
     """Train ``task_name`` on ``data`` and save the model folder to ``out``.
 
@@ -94,7 +95,9 @@ def run_training(
     every epoch and the checkpoint removed once the model folder is written, so a
     published folder holds only the model; ``resume`` continues from the checkpoint.
     Inside a torchrun job (:func:`seqclf.training.distributed.process_group`) every
-    process trains and only rank 0 logs and writes files.
+    process trains and only rank 0 logs and writes files. ``split`` passes choices to the
+    task's reader (e.g. ``{"test_speakers": ["theo"]}`` for digits); they are recorded
+    with the split, so ``seqclf evaluate`` rebuilds the same one.
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
@@ -107,7 +110,7 @@ def run_training(
             f"starting afresh; checkpoints in {checkpoints[0].parent} from an earlier run will be "
             "overwritten (--resume continues them)"
         )
-    splits = task.load_splits(Path(data))
+    splits = task.load_splits(Path(data), split)
     labels = sorted(set(splits.train.labels))
     missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
     if missing:
