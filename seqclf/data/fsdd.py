@@ -52,6 +52,16 @@ def _within(index: int, bounds: tuple[int, int]) -> bool:
     return bounds[0] <= index <= bounds[1]
 
 
+def _part(speaker: str, index: int, test_speakers: Sequence[str]) -> str | None:
+    """The split a recording belongs to; None: left out (other speakers' test recordings
+    when speakers are held out)."""
+    if speaker in test_speakers:
+        return "test"
+    if _within(index, TEST_INDICES):
+        return None if test_speakers else "test"
+    return "validation" if _within(index, VALIDATION_INDICES) else "train"
+
+
 def fsdd_splits(data: str | Path, test_speakers: Sequence[str] = ()) -> Splits:
     """The standard split (index 0-4 test) plus index 5-9 as validation, 10-49 train.
 
@@ -67,19 +77,9 @@ def fsdd_splits(data: str | Path, test_speakers: Sequence[str] = ()) -> Splits:
         raise DataError(f"no recordings of speaker(s) {', '.join(unknown)} in {data}")
     parts: dict[str, Examples] = {name: Examples([], []) for name in ("train", "validation", "test")}
     for path, label, speaker, index in rows:
-        if test_speakers:
-            if speaker in test_speakers:
-                name = "test"
-            elif _within(index, TEST_INDICES):
-                continue
-            else:
-                name = "validation" if _within(index, VALIDATION_INDICES) else "train"
-        elif _within(index, TEST_INDICES):
-            name = "test"
-        elif _within(index, VALIDATION_INDICES):
-            name = "validation"
-        else:
-            name = "train"
+        name = _part(speaker, index, test_speakers)
+        if name is None:
+            continue
         parts[name].inputs.append(str(path))
         parts[name].labels.append(label)
     empty = [name for name, part in parts.items() if len(part) == 0]

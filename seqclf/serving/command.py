@@ -87,7 +87,7 @@ def _describe(err: Any, flags: dict[str, Any]) -> str:
     for problem in err.errors():
         field = str(problem["loc"][0]) if problem["loc"] else ""
         message = problem["msg"].removeprefix("Value error, ")
-        if field in flags and flags[field] is not None:
+        if flags.get(field) is not None:
             problems.append(f"--{field.replace('_', '-')}: {message}")
         elif field and f"SEQCLF_{field.upper()}" not in message:
             problems.append(f"SEQCLF_{field.upper()}: {message}")

@@ -61,9 +61,10 @@ def _parse(body: bytes, declared_json: bool) -> HFRequest:
 )
 async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> Any:
     body = await request.body()
-    if served.modality == "audio" and not is_json(request):
+    declared_json = is_json(request)
+    if served.modality == "audio" and not declared_json:
         return (await predict(served, [check_audio(body)], None, settings))[0]
-    payload = _parse(body, is_json(request))
+    payload = _parse(body, declared_json)
     single = is_one_input(payload.inputs)
     inputs = [payload.inputs] if single else payload.inputs
     predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
