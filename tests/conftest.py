@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import torch
 
 # The tests train and run many tiny models, for which thread hand-offs cost more than
 # they save; one thread is several times faster on a small shared machine. No test
-# measures speed.
-torch.set_num_threads(1)
+# measures speed, and none depends on the thread count: set OMP_NUM_THREADS to run the
+# suite (and the subprocesses it starts) on more.
+if "OMP_NUM_THREADS" not in os.environ:
+    torch.set_num_threads(1)
 
 # Each synthetic "language" builds surnames from its own syllables and ending, so a
 # character model can tell them apart while no single character gives it away.

@@ -52,6 +52,7 @@ def test_regenerating_reproduces_the_card_training_wrote(model_dir: Path) -> Non
     (model_dir / "README.md").unlink()
     assert card_command(str(model_dir)) == (0, f"wrote {model_dir / 'README.md'}\n")
     assert (model_dir / "README.md").read_text(encoding="utf-8") == written
+    # the image is drawn from the recorded confusion matrix (integers), so it is byte-identical
     assert (model_dir / "confusion_matrix.png").read_bytes() == image
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tolerances import SAME_SCORES, assert_same_predictions
 
 from seqclf import InvalidInputError, Predictor
 from seqclf.config import ModelConfig
@@ -13,12 +14,6 @@ from seqclf.model import SequenceClassifier
 from seqclf.pretrained import PretrainedClassifier
 
 LABELS = ["a", "b", "c", "d"]
-
-
-def assert_same(left: list[dict], right: list[dict]) -> None:
-    """Same labels in the same order, scores equal within packing's float tolerance."""
-    assert [p["label"] for p in left] == [p["label"] for p in right]
-    assert [p["score"] for p in left] == pytest.approx([p["score"] for p in right], abs=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +41,8 @@ def test_all_labels_sum_to_one_and_match_the_batch_order(predictor):
     everything = predictor.predict(["Nakamura", "Schmidt"], top_k=None)
     for predictions in everything:
         assert sorted(p["label"] for p in predictions) == LABELS
-        assert sum(p["score"] for p in predictions) == pytest.approx(1.0, abs=1e-6)
-    assert_same(predictor.predict(["Schmidt"], top_k=None)[0], everything[1])
+        assert sum(p["score"] for p in predictions) == pytest.approx(1.0, abs=SAME_SCORES)
+    assert_same_predictions(predictor.predict(["Schmidt"], top_k=None)[0], everything[1])
     assert predictor.predict(["x"], top_k=100)[0].__len__() == 4
 
 
@@ -62,7 +57,7 @@ def test_batching_does_not_change_results(predictor):
     small = predictor.predict(names, top_k=None)
     predictor.batch_size = 256
     for left, right in zip(predictor.predict(names, top_k=None), small, strict=True):
-        assert_same(left, right)
+        assert_same_predictions(left, right)
 
 
 @pytest.mark.parametrize(

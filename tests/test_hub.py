@@ -24,6 +24,7 @@ import torch
 from hub_server import HubServer, stalled_endpoint, unused_endpoint
 from huggingface_hub import CommitOperationAdd, HfApi
 from safetensors.torch import save_file
+from tolerances import assert_same_prediction_lists
 from typer.testing import CliRunner
 
 from seqclf.cli import app
@@ -73,12 +74,6 @@ def client(steps: list[list[Any]], env: dict[str, str]) -> list[dict[str, Any]]:
 
 def local_predictions(folder: Path) -> list[Any]:
     return Predictor.from_pretrained(folder, device="cpu").predict(INPUTS, top_k=None)
-
-
-def assert_same_predictions(got: list[Any], expected: list[Any]) -> None:
-    assert [[p["label"] for p in row] for row in got] == [[p["label"] for p in row] for row in expected]
-    scores = [p["score"] for row in got for p in row]
-    assert scores == pytest.approx([p["score"] for row in expected for p in row], abs=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +176,7 @@ def test_pull_at_the_first_commit_gives_the_first_model(
     for name in ("config.json", "model.safetensors", "README.md"):
         assert (out / name).read_bytes() == (models["v1"] / name).read_bytes()
     assert not (out / "notes.txt").exists() and not (out / "checkpoint.pt").exists()
-    assert_same_predictions(local_predictions(out), local_predictions(models["v1"]))
+    assert_same_prediction_lists(local_predictions(out), local_predictions(models["v1"]))
 
 
 @pytest.fixture(scope="module")
@@ -227,10 +222,10 @@ def test_repo_id_loads_the_latest_push_and_pinned_revisions(loaded: dict, models
     latest, pinned, pushed, branch = (
         loaded["online"][k] for k in ("latest", "pinned", "push_branch", "branch")
     )
-    assert_same_predictions(latest["predictions"], local_predictions(models["v2"]))
-    assert_same_predictions(pinned["predictions"], local_predictions(models["v1"]))
+    assert_same_prediction_lists(latest["predictions"], local_predictions(models["v2"]))
+    assert_same_prediction_lists(pinned["predictions"], local_predictions(models["v1"]))
     assert re.fullmatch(r"[0-9a-f]{40}", pushed["commit"])
-    assert_same_predictions(branch["predictions"], local_predictions(models["v1"]))
+    assert_same_prediction_lists(branch["predictions"], local_predictions(models["v1"]))
 
 
 def test_unknown_repo_or_revision_is_a_clear_error(loaded: dict) -> None:
@@ -243,8 +238,8 @@ def test_unknown_repo_or_revision_is_a_clear_error(loaded: dict) -> None:
 
 def test_offline_mode_loads_from_the_cache(loaded: dict, models: dict[str, Path]) -> None:
     latest, pinned, never_pulled = loaded["offline"].values()
-    assert_same_predictions(latest["predictions"], local_predictions(models["v2"]))
-    assert_same_predictions(pinned["predictions"], local_predictions(models["v1"]))
+    assert_same_prediction_lists(latest["predictions"], local_predictions(models["v2"]))
+    assert_same_prediction_lists(pinned["predictions"], local_predictions(models["v1"]))
     assert never_pulled["error"] == "ModelLoadError"
     assert "HF_HUB_OFFLINE is set" in never_pulled["message"]
     assert "not in the local cache" in never_pulled["message"]
@@ -282,7 +277,7 @@ def test_a_hub_that_is_down_fails_fast_but_cached_models_still_load_and_push_nee
         ],
         hub_env(unused_endpoint(), loaded["home"], token=None),
     )
-    assert_same_predictions(cached["predictions"], local_predictions(models["v2"]))
+    assert_same_prediction_lists(cached["predictions"], local_predictions(models["v2"]))
     assert uncached["error"] == "ModelLoadError"
     assert "cannot reach the Hub" in uncached["message"] and "not in the local cache" in uncached["message"]
     assert "There is no local folder" in uncached["message"]  # a mistyped path reads the same way
@@ -300,7 +295,7 @@ def test_a_stalled_hub_gives_up_after_the_timeout(loaded: dict, models: dict[str
             ],
             hub_env(url, loaded["home"], HF_HUB_ETAG_TIMEOUT="1"),
         )
-    assert_same_predictions(cached["predictions"], local_predictions(models["v2"]))
+    assert_same_prediction_lists(cached["predictions"], local_predictions(models["v2"]))
     assert "no answer within 1 s" in uncached["message"]
     assert push["error"] == "HubError" and "no answer within 1 s" in push["message"]
     assert "nothing was pushed" in push["message"]

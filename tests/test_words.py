@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tolerances import SAME_METRIC, SAME_SCORES
 from typer.testing import CliRunner
 
 from seqclf import Predictor
@@ -367,7 +368,9 @@ def test_sentiment_split_is_recorded_so_evaluate_rebuilds_it(trained_sentiment, 
     assert result.exit_code == 0, result.output
     assert "differs" not in result.output
     report = json.loads(result.stdout)
-    assert report["accuracy"] == pytest.approx(pretrained.training["metrics"]["test"]["accuracy"])
+    assert report["accuracy"] == pytest.approx(
+        pretrained.training["metrics"]["test"]["accuracy"], abs=SAME_METRIC
+    )
 
 
 def test_sentiment_model_predicts_strings(trained_sentiment):
@@ -375,7 +378,7 @@ def test_sentiment_model_predicts_strings(trained_sentiment):
     predictor = Predictor.from_pretrained(out, device="cpu")
     single = predictor.predict("The film is wonderful!", top_k=None)
     assert single[0]["label"] == "positive"
-    assert sum(p["score"] for p in single) == pytest.approx(1.0)
+    assert sum(p["score"] for p in single) == pytest.approx(1.0, abs=SAME_SCORES)
     batch = predictor.predict(["This movie was DREADFUL (mostly).", "the story seems charming ."])
     assert [p[0]["label"] for p in batch] == ["negative", "positive"]
     with pytest.raises(InvalidInputError, match="input 1"):

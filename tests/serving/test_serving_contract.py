@@ -8,6 +8,7 @@ import math
 import httpx
 import pytest
 from serving_support import HAS_AUDIO, HAS_FEATURES, NAMES, VOWELS_WIDTH, LiveServer, wav_bytes
+from tolerances import assert_same_predictions
 
 
 def test_health_and_readiness(client: httpx.Client) -> None:
@@ -61,7 +62,7 @@ def test_top_k_larger_than_the_labels_gives_every_label(client: httpx.Client) ->
 def test_same_input_same_answer_whatever_the_case(client: httpx.Client) -> None:
     """The char encoder lower-cases, so the service must not add its own differences."""
     body = client.post("/v1/models/names/predict", json={"inputs": ["Nakamura", "NAKAMURA"]}).json()
-    assert body["predictions"][0] == body["predictions"][1]
+    assert_same_predictions(body["predictions"][0], body["predictions"][1])
 
 
 @pytest.mark.skipif(not HAS_FEATURES, reason="the feature encoder is not in this checkout")
@@ -83,7 +84,9 @@ def test_audio_model_takes_base64_wav_and_uploads_alike(client: httpx.Client) ->
     )
     assert as_json.status_code == 200 and uploaded.status_code == 200
     assert len(uploaded.json()["predictions"]) == 2 and len(uploaded.json()["predictions"][0]) == 3
-    assert as_json.json()["predictions"][0][:3] == uploaded.json()["predictions"][0]
+    # the first WAV scored alone (JSON) and in a batch of two (upload): the batch pads it,
+    # which may move its scores in the last bits, never by more than SAME_SCORES
+    assert_same_predictions(uploaded.json()["predictions"][0], as_json.json()["predictions"][0])
 
 
 def test_openapi_documents_every_route(client: httpx.Client) -> None:

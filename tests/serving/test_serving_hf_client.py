@@ -9,6 +9,7 @@ import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError
 from serving_support import HAS_AUDIO, LiveServer, wav_bytes
+from tolerances import assert_same_predictions
 
 
 def v1_predictions(http: httpx.Client, model: str, inputs: list, top_k: int | None = None) -> list:
@@ -19,9 +20,8 @@ def v1_predictions(http: httpx.Client, model: str, inputs: list, top_k: int | No
 def test_text_classification(server: LiveServer, client: httpx.Client) -> None:
     hf = InferenceClient(model=f"{server.url}/models/names")
     result = hf.text_classification("Nakamura", top_k=3)
-    assert [(r.label, r.score) for r in result] == [
-        (p["label"], p["score"]) for p in v1_predictions(client, "names", ["Nakamura"], 3)[0]
-    ]
+    as_dicts = [{"label": r.label, "score": r.score} for r in result]
+    assert_same_predictions(as_dicts, v1_predictions(client, "names", ["Nakamura"], 3)[0])
 
 
 def test_text_classification_without_parameters(server: LiveServer) -> None:
@@ -48,5 +48,6 @@ def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, clie
     raw = hf.audio_classification(wav)  # no parameters: the WAV is the body
     with_top_k = hf.audio_classification(wav, top_k=2)  # parameters: JSON with base64 inputs
     expected = v1_predictions(client, "digits", [base64.b64encode(wav).decode()])[0]
-    assert [(r.label, r.score) for r in raw] == [(p["label"], p["score"]) for p in expected]
-    assert [(r.label, r.score) for r in with_top_k] == [(p["label"], p["score"]) for p in expected[:2]]
+    assert_same_predictions([{"label": r.label, "score": r.score} for r in raw], expected)
+    assert len(with_top_k) == 2
+    assert_same_predictions([{"label": r.label, "score": r.score} for r in with_top_k], expected)
