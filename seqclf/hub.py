@@ -72,8 +72,8 @@ class _Unreachable(Exception):
     """The Hub gave no usable answer in time; the message says why."""
 
 
-def _lookup(api: HfApi, repo_id: str, revision: str | None) -> ModelInfo:
-    """The repo's info at ``revision``, asked within :func:`hub_timeout`.
+def _lookup(api: HfApi, repo_id: str, revision: str | None, files_metadata: bool = False) -> ModelInfo:
+    """The repo's info at ``revision`` (with file sizes if ``files_metadata``), asked within :func:`hub_timeout`.
 
     A Hub that cannot be reached, stalls or fails (5xx) raises :class:`_Unreachable`;
     its other answers (no such repo or revision, no access) raise as huggingface_hub
@@ -84,7 +84,7 @@ def _lookup(api: HfApi, repo_id: str, revision: str | None) -> ModelInfo:
 
     timeout = hub_timeout()
     try:
-        return api.model_info(repo_id, revision=revision, timeout=timeout)
+        return api.model_info(repo_id, revision=revision, timeout=timeout, files_metadata=files_metadata)
     except HfHubHTTPError as err:
         if err.response.status_code < 500:
             raise
@@ -96,8 +96,14 @@ def _lookup(api: HfApi, repo_id: str, revision: str | None) -> ModelInfo:
     raise _Unreachable(f"cannot reach the Hub at {api.endpoint} ({reason})")
 
 
-def _check_files(info: ModelInfo, repo_id: str, revision: str | None) -> None:
-    """Refuse, before downloading anything, a repo that lacks a seqclf model's files."""
+def _check_files(info: ModelInfo, repo_id: str, revision: str | None, max_bytes: int | None = None) -> None:
+    """Refuse, before downloading anything, a repo that lacks a seqclf model's files.
+
+    With ``max_bytes``, also one whose model files (those a download fetches) are larger
+    together, or whose sizes the Hub does not report.
+    """
+    from huggingface_hub.utils import filter_repo_objects
+
     present = sorted(s.rfilename for s in info.siblings or [])
     missing = [name for name in REQUIRED_FILES if name not in present]
     if missing:
@@ -106,12 +112,26 @@ def _check_files(info: ModelInfo, repo_id: str, revision: str | None) -> None:
             f"(its files: {', '.join(present) or 'none'}). seqclf loads repos published with "
             "`seqclf push`."
         )
+    if max_bytes is None:
+        return
+    fetched = set(filter_repo_objects(present, allow_patterns=MODEL_FILES))
+    sizes = [s.size for s in info.siblings or [] if s.rfilename in fetched]
+    if any(size is None for size in sizes):
+        raise ModelLoadError(f"the Hub did not report the size of {_where(repo_id, revision)}'s files")
+    if sum(sizes) > max_bytes:
+        raise ModelLoadError(
+            f"{_where(repo_id, revision)} is {sum(sizes) / 2**20:.1f} MiB, more than the "
+            f"{max_bytes / 2**20:.1f} MiB this server downloads"
+        )
 
 
-def download(repo_id: str, revision: str | None = None, local_dir: Path | None = None) -> Path:
+def download(
+    repo_id: str, revision: str | None = None, local_dir: Path | None = None, max_bytes: int | None = None
+) -> Path:
     """Fetch a model repo's files into the Hub cache (or ``local_dir``) and return the folder.
 
     When the Hub cannot be reached, or ``HF_HUB_OFFLINE=1``, the cached copy is used.
+    ``max_bytes`` refuses, before anything is fetched, a model whose files are larger.
     """
     from huggingface_hub import HfApi, is_offline_mode, snapshot_download
     from huggingface_hub.errors import (
@@ -126,14 +146,15 @@ def download(repo_id: str, revision: str | None = None, local_dir: Path | None =
     unreachable: _Unreachable | None = None
     try:
         if not is_offline_mode():
-            _check_files(_lookup(api, repo_id, revision), repo_id, revision)
+            info = _lookup(api, repo_id, revision, files_metadata=max_bytes is not None)
+            _check_files(info, repo_id, revision, max_bytes)
     except _Unreachable as err:
         logger.warning("%s; looking for %s in the local cache", err, where)
         unreachable = err
     except RepositoryNotFoundError as err:
         raise ModelLoadError(
-            f"no model repo {repo_id!r} on the Hub at {api.endpoint} (nor a local folder of that "
-            "name), or no access to it: for a private repo set HF_TOKEN or run `hf auth login`"
+            f"no model repo {repo_id!r} on the Hub at {api.endpoint}, or no access to it: for a "
+            "private repo set HF_TOKEN or run `hf auth login`"
         ) from err
     except RevisionNotFoundError as err:
         raise ModelLoadError(f"repo {repo_id!r} has no revision {revision!r}") from err

@@ -6,9 +6,10 @@ user's shell would, instead of patching the library's internals.
 
 Usage: ``python hub_client.py STEPS_JSON`` where each step is one of
 ``["load", repo_id, revision, inputs]`` (``Predictor.from_pretrained`` then predict,
-every label's score) or ``["push", folder, repo_id, revision]``. Prints one JSON list
-with, per step, ``{"predictions": ...}``/``{"commit": ...}`` or ``{"error": class
-name, "message": ...}``, and the seconds the step took.
+every label's score), ``["push", folder, repo_id, revision]`` or ``["visitor", mode,
+max_bytes, source, revision, inputs]`` (the UI's Model source box under that policy).
+Prints one JSON list with, per step, ``{"predictions": ...}``/``{"commit": ...}`` or
+``{"error": class name, "message": ...}``, and the seconds the step took.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def run(step: list[Any]) -> dict[str, Any]:
             _, repo_id, revision, inputs = step
             predictor = Predictor.from_pretrained(repo_id, revision=revision, device="cpu")
             result: dict[str, Any] = {"predictions": predictor.predict(inputs, top_k=None)}
+        elif step[0] == "visitor":
+            from seqclf.ui.sources import SourcePolicy, load_visitor_model
+
+            _, mode, max_bytes, source, revision, inputs = step
+            loaded = load_visitor_model(SourcePolicy(mode, max_bytes), source, revision)
+            result = {"predictions": loaded.predictor.predict(inputs, top_k=None), "commit": loaded.commit}
         else:
             _, folder, repo_id, revision = step
             result = {"commit": hub.push(folder, repo_id, revision=revision).commit}

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
@@ -247,7 +247,12 @@ class HubHandler(BaseHTTPRequestHandler):
 
     def model_info(self, repo: str, rev: str = "main") -> tuple[int, Any, dict[str, str]]:
         target, commit = self._repo(repo), self._commit(repo, rev)
-        siblings = [{"rfilename": path} for path in sorted(commit.files)]
+        # like the Hub, file sizes only when asked for (?blobs=true: files_metadata=True)
+        blobs = [v.lower() for v in parse_qs(urlsplit(self.path).query).get("blobs", [])] == ["true"]
+        siblings = [
+            {"rfilename": path, **({"size": len(data), "blobId": git_blob_id(data)} if blobs else {})}
+            for path, data in sorted(commit.files.items())
+        ]
         return 200, {"id": repo, "sha": commit.sha, "private": target.private, "siblings": siblings}, {}
 
     def tree(self, repo: str, rev: str) -> tuple[int, Any, dict[str, str]]:

@@ -64,9 +64,14 @@ def seqclf(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
-def client(steps: list[list[Any]], env: dict[str, str]) -> list[dict[str, Any]]:
+def client(steps: list[list[Any]], env: dict[str, str], cwd: Path | None = None) -> list[dict[str, Any]]:
     done = subprocess.run(
-        [sys.executable, str(CLIENT), json.dumps(steps)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, str(CLIENT), json.dumps(steps)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
@@ -318,3 +323,27 @@ def test_neither_a_folder_nor_a_repo_id_is_refused_before_any_request(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ModelLoadError, match="neither a model folder nor a Hub repo id"):
         Predictor.from_pretrained(text)
+
+
+def test_the_ui_hub_source_loads_hub_repos_only_within_the_size_limit(
+    hub: HubServer, published: dict, models: dict[str, Path], tmp_path: Path
+) -> None:
+    # a folder here spelled like the repo id, holding the other model: the Hub's must win
+    decoy = tmp_path / REPO
+    shutil.copytree(models["v2"], decoy)
+    size = sum((models["v1"] / name).stat().st_size for name in ("config.json", "model.safetensors"))
+    steps = [
+        ["visitor", "hub", 64 * 2**20, REPO, published["v1"], INPUTS],
+        ["visitor", "hub", size // 2, REPO, published["v1"], INPUTS],
+        ["visitor", "hub", 64 * 2**20, str(models["v1"]), None, INPUTS],
+        ["visitor", "hub", 64 * 2**20, "/no/such/folder", None, INPUTS],
+        ["visitor", "off", 64 * 2**20, REPO, None, INPUTS],
+    ]
+    fits, too_big, a_path, no_path, off = client(steps, hub_env(hub.url, tmp_path / "home"), cwd=tmp_path)
+    assert fits["commit"] == published["v1"]
+    assert_same_prediction_lists(fits["predictions"], local_predictions(models["v1"]))
+    assert "MiB, more than the" in too_big["message"]
+    # a path is refused in the same words whether it exists or not
+    assert a_path["error"] == no_path["error"] == "SourceRefused"
+    assert a_path["message"] == no_path["message"] and "repo id" in a_path["message"]
+    assert off["error"] == "SourceRefused" and "only the models it was started with" in off["message"]

@@ -9,11 +9,12 @@ Flags win over ``SEQCLF_*`` environment variables; the API key is read from
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from seqclf.errors import SeqclfError
+from seqclf.ui.sources import DEFAULT_MAX_DOWNLOAD_BYTES
 
 
 def serve(
@@ -45,6 +46,17 @@ def serve(
     examples_dir: Annotated[Path, typer.Option(help="The demo's example inputs (with --ui).")] = Path(
         "examples"
     ),
+    ui_model_source: Annotated[
+        Literal["off", "hub", "any"],
+        typer.Option(
+            help="With --ui: what visitors may load in a tab's Model source box. off: only the "
+            "models served here; hub: Hub repo ids only (never server paths), up to --ui-max-download-mb; "
+            "any: server folders too (trusted networks only).",
+        ),
+    ] = "off",
+    ui_max_download_mb: Annotated[
+        float, typer.Option(help="With --ui-model-source hub: the largest model a visitor may load.", min=0)
+    ] = DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
 ) -> None:
     """Serve models over HTTP: REST, Hugging Face Inference API, metrics (see docs/serving.md)."""
     try:
@@ -76,7 +88,7 @@ def serve(
         raise typer.Exit(code=2) from None
     app = create_app(settings, served)
     if ui:
-        app = _with_ui(app, served, examples_dir)
+        app = _with_ui(app, served, examples_dir, settings, ui_model_source, ui_max_download_mb)
         typer.echo(f"demo UI at http://{host}:{port}/ui")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
@@ -96,13 +108,27 @@ def _describe(err: Any, flags: dict[str, Any]) -> str:
     return "; ".join(problems)
 
 
-def _with_ui(app: Any, served: dict[str, Any], examples_dir: Path) -> Any:
-    """Mount the Gradio demo on the service, reusing the models the service loaded."""
+def _with_ui(
+    app: Any,
+    served: dict[str, Any],
+    examples_dir: Path,
+    settings: Any,
+    model_source: str,
+    max_download_mb: float,
+) -> Any:
+    """Mount the Gradio demo on the service, reusing the models (and the key and limits) of the service."""
     try:
-        from seqclf.ui.app import mount
-        from seqclf.ui.tabs import ModelTab
+        from seqclf.ui.app import UiSettings, mount
+        from seqclf.ui.sources import SourcePolicy
+        from seqclf.ui.tabs import ModelTab, TabOptions
     except ImportError as err:
         typer.secho(f"error: {err.name} is missing: pip install 'seqclf[ui]'", err=True, fg="red")
         raise typer.Exit(code=2) from None
     tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
-    return mount(app, tabs, examples_dir)
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+    ui_settings = UiSettings(
+        api_key=key,
+        tabs=TabOptions(SourcePolicy(model_source, int(max_download_mb * 2**20)), settings.max_steps),
+        max_upload_bytes=settings.max_body_bytes,
+    )
+    return mount(app, tabs, examples_dir, ui_settings)

@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from seqclf.limits import MAX_BODY_BYTES, MAX_STEPS
+
 
 class ServiceSettings(BaseSettings):
     """Limits, batching and access control of one service process."""
@@ -42,12 +44,16 @@ class ServiceSettings(BaseSettings):
 
     max_inputs: int = Field(64, ge=1, description="Most inputs in one request.")
     max_steps: int = Field(
-        2048, ge=1, description="Most encoded steps (characters, words, frames) per input."
+        MAX_STEPS, ge=1, description="Most encoded steps (characters, words, frames) per input."
     )
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Largest request body in bytes.")
+    max_body_bytes: int = Field(
+        MAX_BODY_BYTES, ge=1, description="Largest request body (and UI upload) in bytes."
+    )
 
     api_key: SecretStr | None = Field(
-        None, description="When set, prediction routes need 'Authorization: Bearer <key>'."
+        None,
+        description="When set, prediction routes and the UI need 'Authorization: Bearer <key>' "
+        "(people in a browser log in with it).",
     )
 
     @field_validator("models", mode="before")

@@ -4,8 +4,17 @@ Run settings, and why:
 
 - **Offline**: analytics and Gradio's version check are off (they would call home),
   the default theme's fonts are served locally, and nothing is fetched from a CDN.
-- **Host and port** come from ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (Gradio
-  reads them; defaults ``127.0.0.1:7860``), so a container sets ``0.0.0.0``.
+- **Host and port** come from ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (defaults
+  ``127.0.0.1:7860``), as for any Gradio app, so a container sets ``0.0.0.0``.
+- **One door** (:mod:`seqclf.ui.access`): with ``SEQCLF_API_KEY`` set, the page, its API
+  and its files need the key, as ``seqclf serve --ui`` does. So ``python app.py`` runs the
+  demo as ``seqclf serve --ui`` does, mounted on a FastAPI app under uvicorn, where the
+  gate sits in front of every Gradio route.
+- **The operator chooses the models** (:mod:`seqclf.ui.sources`): the Model source box
+  is on for a demo on loopback (a person on their own machine) and off otherwise, unless
+  ``--model-source`` says so.
+- **Uploads** are bounded as REST bodies are (:data:`seqclf.limits.MAX_BODY_BYTES`), and
+  inputs by their encoded length (:data:`seqclf.limits.MAX_STEPS`).
 - **Queue and concurrency**: every tab's event has its own pool of
   ``CONCURRENCY_LIMIT`` workers, so a slow audio request never waits behind names
   requests, and a few requests per tab run at once (the models only read their weights,
@@ -18,16 +27,27 @@ Run settings, and why:
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
 
-from seqclf.errors import SeqclfError
+from seqclf.errors import ConfigError, SeqclfError
+from seqclf.limits import MAX_BODY_BYTES
 from seqclf.sources import ModelSpec, discover
-from seqclf.ui.sources import load_predictor
-from seqclf.ui.tabs import ModelTab, build_tab
+from seqclf.ui.access import KeyGate, login_routes
+from seqclf.ui.sources import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    SOURCE_MODES,
+    SourceMode,
+    SourcePolicy,
+    load_predictor,
+)
+from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
 
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64
@@ -49,8 +69,17 @@ def load_tabs(models_dir: Path, overrides: Sequence[str] = ()) -> list[ModelTab]
     ]
 
 
-def build_demo(tabs: Sequence[ModelTab], examples_dir: Path) -> gr.Blocks:
-    """The Blocks app, queued; launch it with :func:`launch`."""
+@dataclass(frozen=True)
+class UiSettings:
+    """How the operator runs the demo: the key that guards it, and what visitors may do."""
+
+    api_key: str | None = None
+    tabs: TabOptions = field(default_factory=TabOptions)
+    max_upload_bytes: int = MAX_BODY_BYTES
+
+
+def build_demo(tabs: Sequence[ModelTab], examples_dir: Path, options: TabOptions | None = None) -> gr.Blocks:
+    """The Blocks app, queued; serve it with :func:`mount`."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
         if not tabs:
@@ -60,31 +89,64 @@ def build_demo(tabs: Sequence[ModelTab], examples_dir: Path) -> gr.Blocks:
             )
         with gr.Tabs():
             for tab in tabs:
-                build_tab(tab, examples_dir)
+                build_tab(tab, examples_dir, options or TabOptions())
     return demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
 
 
-def mount(app: FastAPI, tabs: Sequence[ModelTab], examples_dir: Path, path: str = "/ui") -> FastAPI:
-    """Serve the demo from an existing FastAPI app (``seqclf serve --ui``) at ``path``.
+def mount(
+    app: FastAPI,
+    tabs: Sequence[ModelTab],
+    examples_dir: Path,
+    settings: UiSettings | None = None,
+    path: str = "/ui",
+) -> FastAPI:
+    """Serve the demo from a FastAPI app at ``path``, behind the API key when one is set.
 
-    One process then answers both the REST API and the UI, over the same loaded models.
+    ``seqclf serve --ui`` mounts it on the REST service, so one process answers both over
+    the same loaded models; ``python app.py`` mounts it at ``/`` of an app of its own.
     """
+    settings = settings or UiSettings()
+    if settings.api_key is not None:
+        # the login routes come before the mount, which would otherwise take every path under "/"
+        app.router.routes.extend(login_routes(settings.api_key, path))
+        app.add_middleware(KeyGate, key=settings.api_key, prefix=path)
     return gr.mount_gradio_app(
         app,
-        build_demo(tabs, examples_dir),
+        build_demo(tabs, examples_dir, settings.tabs),
         path=path,
         allowed_paths=[str(examples_dir)],
         footer_links=["api", "settings"],
+        max_file_size=settings.max_upload_bytes,
     )
 
 
-def launch(demo: gr.Blocks, examples_dir: Path, **kwargs) -> None:
-    """Serve the demo; host and port come from the GRADIO_SERVER_* variables unless given."""
-    demo.launch(allowed_paths=[str(examples_dir)], footer_links=["api", "settings"], **kwargs)
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_source_mode(host: str) -> SourceMode:
+    """``any`` for a demo only this machine reaches (a person trying models), ``off`` otherwise."""
+    return "any" if is_loopback(host) else "off"
+
+
+def api_key_from_env() -> str | None:
+    """``SEQCLF_API_KEY``, the variable ``seqclf serve`` reads; set but empty is a mistake."""
+    key = os.environ.get("SEQCLF_API_KEY")
+    if key is not None and not key.strip():
+        raise ConfigError("SEQCLF_API_KEY is set but empty: unset it, or give a real key")
+    return key
 
 
 def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
-    """``python app.py [--models DIR] [--examples DIR] [--model NAME=SOURCE[@REV]]...``."""
+    """``python app.py [--models DIR] [--examples DIR] [--model NAME=SOURCE[@REV]]... [--model-source MODE]``."""
+    import uvicorn
+
     root = root or Path.cwd()
     parser = argparse.ArgumentParser(description="The seqclf Gradio demo.")
     parser.add_argument("--models", type=Path, default=root / "models", help="folder of model folders")
@@ -96,9 +158,33 @@ def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
         metavar="NAME=SOURCE[@REVISION]",
         help="add or replace a tab: a model folder or Hub repo id (repeatable)",
     )
+    parser.add_argument(
+        "--model-source",
+        choices=SOURCE_MODES,
+        default=None,
+        help="what visitors may load in a tab's Model source box: off, hub (Hub repo ids only) or "
+        "any (server folders too: trusted networks only). Default: any on loopback, off otherwise",
+    )
+    parser.add_argument(
+        "--max-download-mb",
+        type=float,
+        default=DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
+        help="with --model-source hub: the largest model a visitor may make the server download",
+    )
     args = parser.parse_args(argv)
+    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port_text = os.environ.get("GRADIO_SERVER_PORT", "7860")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        parser.exit(2, f"error: GRADIO_SERVER_PORT={port_text!r} is not a port number (1-65535)\n")
+    mode = args.model_source or default_source_mode(host)
     try:
+        settings = UiSettings(
+            api_key=api_key_from_env(),
+            tabs=TabOptions(SourcePolicy(mode, int(args.max_download_mb * 2**20))),
+        )
         tabs = load_tabs(args.models, args.model)
     except SeqclfError as err:
         parser.exit(2, f"error: {err}\n")
-    launch(build_demo(tabs, args.examples), args.examples)
+    app = mount(FastAPI(), tabs, args.examples, settings, path="/")
+    print(f"demo at http://{host}:{port_text} (model source: {mode})", flush=True)
+    uvicorn.run(app, host=host, port=int(port_text), log_level="warning")

@@ -7,13 +7,16 @@ over prefixes. The input widget follows ``predictor.encoder.modality``: a textbo
 text, a microphone/WAV upload for audio, a CSV upload for feature frames.
 
 The event's ``api_name`` is the model's name, so ``gradio_client`` users call
-``/names``, ``/sentiment``, ``/digits`` or ``/vowels`` whatever the UI looks like.
+``/names``, ``/sentiment``, ``/digits`` or ``/vowels`` whatever the UI looks like. Its
+parameters are always the input, a model source and a revision, whether or not the
+operator lets visitors name other models (:mod:`seqclf.ui.sources`): with the Model
+source box off, the two fields are hidden and a call that fills them is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +24,25 @@ import gradio as gr
 
 from seqclf.encoders.features import read_frames_csv
 from seqclf.errors import SeqclfError
+from seqclf.limits import MAX_STEPS
 from seqclf.predictor import Predictor
 from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
-from seqclf.ui.sources import load_predictor
+from seqclf.ui.sources import SourcePolicy, load_visitor_model
 
 #: how many classes the label shows
 TOP_K = 5
 #: most bundled examples offered per tab
 MAX_EXAMPLES = 12
 EXAMPLE_SUFFIXES = {"audio": (".wav",), "features": (".csv",)}
+
+
+@dataclass(frozen=True)
+class TabOptions:
+    """What the operator allows in every tab: other models, and the longest input."""
+
+    sources: SourcePolicy = field(default_factory=SourcePolicy)
+    max_steps: int = MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -89,13 +101,16 @@ def _raw_example(modality: str, value: Any) -> Any:
     return value
 
 
-def _resolve(tab: ModelTab, source: str, revision: str) -> Predictor:
-    source, revision = source.strip(), revision.strip()
+def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) -> Predictor:
+    source, revision = (source or "").strip(), (revision or "").strip()
     if not source:
         if revision:
             raise gr.Error("A revision needs a Hub repo id in the model field.")
         return tab.predictor
-    predictor = load_predictor(source, revision or None)
+    loaded = load_visitor_model(policy, source, revision or None)
+    if loaded.commit:
+        gr.Info(f"{source} at commit {loaded.commit[:12]}")
+    predictor = loaded.predictor
     if predictor.encoder.modality != tab.modality:
         raise gr.Error(
             f"{source} reads {predictor.encoder.modality}, but this tab sends {tab.modality}; "
@@ -104,13 +119,24 @@ def _resolve(tab: ModelTab, source: str, revision: str) -> Predictor:
     return predictor
 
 
-def analyse_fn(tab: ModelTab) -> Callable[..., tuple[Any, Any, Any]]:
+def _check_length(predictor: Predictor, example: Any, max_steps: int) -> None:
+    """Refuse an input longer than the operator allows, as the REST API does."""
+    (encoded,) = predictor.encode([example])
+    if len(encoded) > max_steps:
+        raise gr.Error(
+            f"This input is {len(encoded)} steps long; this demo takes at most {max_steps}.",
+            print_exception=False,
+        )
+
+
+def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, Any, Any]]:
     """The tab's event handler: input, model source and revision -> label, why, unfolding."""
 
     def analyse(value: Any, source: str = "", revision: str = "") -> tuple[Any, Any, Any]:
         try:
-            predictor = _resolve(tab, source, revision)
+            predictor = _resolve(tab, source, revision, options.sources)
             example = _raw_example(tab.modality, value)
+            _check_length(predictor, example, options.max_steps)
             explanation = predictor.explain(example)
             unfolding = predictor.unfold(example)
         except SeqclfError as err:
@@ -144,7 +170,24 @@ def _why_output(modality: str) -> gr.components.Component:
     )
 
 
-def build_tab(tab: ModelTab, examples_dir: Path) -> None:
+def _source_fields(tab: ModelTab, policy: SourcePolicy) -> tuple[gr.Textbox, gr.Textbox]:
+    """The model source and revision fields; hidden (but still API parameters) when off."""
+    what = "Hub repo id (owner/name)" if policy.mode == "hub" else "Model folder or Hub repo id"
+    # value="" gives the API parameters a default: callers may leave them out.
+    source = gr.Textbox(
+        value="",
+        label=what,
+        placeholder=f"empty: the shipped model ({tab.source})",
+        visible=policy.enabled,
+        render=False,
+    )
+    revision = gr.Textbox(
+        value="", label="Revision (Hub only)", placeholder="main", visible=policy.enabled, render=False
+    )
+    return source, revision
+
+
+def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
     """Lay out one model's tab inside the current ``gr.Blocks``.
 
     The outputs and the model-source fields are created first and placed later, so the
@@ -163,16 +206,9 @@ def build_tab(tab: ModelTab, examples_dir: Path) -> None:
         label="Unfolding: the answer after each prefix",
         render=False,
     )
-    # value="" gives the API parameters a default: callers may leave them out.
-    source = gr.Textbox(
-        value="",
-        label="Model folder or Hub repo id",
-        placeholder=f"empty: the shipped model ({tab.source})",
-        render=False,
-    )
-    revision = gr.Textbox(value="", label="Revision (Hub only)", placeholder="main", render=False)
+    source, revision = _source_fields(tab, options.sources)
     outputs = [label, why, unfolding]
-    analyse = analyse_fn(tab)
+    analyse = analyse_fn(tab, options)
     prefix_note = (
         views.PREFIX_NOTE if tab.predictor.model.config.bidirectional else views.UNIDIRECTIONAL_PREFIX_NOTE
     )
@@ -197,7 +233,7 @@ def build_tab(tab: ModelTab, examples_dir: Path) -> None:
                         examples_per_page=MAX_EXAMPLES,
                         api_visibility="private",
                     )
-                with gr.Accordion("Model source", open=False):
+                with gr.Accordion("Model source", open=False, visible=options.sources.enabled):
                     source.render()
                     revision.render()
             with gr.Column(scale=1):

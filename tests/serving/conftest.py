@@ -9,8 +9,6 @@ import httpx
 import numpy as np
 import pytest
 from serving_support import (
-    HAS_AUDIO,
-    HAS_FEATURES,
     NAMES,
     TEST_LIMITS,
     VOWELS_WIDTH,
@@ -21,27 +19,27 @@ from serving_support import (
 )
 
 from seqclf.encoders import CharEncoder
+from seqclf.encoders.audio import AudioEncoder
+from seqclf.encoders.features import FeatureEncoder
 from seqclf.serving.settings import ServiceSettings
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """names (chars) always; vowels (features) and digits (audio) when those encoders exist."""
+    """names (chars), vowels (features) and digits (audio)."""
     root = tmp_path_factory.mktemp("served")
     save_model(
         root / "names", CharEncoder.fit(NAMES, min_freq=1), ["Japanese", "Russian", "Spanish"], "names"
     )
-    if HAS_FEATURES:
-        from seqclf.encoders.features import FeatureEncoder
-
-        rng = np.random.default_rng(0)
-        encoder = FeatureEncoder.fit([rng.normal(size=(12, VOWELS_WIDTH)) for _ in range(8)], max_length=40)
-        save_model(root / "vowels", encoder, ["a", "i", "u"], "vowels")
-    if HAS_AUDIO:
-        from seqclf.encoders.audio import AudioEncoder
-
-        encoder = AudioEncoder.fit([wav_bytes(f) for f in (300, 500, 800, 1200)])
-        save_model(root / "digits", encoder, [str(d) for d in range(10)], "digits")
+    rng = np.random.default_rng(0)
+    encoder = FeatureEncoder.fit([rng.normal(size=(12, VOWELS_WIDTH)) for _ in range(8)], max_length=40)
+    save_model(root / "vowels", encoder, ["a", "i", "u"], "vowels")
+    save_model(
+        root / "digits",
+        AudioEncoder.fit([wav_bytes(f) for f in (300, 500, 800, 1200)]),
+        [str(d) for d in range(10)],
+        "digits",
+    )
     return root
 
 

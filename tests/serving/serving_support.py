@@ -2,17 +2,11 @@
 
 The models have random weights: the service's behaviour does not depend on how
 good a model is, and building them takes milliseconds instead of a training run.
-Audio and feature models are built when their encoders are importable.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import io
-import socket
-import threading
-import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +14,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import torch
-import uvicorn
+from live_server import RunningApp, run_app
 
 from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder
@@ -29,8 +23,6 @@ from seqclf.pretrained import PretrainedClassifier
 from seqclf.serving.app import create_app
 from seqclf.serving.settings import ServiceSettings
 
-HAS_AUDIO = importlib.util.find_spec("seqclf.encoders.audio") is not None
-HAS_FEATURES = importlib.util.find_spec("seqclf.encoders.features") is not None
 NAMES = ["Nakamura", "Ivanov", "Gonzalez", "Anderson", "Tanaka", "Petrov", "Fernandez", "Wilson"]
 VOWELS_WIDTH = 4
 
@@ -62,31 +54,16 @@ def save_model(folder: Path, encoder: Encoder, labels: list[str], task: str) -> 
 class LiveServer:
     url: str
     settings: ServiceSettings
-    server: uvicorn.Server
-    thread: threading.Thread
+    running: RunningApp
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
+        self.running.stop()
 
 
-def start_server(settings: ServiceSettings, timeout: float = 60.0) -> LiveServer:
-    """Run the app under uvicorn in a thread, on a free loopback port, until it is ready."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    live = LiveServer(f"http://127.0.0.1:{port}", settings, server, thread)
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            live.stop()
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    return live
+def start_server(settings: ServiceSettings) -> LiveServer:
+    """Run the service app under uvicorn in a thread, on a free loopback port, until it is ready."""
+    running = run_app(create_app(settings))
+    return LiveServer(running.url, settings, running)
 
 
 #: limits small enough that tests can exceed each one cheaply

@@ -7,10 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from serving_support import HAS_AUDIO, HAS_FEATURES, TEST_LIMITS, VOWELS_WIDTH, wav_bytes
+from serving_support import TEST_LIMITS, VOWELS_WIDTH, wav_bytes
 
-needs_features = pytest.mark.skipif(not HAS_FEATURES, reason="the feature encoder is not in this checkout")
-needs_audio = pytest.mark.skipif(not HAS_AUDIO, reason="the audio encoder is not in this checkout")
 JSON = {"content-type": "application/json"}
 PREDICT = "/v1/models/names/predict"
 
@@ -19,9 +17,9 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def case(name: str, path: str, request_args: dict, status: int, fragment: str, marks: Any = ()) -> Any:
+def case(name: str, path: str, request_args: dict, status: int, fragment: str) -> Any:
     """A bad request: httpx keyword arguments, the status expected and a fragment of the message."""
-    return pytest.param(path, request_args, status, fragment, id=name, marks=marks)
+    return pytest.param(path, request_args, status, fragment, id=name)
 
 
 def chunked(*parts: bytes) -> Any:
@@ -138,7 +136,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[1.0, 2.0], [1.0]]}},
         422,
         "inputs.frames: ragged frames: frame 1 has 1 values, frame 0 has 2",
-        marks=needs_features,
     ),
     case(
         "nan-frame",
@@ -146,7 +143,6 @@ CASES: list[Any] = [
         {"content": b'{"inputs": [[[NaN, 1, 2, 3]]]}', "headers": JSON},
         422,
         "finite",
-        marks=needs_features,
     ),
     case(
         "infinity-frame-hf",
@@ -154,7 +150,6 @@ CASES: list[Any] = [
         {"content": b'{"inputs": [[1, 2, 3, Infinity]]}', "headers": JSON},
         422,
         "finite",
-        marks=needs_features,
     ),
     case(
         "feature-value-beyond-float32",
@@ -162,7 +157,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[[1e300] * VOWELS_WIDTH]]}},
         422,
         "too large",
-        marks=needs_features,
     ),
     case(
         "wrong-feature-width",
@@ -170,7 +164,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[[1.0] * (VOWELS_WIDTH + 1)]]}},
         422,
         f"takes {VOWELS_WIDTH}",
-        marks=needs_features,
     ),
     case(
         "ragged-frames",
@@ -178,7 +171,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[[1.0] * VOWELS_WIDTH, [1.0] * (VOWELS_WIDTH - 1)]]}},
         422,
         "ragged",
-        marks=needs_features,
     ),
     case(
         "empty-matrix",
@@ -186,7 +178,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[]]}},
         422,
         "inputs.0",
-        marks=needs_features,
     ),
     case(
         "over-encoder-frame-limit",
@@ -194,7 +185,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[[0.5] * VOWELS_WIDTH] * 45]}},
         422,
         "at most 40",
-        marks=needs_features,
     ),
     case(
         "string-to-feature-model",
@@ -202,7 +192,6 @@ CASES: list[Any] = [
         {"json": {"inputs": ["1,2,3,4"]}},
         422,
         "matrix",
-        marks=needs_features,
     ),
     case(
         "undecodable-audio",
@@ -210,7 +199,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [b64(b"RIFF not really a wave file")]}},
         422,
         "decoded",
-        marks=needs_audio,
     ),
     case(
         "not-base64",
@@ -218,7 +206,6 @@ CASES: list[Any] = [
         {"json": {"inputs": ["%%% not base64 %%%"]}},
         422,
         "base64",
-        marks=needs_audio,
     ),
     case(
         "empty-base64-audio",
@@ -226,7 +213,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [""]}},
         422,
         "empty",
-        marks=needs_audio,
     ),
     case(
         "empty-raw-audio-hf",
@@ -234,7 +220,6 @@ CASES: list[Any] = [
         {"content": b"", "headers": {"content-type": "audio/wav"}},
         422,
         "empty",
-        marks=needs_audio,
     ),
     case(
         "undecodable-raw-audio-hf",
@@ -242,7 +227,6 @@ CASES: list[Any] = [
         {"content": b"\x00" * 1000},
         422,
         "decoded",
-        marks=needs_audio,
     ),
     case(
         "over-audio-length-limit",
@@ -250,7 +234,6 @@ CASES: list[Any] = [
         {"content": wav_bytes(100, seconds=11, rate=1000), "headers": {"content-type": "audio/wav"}},
         422,
         "at most 10 s",
-        marks=needs_audio,
     ),
     case(
         "empty-upload",
@@ -258,7 +241,6 @@ CASES: list[Any] = [
         {"files": {"files": ("a.wav", b"")}},
         422,
         "empty",
-        marks=needs_audio,
     ),
     case(
         "matrix-to-audio-model",
@@ -266,7 +248,6 @@ CASES: list[Any] = [
         {"json": {"inputs": [[[0.1, 0.2]]]}},
         422,
         "base64-encoded WAV",
-        marks=needs_audio,
     ),
 ]
 

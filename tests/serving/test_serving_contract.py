@@ -6,8 +6,7 @@ import base64
 import math
 
 import httpx
-import pytest
-from serving_support import HAS_AUDIO, HAS_FEATURES, NAMES, VOWELS_WIDTH, LiveServer, wav_bytes
+from serving_support import NAMES, VOWELS_WIDTH, LiveServer, wav_bytes
 from tolerances import assert_same_predictions
 
 
@@ -28,11 +27,8 @@ def test_lists_models_with_their_description(client: httpx.Client, server: LiveS
         "source": str(server.settings.models_dir / "names"),
         "revision": None,
     }
-    assert ("vowels" in models) == HAS_FEATURES and ("digits" in models) == HAS_AUDIO
-    if HAS_FEATURES:
-        assert models["vowels"]["input"] == "features"
-    if HAS_AUDIO:
-        assert models["digits"]["input"] == "audio"
+    assert models["vowels"]["input"] == "features"
+    assert models["digits"]["input"] == "audio"
 
 
 def test_predict_returns_one_sorted_list_per_input(client: httpx.Client) -> None:
@@ -65,7 +61,6 @@ def test_same_input_same_answer_whatever_the_case(client: httpx.Client) -> None:
     assert_same_predictions(body["predictions"][0], body["predictions"][1])
 
 
-@pytest.mark.skipif(not HAS_FEATURES, reason="the feature encoder is not in this checkout")
 def test_feature_model_takes_matrices_of_any_length(client: httpx.Client) -> None:
     short = [[0.1] * VOWELS_WIDTH] * 3
     long = [[float(i % 5)] * VOWELS_WIDTH for i in range(30)]
@@ -73,7 +68,6 @@ def test_feature_model_takes_matrices_of_any_length(client: httpx.Client) -> Non
     assert body.status_code == 200 and len(body.json()["predictions"]) == 2
 
 
-@pytest.mark.skipif(not HAS_AUDIO, reason="the audio encoder is not in this checkout")
 def test_audio_model_takes_base64_wav_and_uploads_alike(client: httpx.Client) -> None:
     wav = wav_bytes(440)
     as_json = client.post("/v1/models/digits/predict", json={"inputs": [base64.b64encode(wav).decode()]})

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError
-from serving_support import HAS_AUDIO, LiveServer, wav_bytes
+from serving_support import LiveServer, wav_bytes
 from tolerances import assert_same_predictions
 
 
@@ -41,7 +41,6 @@ def test_a_list_of_texts_gets_one_list_each(client: httpx.Client) -> None:
     assert [len(p) for p in response.json()] == [1, 1]
 
 
-@pytest.mark.skipif(not HAS_AUDIO, reason="the audio encoder is not in this checkout")
 def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, client: httpx.Client) -> None:
     wav = wav_bytes(700)
     hf = InferenceClient(model=f"{server.url}/models/digits")

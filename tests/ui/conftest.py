@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from ui_support import EXAMPLES, TINY, RunningDemo, free_port, save_untrained
+from live_server import run_app
+from ui_support import EXAMPLES, KEY, TINY, RunningDemo, running_command, save_untrained
 
 from seqclf.audio.io import load_audio
 from seqclf.encoders.audio import AudioEncoder
@@ -63,20 +64,25 @@ def _build_models(root: Path, names_folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def demo(models_dir: Path) -> Iterator[RunningDemo]:
-    """The demo over the tiny models, served on a free local port for the whole session."""
+    """The demo over the tiny models, as ``python app.py`` on loopback serves it (no key, any source)."""
     pytest.importorskip("gradio", reason="the UI tests need the ui extra: pip install 'seqclf[ui]'")
-    from seqclf.ui.app import build_demo, launch, load_tabs
+    from fastapi import FastAPI
 
-    blocks = build_demo(load_tabs(models_dir), EXAMPLES)
-    launch(
-        blocks,
-        EXAMPLES,
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-    )
+    from seqclf.ui.app import UiSettings, load_tabs, mount
+    from seqclf.ui.sources import SourcePolicy
+    from seqclf.ui.tabs import TabOptions
+
+    settings = UiSettings(tabs=TabOptions(SourcePolicy("any")))
+    running = run_app(mount(FastAPI(), load_tabs(models_dir), EXAMPLES, settings, path="/"))
     try:
-        yield RunningDemo(blocks.local_url, models_dir)
+        yield RunningDemo(running.url + "/", models_dir)
     finally:
-        blocks.close()
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def guarded(models_dir: Path) -> Iterator[str]:
+    """``seqclf serve --ui`` over the tiny models with ``SEQCLF_API_KEY=KEY``: its base URL."""
+    command = ["-m", "seqclf", "serve", "--ui", "--models-dir", str(models_dir), "--port", "{port}"]
+    with running_command([*command, "--examples-dir", str(EXAMPLES)], "/healthz", SEQCLF_API_KEY=KEY) as base:
+        yield base

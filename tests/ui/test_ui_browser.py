@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_support import LANGUAGE, SURNAME, RunningDemo, audio_example
+from playwright.sync_api import expect
+from ui_support import KEY, LANGUAGE, SURNAME, RunningDemo, audio_example
 
 from seqclf import Predictor
 
@@ -33,6 +34,7 @@ def test_a_typed_surname_and_an_uploaded_wav_get_their_answers(demo: RunningDemo
     digit = Predictor.from_pretrained(demo.models_dir / "digits", device="cpu").predict(wav)[0]["label"]
     with open_page(demo.url) as (page, blocked):
         names = open_tab(page, "names")
+        expect(names.get_by_text("Model source")).to_have_count(1)  # on loopback, other models may be tried
         box = names.get_by_label("Input")
         box.fill(SURNAME)
         box.press("Enter")
@@ -54,3 +56,20 @@ def test_every_tab_can_be_screenshotted_after_an_example(demo: RunningDemo, tmp_
     for name in answers:
         size = (tmp_path / f"ui-{name}.png").stat().st_size
         assert 10_000 < size < 300_000
+
+
+def test_a_person_logs_in_with_the_key_and_gets_answers(guarded: str) -> None:
+    with open_page(f"{guarded}/ui/") as (page, blocked):
+        assert page.url.endswith("/login?next=/ui/")  # sent to the form, not shown the demo
+        page.get_by_label("API key").fill("not the key")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_contain_text("not the key")
+        page.get_by_label("API key").fill(KEY)
+        page.get_by_role("button", name="Log in").click()
+        names = open_tab(page, "names")
+        expect(names.get_by_text("Model source")).to_have_count(0)  # the operator chose the models
+        box = names.get_by_label("Input")
+        box.fill(SURNAME)
+        box.press("Enter")
+        assert wait_for_answer(names) == LANGUAGE
+    assert blocked == []
