@@ -178,6 +178,25 @@ def _stopping(training: dict[str, Any]) -> str:
     )
 
 
+def _dataset_line(dataset: dict[str, str], training: dict[str, Any]) -> str:
+    """Where the data came from: a named public data set, or the user's own files."""
+    if "url" in dataset:
+        return f"{dataset['name']} — {dataset['url']} (license: {dataset['license']})."
+    test_file = training["split"].get("test_file")
+    tested = f", tested on `{test_file}`" if test_file else ""
+    return f"{dataset['name']}: `{training['data']['path']}`{tested} (license: as its owner states)."
+
+
+def _recipe(training: dict[str, Any]) -> str:
+    """The defaults seqclf chose from the data, with its reasons (generic tasks only)."""
+    reasons = training.get("recipe")
+    if not reasons:
+        return ""
+    return "\nDefaults chosen from the data (any flag overrides them):\n\n" + "".join(
+        f"- {r}\n" for r in reasons
+    )
+
+
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
     """The README.md of a model folder, from the provenance stored in its config.
 
@@ -236,7 +255,7 @@ Reproduce these figures: `seqclf evaluate {source} --data {training["data"]["pat
 
 Data:
 
-- {task.dataset["name"]} — {task.dataset["url"]} (license: {task.dataset["license"]}).
+- {_dataset_line(task.dataset, training)}
 - {training["data"]["notes"] or "Used as distributed."}
 - Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}; test-set fingerprint `{split.get("test_fingerprint", "-")}`.
 
@@ -252,7 +271,7 @@ Command:
 | hyperparameter | value |
 | --- | --- |
 {chr(10).join(f"| {k} | {v} |" for k, v in hyper.items())}
-
+{_recipe(training)}
 ## Usage
 
 {_usage(task, name, repo_id)}

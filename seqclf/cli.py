@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from seqclf.errors import SeqclfError
+from seqclf.errors import ConfigError, SeqclfError
 from seqclf.serving.command import serve
 
 app = typer.Typer(
@@ -50,12 +50,6 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
 
 
-def train_config_overrides(config: Any, recipe: Any) -> dict[str, Any]:
-    """The training settings that differ from the task's recipe."""
-    defaults = recipe.train_defaults.to_dict()
-    return {k: v for k, v in config.to_dict().items() if defaults[k] != v}
-
-
 def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> str:
     """The canonical ``seqclf train`` command that reproduces a run, for its model card."""
     words = ["seqclf", "train", task, "--data", str(data), "--out", str(out)]
@@ -70,9 +64,34 @@ def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> 
 
 @app.command()
 def train(
-    task: Annotated[str, typer.Argument(help="What to train: names, sentiment, digits or vowels.")],
+    task: Annotated[
+        str,
+        typer.Argument(
+            help="What to train: your own data (text, audio, series) or a built-in recipe "
+            "(names, sentiment, digits, vowels)."
+        ),
+    ],
     data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
     out: Annotated[Path, typer.Option(help="Folder to write the trained model to.")],
+    test: Annotated[
+        Path | None,
+        typer.Option(
+            help="text, audio, series: a test file or folder in --data's format; the card reports on "
+            "it and nothing is held out of --data for testing."
+        ),
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="text: the column holding the texts.")] = None,
+    label_column: Annotated[str | None, typer.Option(help="text: the column holding the labels.")] = None,
+    tokens: Annotated[
+        str | None,
+        typer.Option(help="text: auto (chars for short strings, words for sentences), chars or words."),
+    ] = None,
+    patch: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="series: steps grouped into one recurrent step (default: chosen from the data)."
+        ),
+    ] = None,
     epochs: Annotated[
         int | None, typer.Option(help="Most epochs to train (early stopping may end sooner).")
     ] = None,
@@ -132,7 +151,6 @@ def train(
 
     Runs unchanged under `torchrun --nproc_per_node N`: one process per GPU, or CPU processes.
     """
-    from dataclasses import replace
 
     from seqclf.predictor import resolve_device
     from seqclf.tasks import get_task
@@ -141,6 +159,17 @@ def train(
 
     try:
         recipe = get_task(task)
+        data_options = _given(
+            test_file=str(test) if test is not None else None,
+            text_column=text_column,
+            label_column=label_column,
+            tokens=tokens,
+            patch=patch,
+        )
+        misplaced = sorted(set(data_options) - set(recipe.data_options))
+        if misplaced:
+            flags = ", ".join("--" + ("test" if k == "test_file" else k.replace("_", "-")) for k in misplaced)
+            raise ConfigError(f"{flags}: not an option of the {task} task")
         model_overrides = _given(
             cell=cell,
             nonlinearity=nonlinearity,
@@ -153,37 +182,35 @@ def train(
             step_dropout=step_dropout,
             ensemble=ensemble,
         )
-        train_config = replace(
-            recipe.train_defaults,
-            **_given(
-                epochs=epochs,
-                seed=seed,
-                lr=lr,
-                weight_decay=weight_decay,
-                batch_size=batch_size,
-                clip_norm=clip_norm,
-                patience=patience,
-                class_weighting=class_weighting,
-                label_smoothing=label_smoothing,
-                ema_decay=ema_decay,
-            ),
+        train_overrides = _given(
+            epochs=epochs,
+            seed=seed,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            clip_norm=clip_norm,
+            patience=patience,
+            class_weighting=class_weighting,
+            label_smoothing=label_smoothing,
+            ema_decay=ema_decay,
         )
-        # The canonical command, not sys.argv: resume options and flags that repeat the
-        # recipe's defaults are left out, so a resumed run records what a fresh one would.
-        command = _command_line(
-            task, data, out, {**model_overrides, **train_config_overrides(train_config, recipe)}
-        )
+        # The canonical command, not sys.argv: resume options are left out, so a resumed
+        # run records what a fresh one would.
+        flags = {("test" if k == "test_file" else k): v for k, v in data_options.items()}
+        command = _command_line(task, data, out, {**flags, **model_overrides, **train_overrides})
         with distributed.process_group(resolve_device(device)) as process_device:
             run_training(
                 task,
                 data,
                 out,
                 model_overrides,
-                train_config,
+                None,
                 command,
                 process_device,
                 resume=resume,
                 checkpoint_dir=checkpoint_dir,
+                split=data_options or None,
+                train_overrides=train_overrides,
             )
     except SeqclfError as err:
         raise _fail(err) from None
@@ -195,7 +222,13 @@ def train(
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
     data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
-    split: Annotated[str, typer.Option(help="train, validation or test.")] = "test",
+    split: Annotated[
+        str,
+        typer.Option(
+            help="train, validation or test; or all: every example of --data (a file in the training "
+            "format; text, audio and series models)."
+        ),
+    ] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     plot: Annotated[Path, typer.Option(help="Where to save the confusion-matrix PNG.")] = Path(
         "confusion_matrix.png"
@@ -210,16 +243,20 @@ def evaluate(
 
     try:
         pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
-        splits = get_task(pretrained.task).load_splits(data, pretrained.training.get("split"))
-        expected = pretrained.training.get("split", {}).get("test_fingerprint")
-        if split == "test" and expected and splits.info.get("test_fingerprint") != expected:
-            typer.secho(
-                "warning: this test split differs from the one the model card reports on "
-                "(other data version?); figures will not match the card",
-                err=True,
-                fg=typer.colors.YELLOW,
-            )
-        report = run_evaluation(pretrained, splits.get(split))
+        task, recorded = get_task(pretrained.task), pretrained.training.get("split")
+        if split == "all":
+            report = run_evaluation(pretrained, task.read(data, recorded))
+        else:
+            splits = task.load_splits(data, recorded)
+            expected = (recorded or {}).get("test_fingerprint")
+            if split == "test" and expected and splits.info.get("test_fingerprint") != expected:
+                typer.secho(
+                    "warning: this test split differs from the one the model card reports on "
+                    "(other data version?); figures will not match the card",
+                    err=True,
+                    fg=typer.colors.YELLOW,
+                )
+            report = run_evaluation(pretrained, splits.get(split))
     except SeqclfError as err:
         raise _fail(err) from None
     # The report is printed before the plot is written, so a bad --plot path loses nothing.

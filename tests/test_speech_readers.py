@@ -117,8 +117,8 @@ GOOD_HEADER = "@dimensions 2\n@classLabel true a b"
         (GOOD_HEADER, "1,2,3:4,5,6:c", "label 'c' is not in @classLabel"),
         (GOOD_HEADER, "1,2,3:a", "1 dimension.*the header says 2"),
         (GOOD_HEADER, "1,2,3:4,5:a", "different lengths"),
-        (GOOD_HEADER, "1,?,3:4,5,6:a", "missing values are not supported"),
-        (GOOD_HEADER, "1,nan,3:4,5,6:a", "non-finite"),
+        (GOOD_HEADER, "1,x,3:4,5,6:a", "write a missing value as '\\?'"),
+        (GOOD_HEADER, "1,inf,3:4,5,6:a", "infinite"),
         (GOOD_HEADER, "", "no cases"),
         ("@dimensions 2\n@classLabel false", "1,2:3,4", "needs labelled cases"),
         ("@dimensions two\n@classLabel true a", "1:2:a", "must be an integer"),
@@ -129,6 +129,13 @@ GOOD_HEADER = "@dimensions 2\n@classLabel true a b"
 def test_malformed_ts_files_get_clear_errors(tmp_path, header, data, message):
     with pytest.raises(DataError, match=message):
         read_ts(ts_with(tmp_path, header, data))
+
+
+def test_missing_values_are_interpolated_along_time_within_their_channel(tmp_path):
+    path = ts_with(tmp_path, GOOD_HEADER, "1,?,3,?:?,?,?,?:a\n?,2,NaN,8:5,6,7,8:b")
+    first, second = read_ts(path).inputs
+    np.testing.assert_array_equal(first, [[1, 0], [2, 0], [3, 0], [3, 0]])  # exact: halves and copies
+    np.testing.assert_array_equal(second, [[2, 5], [2, 6], [5, 7], [8, 8]])
 
 
 def test_ts_without_data_section(tmp_path):

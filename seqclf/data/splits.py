@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,21 @@ class Splits:
         return getattr(self, name)
 
 
+def drop_duplicates(examples: Examples) -> tuple[Examples, int]:
+    """``examples`` without repeated (input, label) pairs, first occurrence kept, and how many went.
+
+    A repeated example could land in training and in the test part, where it would be
+    scored on what the model memorised.
+    """
+    seen: set[tuple[str, str]] = set()
+    keep = []
+    for i, (x, y) in enumerate(zip(examples.inputs, examples.labels, strict=True)):
+        if (str(x), y) not in seen:
+            seen.add((str(x), y))
+            keep.append(i)
+    return examples.subset(keep), len(examples) - len(keep)
+
+
 def fingerprint(examples: Examples, describe: Any = str) -> str:
     """A short hash of a split's content, order-independent."""
     rows = sorted(
@@ -77,5 +93,61 @@ def stratified_split(data: Examples, validation: float = 0.1, test: float = 0.1,
         "test": test,
         "sizes": {"train": len(train_idx), "validation": len(val_idx), "test": len(test_idx)},
         "test_fingerprint": fingerprint(splits.test),
+    }
+    return splits
+
+
+def per_class_split(
+    data: Examples,
+    validation: float = 0.1,
+    test: float = 0.2,
+    seed: int = 0,
+    held_out: Examples | None = None,
+) -> Splits:
+    """A stratified split that adapts to small data instead of refusing it.
+
+    Each class's examples are shuffled (``seed``) and cut by the fractions, rounded, with
+    at least one validation example per class and at least one left to train on; a class
+    of two examples gives none to the test part. sklearn's stratified split would refuse
+    a 50-example, 10-class set; this one gives each class one validation example. With
+    ``held_out`` (the user's own test file), nothing of ``data`` is held out for testing.
+    The validation part always comes from ``data``, never from the test.
+    """
+    if not 0 < validation < 1 or not 0 <= test < 1 or validation + test >= 1:
+        raise DataError("validation and test fractions must be in [0, 1) and sum below 1")
+    by_class: dict[str, list[int]] = {}
+    for i, label in enumerate(data.labels):
+        by_class.setdefault(label, []).append(i)
+    small = sorted(label for label, indices in by_class.items() if len(indices) < 2)
+    if small:
+        raise DataError(
+            f"class(es) {', '.join(map(repr, small[:5]))}{' ...' if len(small) > 5 else ''} have one "
+            "example; each class needs at least two (one to train on, one to validate with): add "
+            "examples or drop the class"
+        )
+    if len(by_class) < 2:
+        raise DataError(
+            f"every example has the label {data.labels[0]!r}: a classifier needs two classes or more"
+        )
+    rng = random.Random(seed)
+    parts: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+    for label in sorted(by_class):
+        indices = sorted(by_class[label])
+        rng.shuffle(indices)
+        n = len(indices)
+        n_test = 0 if held_out is not None or n < 3 else min(max(1, round(test * n)), n - 2)
+        n_val = min(max(1, round(validation * n)), n - n_test - 1)
+        parts["test"] += indices[:n_test]
+        parts["validation"] += indices[n_test : n_test + n_val]
+        parts["train"] += indices[n_test + n_val :]
+    chosen = {name: sorted(indices) for name, indices in parts.items()}
+    test_part = held_out if held_out is not None else data.subset(chosen["test"])
+    splits = Splits(data.subset(chosen["train"]), data.subset(chosen["validation"]), test_part, {})
+    splits.info = {
+        "method": "per-class",
+        "seed": seed,
+        "validation": validation,
+        "test": None if held_out is not None else test,
+        "sizes": {"train": len(splits.train), "validation": len(splits.validation), "test": len(test_part)},
     }
     return splits

@@ -5,6 +5,11 @@ The format (sktime/aeon): ``#`` comment lines, a header of ``@key value`` lines,
 dimensions separated by ``:``, and the class label as the last ``:`` field. We read
 it with a small parser rather than sktime/aeon, which would pull in a large
 dependency for forty lines; every malformed line is reported with its number.
+
+Missing values (``?`` or ``NaN``, as the archive writes them) are filled by linear
+interpolation along time within their channel, and held flat past the first and last
+known value; a channel with no known value is filled with 0. The count is reported, so
+``seqclf train`` can say how much it filled.
 """
 
 from __future__ import annotations
@@ -23,8 +28,32 @@ def _flag(value: str, key: str, where: str) -> bool:
     return value.lower() == "true"
 
 
+MISSING = frozenset({"?", "nan", "NaN", "NAN"})
+
+
+def fill_missing(array: np.ndarray) -> np.ndarray:
+    """Interpolate NaNs along time (axis 0) per channel; an all-NaN channel becomes 0."""
+    out = array.copy()
+    steps = np.arange(len(out))
+    for channel in range(out.shape[1]):
+        values = out[:, channel]
+        known = ~np.isnan(values)
+        if not known.any():
+            values[:] = 0.0
+        elif not known.all():
+            values[~known] = np.interp(steps[~known], steps[known], values[known])
+    return out
+
+
+def _number(value: str) -> float:
+    return float("nan") if value.strip() in MISSING else float(value)
+
+
 def read_ts(path: str | Path) -> Examples:
-    """Cases as ``(length, dimensions)`` float32 arrays with their string class labels."""
+    """Cases as ``(length, dimensions)`` float32 arrays with their string class labels.
+
+    Missing values are filled (see the module docstring).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no .ts file at {path}")
@@ -74,17 +103,16 @@ def read_ts(path: str | Path) -> Examples:
         if allowed and label not in allowed:
             raise DataError(f"{path}:{number}: label {label!r} is not in @classLabel {allowed}")
         try:
-            values = [[float(v) for v in s.split(",")] for s in series]
+            values = [[_number(v) for v in s.split(",")] for s in series]
         except ValueError as err:
-            raise DataError(
-                f"{path}:{number}: not a number ({err}); missing values are not supported"
-            ) from err
+            raise DataError(f"{path}:{number}: not a number ({err}); write a missing value as '?'") from err
         lengths = {len(v) for v in values}
         if len(lengths) != 1:
             raise DataError(f"{path}:{number}: the dimensions have different lengths {sorted(lengths)}")
         array = np.asarray(values, dtype=np.float32).T
-        if not np.isfinite(array).all():
-            raise DataError(f"{path}:{number}: non-finite values (NaN or infinity)")
+        if np.isinf(array).any():
+            raise DataError(f"{path}:{number}: infinite values")
+        array = fill_missing(array)
         inputs.append(array)
         labels.append(label)
     if not inputs:

@@ -5,6 +5,12 @@ every training frame, so channels of different ranges reach the model's input la
 on one scale; the statistics are saved as JSON with the model. A caller sends one
 sequence as a ``(frames, channels)`` array or as nested lists of rows; a list of
 those is a batch.
+
+``patch`` > 1 groups every ``patch`` consecutive frames into one step of ``patch x
+channels`` values (the last group padded with its last frame). A recurrent layer over a
+long univariate series (hundreds of single numbers) has to carry each number's meaning
+across hundreds of steps; patches give it fewer, richer steps, as patching does for
+transformers on time series (Nie et al. 2023, "A Time Series is Worth 64 Words").
 """
 
 from __future__ import annotations
@@ -115,21 +121,36 @@ class FeatureEncoder(Encoder):
         stats: ChannelStats,
         max_length: int = 10_000,
         step_seconds: float | None = None,
+        patch: int = 1,
     ) -> None:
+        if patch < 1:
+            raise ValueError("patch must be at least 1")
         self.stats = stats
+        #: channels per input frame (a model step holds ``patch`` frames)
         self.num_features = len(stats.mean)
         self.max_length = max_length
         self.step_seconds = step_seconds
+        self.patch = patch
 
     @classmethod
     def fit(
-        cls, examples: Iterable[Any], max_length: int = 10_000, step_seconds: float | None = None
+        cls,
+        examples: Iterable[Any],
+        max_length: int = 10_000,
+        step_seconds: float | None = None,
+        patch: int = 1,
     ) -> FeatureEncoder:
         """``step_seconds``, the frame shift, lets explanations name steps by time."""
-        return cls(ChannelStats.fit(examples), max_length=max_length, step_seconds=step_seconds)
+        return cls(ChannelStats.fit(examples), max_length=max_length, step_seconds=step_seconds, patch=patch)
 
     def encode(self, example: Any) -> torch.Tensor:
-        return self.stats.apply(as_frames(example, self.num_features, self.max_length))
+        frames = self.stats.apply(as_frames(example, self.num_features, self.max_length))
+        if self.patch == 1:
+            return frames
+        short = -len(frames) % self.patch
+        if short:
+            frames = torch.cat([frames, frames[-1:].expand(short, -1)])
+        return frames.reshape(-1, self.patch * self.num_features)
 
     def is_single(self, inputs: Any) -> bool:
         return _depth(inputs) == 2
@@ -139,12 +160,14 @@ class FeatureEncoder(Encoder):
 
     def steps(self, example: Any) -> list[str]:
         count = len(self.encode(example))
-        if self.step_seconds is None:
+        if self.step_seconds is not None:
+            return [f"{i * self.patch * self.step_seconds:.3f}s" for i in range(count)]
+        if self.patch == 1:
             return [str(i) for i in range(count)]
-        return [f"{i * self.step_seconds:.3f}s" for i in range(count)]
+        return [f"{i * self.patch}-{(i + 1) * self.patch - 1}" for i in range(count)]
 
     def model_fields(self) -> dict[str, Any]:
-        return {"input_kind": "features", "num_features": self.num_features}
+        return {"input_kind": "features", "num_features": self.num_features * self.patch}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +175,7 @@ class FeatureEncoder(Encoder):
             **self.stats.to_dict(),
             "max_length": self.max_length,
             "step_seconds": self.step_seconds,
+            "patch": self.patch,
         }
 
     @classmethod
@@ -160,4 +184,5 @@ class FeatureEncoder(Encoder):
             ChannelStats(data["mean"], data["std"]),
             max_length=int(data.get("max_length", 10_000)),
             step_seconds=data.get("step_seconds"),
+            patch=int(data.get("patch", 1)),
         )

@@ -2,6 +2,7 @@
 
 from seqclf.tasks import (
     digits,  # noqa: F401  (registers the task)
+    generic,  # noqa: F401  (registers text, audio and series)
     names,  # noqa: F401  (registers the task)
     sentiment,  # noqa: F401  (registers the task)
     vowels,  # noqa: F401  (registers the task)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.errors import ConfigError
+from seqclf.tasks.recipe import Recipe
 from seqclf.training.config import TrainConfig
 
 _TASKS: dict[str, Task] = {}
@@ -37,6 +38,8 @@ class Task(ABC):
     #: ModelConfig fields that differ from its defaults for this task
     model_defaults: ClassVar[dict[str, Any]] = {}
     train_defaults: ClassVar[TrainConfig] = TrainConfig()
+    #: reader options ``seqclf train`` may pass (through ``split``), e.g. ``("text_column",)``
+    data_options: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -48,8 +51,16 @@ class Task(ABC):
         """Read ``data`` and split it; ``split`` is the ``info`` a previous call recorded."""
 
     @abstractmethod
-    def build_encoder(self, train: Examples) -> Encoder:
-        """Fit the task's encoder on the training split."""
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
+        """Fit the task's encoder on the training split (``options``: the recipe's ``encoder``)."""
+
+    def recipe(self, splits: Splits) -> Recipe:
+        """The defaults to train with: the task's tuned recipe, or one chosen from ``splits``."""
+        return Recipe(dict(self.model_defaults), self.train_defaults)
+
+    def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
+        """Every labelled example of ``data`` (``seqclf evaluate --split all``), where a task can."""
+        raise ConfigError(f"--split all is for models trained with text, audio or series, not {self.name}")
 
     def augment(self, train: Examples, seed: int) -> Examples:
         """The examples to train on: ``train`` itself unless a task adds perturbed copies.

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
-from seqclf.audio.augment import perturb
-from seqclf.audio.io import load_audio
+from seqclf.audio.augment import augmented
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.data.splits import Examples, Splits
@@ -68,16 +65,8 @@ class DigitsTask(Task):
         # The split is fixed by file names; the one recorded choice is a speaker hold-out.
         return fsdd_splits(data, test_speakers=(split or {}).get("test_speakers", ()))
 
-    def build_encoder(self, train: Examples) -> Encoder:
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return AudioEncoder.fit(train.inputs, frontend=FRONTEND)
 
     def augment(self, train: Examples, seed: int) -> Examples:
-        rng = np.random.default_rng(seed)
-        rate = FRONTEND.sampling_rate
-        inputs, labels = list(train.inputs), list(train.labels)
-        for example, label in zip(train.inputs, train.labels, strict=True):
-            samples = load_audio(example, rate, FRONTEND.max_seconds)
-            for _ in range(self.augment_copies):
-                inputs.append({"array": perturb(samples, rate, rng), "sampling_rate": rate})
-                labels.append(label)
-        return Examples(inputs, labels)
+        return augmented(train, FRONTEND, self.augment_copies, seed)

@@ -70,5 +70,5 @@ class NamesTask(Task):
             seed=split.get("seed", 0),
         )
 
-    def build_encoder(self, train: Examples) -> Encoder:
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return CharEncoder.fit(train.inputs, min_freq=2)

@@ -119,7 +119,7 @@ class SentimentTask(Task):
     def _vectors(self):
         return load_word_vectors(self.word_vectors) if self.word_vectors else None
 
-    def build_encoder(self, train: Examples) -> Encoder:
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         vectors = self._vectors()
         return WordEncoder.fit(
             train.inputs,

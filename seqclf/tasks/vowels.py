@@ -92,5 +92,5 @@ class VowelsTask(Task):
         )
         return splits
 
-    def build_encoder(self, train: Examples) -> Encoder:
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return FeatureEncoder.fit(train.inputs, max_length=1000, step_seconds=FRAME_SHIFT_SECONDS)

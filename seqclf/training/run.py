@@ -81,13 +81,14 @@ def run_training(
     data: Path,
     out: Path,
     model_overrides: dict[str, Any],
-    train_config: TrainConfig,
+    train_config: TrainConfig | None,
     command: str,
     device: torch.device,
     log=tqdm.write,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
     split: dict[str, Any] | None = None,
+    train_overrides: dict[str, Any] | None = None,
 ) -> PretrainedClassifier:
     """Train ``task_name`` on ``data`` and save the model folder to ``out``.
 
@@ -96,12 +97,27 @@ def run_training(
     published folder holds only the model; ``resume`` continues from the checkpoint.
     Inside a torchrun job (:func:`seqclf.training.distributed.process_group`) every
     process trains and only rank 0 logs and writes files. ``split`` passes choices to the
-    task's reader (e.g. ``{"test_speakers": ["theo"]}`` for digits); they are recorded
-    with the split, so ``seqclf evaluate`` rebuilds the same one.
+    task's reader (e.g. ``{"test_speakers": ["theo"]}`` for digits, the columns of a
+    ``text`` table); they are recorded with the split, so ``seqclf evaluate`` rebuilds the
+    same one.
+
+    The defaults are the task's recipe (:meth:`Task.recipe`: tuned for a built-in task,
+    chosen from the data for ``text``, ``audio`` and ``series``; each choice is logged and
+    recorded). ``model_overrides`` and ``train_overrides`` replace single fields of it;
+    a whole ``train_config`` replaces its training settings.
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
-    architecture = {**task.model_defaults, **model_overrides}
+    splits = task.load_splits(Path(data), split)
+    recipe = task.recipe(splits)
+    for reason in recipe.reasons:
+        log(reason)
+    architecture = {**recipe.model, **model_overrides}
+    if train_config is None:
+        try:
+            train_config = replace(recipe.train, **(train_overrides or {}))
+        except TypeError as err:
+            raise ConfigError(f"unknown training setting: {err}") from err
     checkpoints = checkpoint_paths(Path(checkpoint_dir or out), architecture.get("ensemble", 1))
     if resume:
         require(checkpoints[0])
@@ -110,7 +126,6 @@ def run_training(
             f"starting afresh; checkpoints in {checkpoints[0].parent} from an earlier run will be "
             "overwritten (--resume continues them)"
         )
-    splits = task.load_splits(Path(data), split)
     labels = sorted(set(splits.train.labels))
     missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
     if missing:
@@ -121,13 +136,16 @@ def run_training(
     )
 
     seed_everything(train_config.seed)
-    encoder = task.build_encoder(splits.train)
+    encoder = task.build_encoder(splits.train, **recipe.encoder)
     config = replace(
         ModelConfig(num_labels=len(labels), **encoder.model_fields()),
         **architecture,
     )
     train = _encode(encoder, task.augment(splits.train, train_config.seed), labels)
     validation_set = _encode(encoder, splits.validation, labels)
+    # The test inputs are read now, not after training: a bad file among them is reported
+    # before any time is spent, and before anything is written to the output folder.
+    encoder.encode_batch(splits.test.inputs)
     # An ensemble's networks are trained one after another on the same examples, network
     # i initialised, shuffled and dropped out from seed + i, each with its own early
     # stopping and checkpoint file.
@@ -168,6 +186,7 @@ def run_training(
         "data": {"path": str(data), "notes": task.data_notes},
         "split": splits.info,
         "hyperparameters": train_config.to_dict(),
+        **({"recipe": recipe.reasons} if recipe.reasons else {}),
         **_record(results, train_config.seed),
         "train_seconds": round(seconds, 1),
         "device": device_description(device),
@@ -179,9 +198,10 @@ def run_training(
         },
     }
     out = Path(out)
+    card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
     out.mkdir(parents=True, exist_ok=True)
     save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
-    pretrained.save_pretrained(out, card=render_card(pretrained, out.name))
+    pretrained.save_pretrained(out, card=card)
     for path in checkpoints:
         path.unlink(missing_ok=True)
     return pretrained

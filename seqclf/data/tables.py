@@ -1,0 +1,124 @@
+"""Reader for labelled texts in the files people have: CSV, TSV, JSON Lines, Parquet, or a folder.
+
+- ``.csv`` / ``.tsv`` (a header row names the columns), ``.jsonl`` / ``.json`` (JSON
+  Lines: one object per line), ``.parquet`` (needs ``pyarrow``): a text column and a
+  label column, ``text`` and ``label`` unless named otherwise.
+- A folder of ``<label>.txt`` files with one example per line (the char-RNN names
+  layout): the file name is the label.
+
+Labels are read as strings (``1`` and ``"1"`` are one class). Every problem names the
+file, and the line or row where there is one: a missing column lists the columns found;
+an empty text names its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from seqclf.data.splits import Examples
+from seqclf.errors import DataError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+
+
+def _rows_csv(path: Path, delimiter: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        rows = [(reader.line_num, row) for row in reader]
+        return list(reader.fieldnames or []), rows
+
+
+def _rows_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    rows, columns = [], {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"{path}:{number}: not a JSON object ({err.msg})") from err
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object per line, got {type(row).__name__}")
+        columns.update(dict.fromkeys(row))
+        rows.append((number, row))
+    return list(columns), rows
+
+
+def _rows_parquet(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(f"reading {path.name} needs pyarrow: pip install pyarrow") from None
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises its own many kinds for a bad file
+        raise DataError(f"{path} is not a readable Parquet file: {err}") from err
+    return table.column_names, [(i + 1, row) for i, row in enumerate(table.to_pylist())]
+
+
+def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        columns, rows = _rows_csv(path, "\t" if suffix == ".tsv" else ",")
+        where = "line"
+    elif suffix in (".jsonl", ".json"):
+        columns, rows = _rows_jsonl(path)
+        where = "line"
+    else:
+        columns, rows = _rows_parquet(path)
+        where = "row"
+    for column, flag in ((text_column, "--text-column"), (label_column, "--label-column")):
+        if column not in columns:
+            raise DataError(
+                f"{path} has no column {column!r} (its columns: {', '.join(map(repr, columns)) or 'none'}); "
+                f"name the right one with {flag}"
+            )
+    inputs, labels = [], []
+    for number, row in rows:
+        text, label = row.get(text_column), row.get(label_column)
+        if text is None or not str(text).strip():
+            raise DataError(f"{path}, {where} {number}: the {text_column!r} value is empty")
+        if label is None or str(label).strip() == "":
+            raise DataError(f"{path}, {where} {number}: the {label_column!r} value is empty")
+        inputs.append(str(text).strip())
+        labels.append(str(label).strip())
+    if not inputs:
+        raise DataError(f"{path} has no rows")
+    return Examples(inputs, labels)
+
+
+def _read_folder(folder: Path) -> Examples:
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        raise DataError(
+            f"{folder} has no <label>.txt files; give a folder of them (one example per line) or a "
+            f"{', '.join(TABLE_SUFFIXES)} file"
+        )
+    inputs, labels = [], []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                inputs.append(line.strip())
+                labels.append(path.stem)
+    return Examples(inputs, labels)
+
+
+def read_texts(path: str | Path, text_column: str = "text", label_column: str = "label") -> Examples:
+    """Labelled texts from a table file or a folder of ``<label>.txt`` files."""
+    path = Path(path)
+    if path.is_dir():
+        return _read_folder(path)
+    if not path.is_file():
+        raise DataError(f"no file or folder at {path}")
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(
+            f"{path.name}: seqclf reads texts from {', '.join(TABLE_SUFFIXES)} files or a folder of "
+            "<label>.txt files"
+        )
+    try:
+        return _read_table(path, text_column, label_column)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text: {err}") from err

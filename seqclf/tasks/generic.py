@@ -1,0 +1,188 @@
+"""The user's own data: ``text``, ``audio`` and ``series``, named by what they read.
+
+Each reads the files people already have (see :mod:`seqclf.data.tables`,
+:mod:`seqclf.data.audiofolder`, :mod:`seqclf.data.series`), splits them with
+:func:`~seqclf.data.splits.per_class_split` (which adapts to small data; with
+``--test FILE`` nothing is held out of ``--data``), and trains with a recipe chosen from
+the data (:mod:`seqclf.tasks.recipe`). The reader options (columns, tokens, the test
+file) are recorded with the split, so ``seqclf evaluate`` rebuilds the same one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seqclf.audio.augment import augmented
+from seqclf.audio.mfcc import FrontEnd
+from seqclf.data.audiofolder import read_audiofolder
+from seqclf.data.series import read_series
+from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
+from seqclf.data.tables import read_texts
+from seqclf.encoders import CharEncoder, Encoder
+from seqclf.encoders.audio import AudioEncoder
+from seqclf.encoders.features import FeatureEncoder
+from seqclf.encoders.words import WordEncoder
+from seqclf.errors import ConfigError
+from seqclf.tasks.base import Task
+from seqclf.tasks.recipe import Recipe, choose_recipe
+
+#: texts whose median is at most this many words are read character by character (auto)
+CHAR_WORDS = 2
+#: the speech front end of the digits recipe (8 kHz, 20 MFCC + deltas, 16 ms frames)
+AUDIO_FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
+TOKENS = ("auto", "chars", "words")
+_LIMITATIONS = (
+    "Trained on the data named below with defaults seqclf chose from it; the figures hold for data "
+    "like the held-out part, and every input gets one of the labels, also one unlike anything in training."
+)
+
+
+def _split(task: Task, data: Path, split: dict[str, Any] | None, read: Any, describe: Any = str) -> Splits:
+    """Read ``data`` (and ``split["test_file"]``) and split them, recording every choice."""
+    options = dict(split or {})
+    held_out = read(Path(options["test_file"])) if options.get("test_file") else None
+    splits = per_class_split(
+        read(Path(data)),
+        validation=options.get("validation", 0.1),
+        test=options.get("test") or 0.2,
+        seed=options.get("seed", 0),
+        held_out=held_out,
+    )
+    recorded = {k: v for k, v in options.items() if k in task.data_options}
+    splits.info = {**splits.info, **recorded, "test_fingerprint": fingerprint(splits.test, describe)}
+    return splits
+
+
+def _series_describe(case: Any) -> Any:
+    return [round(float(v), 5) for v in case.ravel()[:64]] + [list(case.shape)]
+
+
+class TextTask(Task):
+    name = "text"
+    description = "Your own labelled texts (CSV, TSV, JSON Lines, Parquet or a folder of <label>.txt)."
+    pipeline_tag = "text-classification"
+    dataset: ClassVar[dict[str, str]] = {"name": "user-provided texts"}
+    data_notes = (
+        "Read with `seqclf train text`; split per class (seed 0): 20% test unless a test file was given, "
+        "10% validation for early stopping (at least one per class)."
+    )
+    example_input = '"..."'
+    limitations = _LIMITATIONS
+    data_options = ("text_column", "label_column", "tokens", "test_file")
+
+    def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
+        split = split or {}
+        return read_texts(data, split.get("text_column", "text"), split.get("label_column", "label"))
+
+    def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
+        split = dict(split or {})
+        tokens = split.get("tokens", "auto")
+        if tokens not in TOKENS:
+            raise ConfigError(f"--tokens must be one of {', '.join(TOKENS)}, got {tokens!r}")
+        duplicates = []
+
+        def read(path: Path) -> Examples:
+            unique, dropped = drop_duplicates(self.read(path, split))
+            duplicates.append(dropped)
+            return unique
+
+        splits = _split(self, data, split, read)
+        if sum(duplicates):
+            splits.info["duplicates_dropped"] = sum(duplicates)
+        if tokens == "auto":
+            words = statistics.median(len(text.split()) for text in splits.train.inputs)
+            tokens = "chars" if words <= CHAR_WORDS else "words"
+            why = "short strings read best character by character" if tokens == "chars" else "sentences"
+            splits.info["tokens_reason"] = f"tokens: {tokens} (auto: median {words:g} words per text; {why})"
+        splits.info["tokens"] = tokens
+        return splits
+
+    def recipe(self, splits: Splits) -> Recipe:
+        tokens = splits.info["tokens"]
+        lengths = [len(t) if tokens == "chars" else len(t.split()) for t in splits.train.inputs]
+        recipe = choose_recipe(splits, tokens, lengths)
+        reasons = [splits.info["tokens_reason"]] if "tokens_reason" in splits.info else []
+        if splits.info.get("duplicates_dropped"):
+            reasons.append(f"data: {splits.info['duplicates_dropped']:,} repeated (text, label) rows dropped")
+        return Recipe(recipe.model, recipe.train, reasons + recipe.reasons, {"tokens": tokens})
+
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
+        if options.get("tokens", "chars") == "chars":
+            longest = max(len(text) for text in train.inputs)
+            return CharEncoder.fit(train.inputs, min_freq=2, max_length=max(64, 2 * longest))
+        longest = max(len(text.split()) for text in train.inputs)
+        return WordEncoder.fit(
+            train.inputs, min_freq=2 if len(train) >= 5000 else 1, max_length=max(256, 2 * longest)
+        )
+
+
+class AudioTask(Task):
+    name = "audio"
+    description = "Your own labelled recordings (an audiofolder: one subfolder per class, or metadata.csv)."
+    pipeline_tag = "audio-classification"
+    dataset: ClassVar[dict[str, str]] = {"name": "user-provided recordings"}
+    data_notes = (
+        "Read with `seqclf train audio`: recordings resampled to 8 kHz mono, peak-normalised, edges 40 dB "
+        "below the loudest frame trimmed, 20 MFCC + 20 deltas per 16 ms frame with cepstral mean "
+        "normalisation (the digits front end); each training recording also in one random variant "
+        "(speed, noise, padding). Split per class (seed 0): 20% test unless a test folder was given."
+    )
+    example_input = '"recording.wav"'
+    limitations = _LIMITATIONS
+    data_options = ("test_file",)
+    augment_copies: ClassVar[int] = 1
+
+    def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
+        return read_audiofolder(data)
+
+    def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
+        return _split(self, data, split, read_audiofolder, describe=lambda path: Path(path).name)
+
+    def recipe(self, splits: Splits) -> Recipe:
+        return choose_recipe(splits, "audio", [])
+
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
+        return AudioEncoder.fit(train.inputs, frontend=AUDIO_FRONTEND)
+
+    def augment(self, train: Examples, seed: int) -> Examples:
+        return augmented(train, AUDIO_FRONTEND, self.augment_copies, seed)
+
+
+class SeriesTask(Task):
+    name = "series"
+    description = "Your own labelled time series (UEA/UCR .ts, or .npz with X and y)."
+    pipeline_tag = "audio-classification"  # the Hub has no tag for sequences of feature vectors
+    dataset: ClassVar[dict[str, str]] = {"name": "user-provided time series"}
+    data_notes = (
+        "Read with `seqclf train series`: missing values interpolated along time; each channel "
+        "standardised with the training data's mean and standard deviation (saved in the encoder). "
+        "Split per class (seed 0): 20% test unless a test file was given."
+    )
+    example_input = "[[0.1], [0.3], [0.2]]"
+    limitations = _LIMITATIONS
+    data_options = ("test_file", "patch")
+
+    def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
+        return read_series(data)
+
+    def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
+        return _split(self, data, split, read_series, describe=_series_describe)
+
+    def recipe(self, splits: Splits) -> Recipe:
+        lengths = [len(case) for case in splits.train.inputs]
+        recipe = choose_recipe(splits, "features", lengths, channels=splits.train.inputs[0].shape[1])
+        if "patch" not in splits.info:
+            return recipe
+        chosen = int(splits.info["patch"])
+        reasons = [r for r in recipe.reasons if not r.startswith("patches:")] + [
+            f"patches: {chosen} (--patch)"
+        ]
+        return Recipe(recipe.model, recipe.train, reasons, {**recipe.encoder, "patch": chosen})
+
+    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
+        longest = max(len(case) for case in train.inputs)
+        return FeatureEncoder.fit(
+            train.inputs, max_length=max(10_000, 2 * longest), patch=options.get("patch", 1)
+        )

@@ -1,0 +1,340 @@
+"""The generic tasks: text, audio and series from the files people have, defaults from the data.
+
+Every test writes its own small files: CSV, TSV, JSON Lines, Parquet, a folder of
+``<label>.txt``, an audiofolder with and without ``metadata.csv``, ``.ts`` with unequal
+lengths and missing values, ``.npz``. Models trained from them must learn (well above
+chance), record what the defaults chose, and be served by REST with the answers of
+``Predictor.predict``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from conftest import SYNTHETIC_LANGUAGES, make_names_folder
+from speech_data import LABELS, clip, feature_sequence, write_ts
+from tolerances import SAME_METRIC, assert_same_prediction_lists
+from typer.testing import CliRunner
+
+from seqclf import Predictor
+from seqclf.cli import app
+from seqclf.data.series import read_series
+from seqclf.data.splits import Examples, per_class_split
+from seqclf.data.tables import read_texts
+from seqclf.errors import DataError
+from seqclf.tasks import get_task
+from seqclf.training.run import run_training
+
+runner = CliRunner()
+FAST = {"hidden_size": 24, "embedding_dim": 16}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def names_rows(root: Path, per_language: int = 40) -> list[tuple[str, str]]:
+    folder = make_names_folder(root / "names", per_language=per_language)
+    return [
+        (line, path.stem)
+        for path in sorted(folder.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def write_table(path: Path, rows: list[tuple[str, str]], text: str = "text", label: str = "label") -> Path:
+    if path.suffix in (".csv", ".tsv"):
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter="\t" if path.suffix == ".tsv" else ",")
+            writer.writerow([text, label, "extra"])
+            writer.writerows([(t, y, "x") for t, y in rows])
+    elif path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps({text: t, label: y}) + "\n" for t, y in rows), encoding="utf-8")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({text: [t for t, _ in rows], label: [y for _, y in rows]}), path)
+    return path
+
+
+def train(task: str, data: Path, out: Path, split: dict | None = None, **overrides) -> object:
+    return run_training(
+        task,
+        data,
+        out,
+        {**FAST, **overrides.pop("model", {})},
+        None,
+        f"test {task}",
+        torch.device("cpu"),
+        log=lambda _: None,
+        split=split,
+        train_overrides=overrides,
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_every_table_format_reads_the_same_examples(tmp_path: Path, suffix: str) -> None:
+    rows = names_rows(tmp_path, 5)
+    examples = read_texts(write_table(tmp_path / f"d{suffix}", rows, "name", "lang"), "name", "lang")
+    assert list(zip(examples.inputs, examples.labels, strict=True)) == rows
+
+
+def test_a_folder_of_label_files_reads_like_the_names_layout(tmp_path: Path) -> None:
+    folder = make_names_folder(tmp_path / "names", per_language=5)
+    examples = read_texts(folder)
+    assert sorted(set(examples.labels)) == sorted(SYNTHETIC_LANGUAGES)
+    assert len(examples) == 5 * len(SYNTHETIC_LANGUAGES)
+
+
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("text")
+    rows = names_rows(root, 40)
+    data = write_table(root / "names.csv", rows + rows[:10])  # ten repeated rows
+    train("text", data, root / "model", epochs=15)
+    return data, root / "model"
+
+
+def test_text_defaults_pick_characters_for_short_strings_and_record_why(text_model) -> None:
+    data, folder = text_model
+    training = json.loads((folder / "config.json").read_text())["training"]
+    assert training["split"]["tokens"] == "chars"
+    recipe = "\n".join(training["recipe"])
+    assert "tokens: chars (auto" in recipe and "10 repeated (text, label) rows dropped" in recipe
+    assert "capacity: hidden size 64" in recipe  # chosen for 100-odd examples
+    assert (
+        training["hyperparameters"]["batch_size"] == 16
+        and training["hyperparameters"]["ties"] == "lower_loss"
+    )
+    assert training["metrics"]["test"]["accuracy"] >= 0.25 + 0.5
+    card = (folder / "README.md").read_text()
+    assert "Defaults chosen from the data" in card and str(data) in card
+    assert Predictor.from_pretrained(folder).predict("Kamuramoto")[0]["label"] == "Alpha"
+
+
+def test_evaluate_rebuilds_the_split_and_scores_a_whole_file(text_model) -> None:
+    data, folder = text_model
+    result = runner.invoke(
+        app, ["evaluate", str(folder), "--data", str(data), "--json", "--plot", str(folder / "e.png")]
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((folder / "config.json").read_text())["training"]["metrics"]["test"]
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(card["accuracy"], abs=SAME_METRIC)
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(folder),
+            "--data",
+            str(data),
+            "--split",
+            "all",
+            "--json",
+            "--plot",
+            str(folder / "a.png"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["num_examples"] == 170  # every row of the file, repeats too
+
+
+def test_words_for_sentences_and_a_separate_test_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    good, bad = ["great", "lovely", "superb", "fine"], ["awful", "dull", "poor", "bad"]
+    filler = ["the", "film", "was", "really", "quite", "a", "story", "and"]
+
+    def sentence(words: list[str]) -> str:
+        return " ".join([*rng.choice(filler, 4), rng.choice(words), *rng.choice(filler, 3)])
+
+    rows = [(sentence(good), "pos") for _ in range(60)] + [(sentence(bad), "neg") for _ in range(60)]
+    write_table(tmp_path / "train.jsonl", rows[:50] + rows[60:110])
+    write_table(tmp_path / "test.jsonl", rows[50:60] + rows[110:])
+    pretrained = train(
+        "text",
+        tmp_path / "train.jsonl",
+        tmp_path / "m",
+        {"test_file": str(tmp_path / "test.jsonl")},
+        epochs=30,
+    )
+    assert pretrained.training["split"]["tokens"] == "words"
+    assert pretrained.training["metrics"]["test"]["num_examples"] == 20
+    assert (
+        pretrained.training["split"]["sizes"]["train"] + pretrained.training["split"]["sizes"]["validation"]
+        == 100
+    )
+    assert pretrained.training["metrics"]["test"]["accuracy"] >= 0.9
+
+
+def test_small_data_gets_one_validation_example_per_class_instead_of_a_refusal() -> None:
+    labels = [str(i % 10) for i in range(50)]
+    splits = per_class_split(Examples(list(range(50)), labels), validation=0.1, test=0.2, seed=0)
+    assert sorted(splits.validation.labels) == [str(i) for i in range(10)]
+    assert sorted(splits.test.labels) == [str(i) for i in range(10)]
+    assert len(splits.train) == 30 and set(splits.train.labels) == set(labels)
+    again = per_class_split(Examples(list(range(50)), labels), validation=0.1, test=0.2, seed=0)
+    assert again.test.inputs == splits.test.inputs
+
+
+def ts_cases(rng: np.random.Generator, n: int, classes: int = 3) -> tuple[list[np.ndarray], list[str]]:
+    labels = [str(1 + i % classes) for i in range(n)]
+    return [feature_sequence(int(y), rng, channels=4) for y in labels], labels
+
+
+def test_series_from_a_ts_with_missing_values_learns(tmp_path: Path) -> None:
+    sequences, labels = ts_cases(np.random.default_rng(0), 60)
+    path = write_ts(tmp_path / "train.ts", sequences, labels)
+    text = path.read_text().splitlines()
+    text[-1] = re.sub(r"^[^,]+,[^,]+,", "?,?,", text[-1])  # two missing values in the last case
+    path.write_text("\n".join(text).replace("@missing false", "@missing true") + "\n")
+    pretrained = train("series", path, tmp_path / "m", epochs=20)
+    assert pretrained.training["metrics"]["test"]["accuracy"] >= 1 / 3 + 0.4
+    assert pretrained.encoder.patch == 1  # 4 channels of ~20 steps: no patches
+
+
+def test_long_univariate_series_are_patched(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    cases = [np.sin(np.arange(400) / (5 + 5 * (i % 2)) + rng.uniform(0, 6))[:, None] for i in range(24)]
+    np.savez(tmp_path / "long.npz", X=np.stack(cases), y=np.array([i % 2 for i in range(24)]))
+    examples = read_series(tmp_path / "long.npz")
+    assert examples.labels[:2] == ["0", "1"] and examples.inputs[0].shape == (400, 1)
+    pretrained = train("series", tmp_path / "long.npz", tmp_path / "m", epochs=3)
+    assert pretrained.encoder.patch == 7  # ceil(400 / 64)
+    assert pretrained.model.config.num_features == 7
+    assert any("patches: 7 steps" in r for r in pretrained.training["recipe"])
+    assert Predictor.from_pretrained(tmp_path / "m").encoder.encode(cases[0]).shape == (58, 7)
+    task = get_task("series")
+    forced = task.recipe(task.load_splits(tmp_path / "long.npz", {"patch": 1}))
+    assert forced.encoder["patch"] == 1 and "patches: 1 (--patch)" in forced.reasons
+
+
+def test_unequal_length_npz_of_object_arrays(tmp_path: Path) -> None:
+    sequences, labels = ts_cases(np.random.default_rng(2), 6)
+    series = np.empty(len(sequences), dtype=object)
+    series[:] = sequences
+    np.savez(tmp_path / "s.npz", X=series, y=np.array(labels))
+    examples = read_series(tmp_path / "s.npz")
+    assert [len(x) for x in examples.inputs] == [len(s) for s in sequences] and examples.labels == labels
+
+
+def write_audiofolder(root: Path, with_metadata: bool, per_class: int = 12) -> Path:
+    rng = np.random.default_rng(3)
+    rows = []
+    for label in LABELS:
+        for i in range(per_class):
+            rate = (8000, 16000, 44100)[i % 3]
+            name = f"{label}_{i}.{('wav', 'flac', 'ogg')[i % 3]}" if with_metadata else f"{label}/{i}.wav"
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            samples = clip(label, rate, rng)
+            sf.write(root / name, np.stack([samples, samples], axis=1) if i % 2 else samples, rate)
+            rows.append((name, f"class-{label}"))
+    if with_metadata:
+        with (root / "metadata.csv").open("w", newline="") as handle:
+            csv.writer(handle).writerows([("file_name", "label"), *rows])
+    return root
+
+
+def test_an_audiofolder_with_metadata_trains_and_is_served_by_rest(tmp_path: Path) -> None:
+    import httpx
+    from live_server import run_app
+
+    from seqclf.serving.app import create_app
+    from seqclf.serving.settings import ServiceSettings
+
+    data = write_audiofolder(tmp_path / "audio", with_metadata=True)
+    pretrained = train("audio", data, tmp_path / "models" / "mine", epochs=12, model={"step_dropout": 0.0})
+    assert pretrained.training["metrics"]["test"]["accuracy"] >= 1 / 3 + 0.4
+    assert pretrained.labels == ["class-0", "class-1", "class-2"]
+    wav = tmp_path / "one.wav"
+    sf.write(wav, clip("1", 22050, np.random.default_rng(9)), 22050)
+    expected = Predictor.from_pretrained(tmp_path / "models" / "mine").predict([str(wav)], top_k=None)
+    server = run_app(create_app(ServiceSettings(models_dir=tmp_path / "models")))
+    try:
+        files = [("files", ("one.wav", wav.read_bytes(), "audio/wav"))]
+        answer = httpx.post(f"{server.url}/v1/models/mine/predict/files", files=files, data={"top_k": "3"})
+        assert answer.status_code == 200
+        assert_same_prediction_lists(answer.json()["predictions"], [expected[0][:3]])
+        listed = httpx.get(f"{server.url}/v1/models").json()["models"]
+        assert [(m["id"], m["task"], m["input"]) for m in listed] == [("mine", "audio", "audio")]
+    finally:
+        server.stop()
+
+
+def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> None:
+    examples = get_task("audio").read(write_audiofolder(tmp_path / "a", with_metadata=False, per_class=2))
+    assert examples.labels == ["0", "0", "1", "1", "2", "2"]
+
+
+@pytest.mark.parametrize(
+    ("task", "make", "message"),
+    [
+        (
+            "text",
+            lambda p: write_table(p / "d.csv", [("a", "x")] * 3, "name", "lang"),
+            r"no column 'text' \(its columns: 'name', 'lang', 'extra'\)",
+        ),
+        (
+            "text",
+            lambda p: write_table(p / "d.csv", [("ab", "x"), ("cd", "x"), ("ef", "x")]),
+            "every example has the label 'x'",
+        ),
+        (
+            "text",
+            lambda p: write_table(p / "d.csv", [("ab", "x"), ("cd", "x"), ("ef", "y")]),
+            r"class\(es\) 'y' have one example",
+        ),
+        (
+            "text",
+            lambda p: write_table(p / "d.csv", [("ab", "x"), ("  ", "x")]),
+            r"d\.csv, line 3: the 'text' value is empty",
+        ),
+        ("text", lambda p: (p / "d.xlsx").write_bytes(b"PK"), "reads texts from .csv"),
+        ("audio", lambda p: (p / "empty").mkdir(), "no recordings"),
+        (
+            "series",
+            lambda p: write_ts(p / "d.ts", [np.zeros((3, 2)), np.zeros((3, 2))], ["a", "b"]).write_text(
+                (p / "d.ts").read_text().replace("0.000000:b", "0.000000:0,0,0:b")
+            ),
+            r"d\.ts:11: 3 dimension",
+        ),
+        ("series", lambda p: (p / "d.arff").write_text("@relation x"), "from .ts or .npz files"),
+    ],
+)
+def test_bad_data_is_one_clear_line_and_no_folder(tmp_path: Path, task: str, make, message: str) -> None:
+    made = make(tmp_path)
+    data = made if isinstance(made, Path) else next(p for p in tmp_path.iterdir())
+    result = runner.invoke(app, ["train", task, "--data", str(data), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert re.search(message, result.output), result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unreadable_recording_is_named(tmp_path: Path) -> None:
+    data = write_audiofolder(tmp_path / "audio", with_metadata=False, per_class=3)
+    (data / "1" / "broken.wav").write_bytes(b"RIFF not really")
+    result = runner.invoke(app, ["train", "audio", "--data", str(data), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "broken.wav" in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_reader_options_belong_to_their_task(names_folder: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["train", "names", "--data", str(names_folder), "--out", str(tmp_path / "o"), "--text-column", "t"],
+    )
+    assert result.exit_code == 2 and "--text-column: not an option of the names task" in result.output
+    with pytest.raises(DataError, match="not UTF-8"):
+        (tmp_path / "latin.csv").write_bytes("text,label\nM\xfcller,de\n".encode("latin-1"))
+        read_texts(tmp_path / "latin.csv")
