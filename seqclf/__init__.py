@@ -5,6 +5,7 @@ __version__ = "0.1.0"
 from seqclf.config import ModelConfig
 from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, InvalidInputError, ModelLoadError, SeqclfError
+from seqclf.fit import fit
 from seqclf.model import SequenceClassifier
 from seqclf.predictor import Predictor
 
@@ -18,4 +19,5 @@ __all__ = [
     "SeqclfError",
     "SequenceClassifier",
     "__version__",
+    "fit",
 ]

@@ -338,3 +338,34 @@ def test_reader_options_belong_to_their_task(names_folder: Path, tmp_path: Path)
     with pytest.raises(DataError, match="not UTF-8"):
         (tmp_path / "latin.csv").write_bytes("text,label\nM\xfcller,de\n".encode("latin-1"))
         read_texts(tmp_path / "latin.csv")
+
+
+def test_fit_trains_from_memory_and_returns_a_predictor(tmp_path: Path) -> None:
+    import seqclf
+
+    rows = names_rows(tmp_path, 40)
+    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    predictor = seqclf.fit(
+        "text",
+        texts[::2],
+        labels[::2],
+        tmp_path / "m",
+        test=(texts[1::2], labels[1::2]),
+        epochs=15,
+        log=lambda _: None,
+        **FAST,
+    )
+    assert predictor.predict("Kamuramoto")[0]["label"] == "Alpha"
+    training = json.loads((tmp_path / "m" / "config.json").read_text())["training"]
+    assert (
+        training["data"]["path"] == "in memory (seqclf.fit)"
+        and training["metrics"]["test"]["num_examples"] == 80
+    )
+    assert training["metrics"]["test"]["accuracy"] >= 0.75
+    sequences, series_labels = ts_cases(np.random.default_rng(4), 30)
+    series = seqclf.fit("series", sequences, series_labels, tmp_path / "s", epochs=2, log=lambda _: None)
+    assert series.predict(sequences[0], top_k=None)[0]["label"] in {"1", "2", "3"}
+    with pytest.raises(seqclf.ConfigError, match=r"unknown option.*hiden_size"):
+        seqclf.fit("text", texts, labels, tmp_path / "x", hiden_size=3)
+    with pytest.raises(seqclf.ConfigError, match="trains text, audio, series"):
+        seqclf.fit("names", texts, labels, tmp_path / "x")

@@ -39,12 +39,17 @@ _LIMITATIONS = (
 )
 
 
-def _split(task: Task, data: Path, split: dict[str, Any] | None, read: Any, describe: Any = str) -> Splits:
+def _split(
+    task: Task, data: Path | Examples, split: dict[str, Any] | None, read: Any, describe: Any = str
+) -> Splits:
     """Read ``data`` (and ``split["test_file"]``) and split them, recording every choice."""
     options = dict(split or {})
-    held_out = read(Path(options["test_file"])) if options.get("test_file") else None
+    # seqclf.fit passes data (and a test part) already in memory, as Examples
+    held_out = options.get("test_examples")
+    if options.get("test_file"):
+        held_out = read(Path(options["test_file"]))
     splits = per_class_split(
-        read(Path(data)),
+        data if isinstance(data, Examples) else read(Path(data)),
         validation=options.get("validation", 0.1),
         test=options.get("test") or 0.2,
         seed=options.get("seed", 0),

@@ -78,7 +78,7 @@ def _record(results: list[TrainResult], seed: int) -> dict[str, Any]:
 
 def run_training(
     task_name: str,
-    data: Path,
+    data: Path | Examples,
     out: Path,
     model_overrides: dict[str, Any],
     train_config: TrainConfig | None,
@@ -108,7 +108,10 @@ def run_training(
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
-    splits = task.load_splits(Path(data), split)
+    in_memory = isinstance(data, Examples)  # from seqclf.fit
+    if in_memory and task_name not in ("text", "audio", "series"):
+        raise ConfigError(f"data in memory trains text, audio or series, not {task_name}")
+    splits = task.load_splits(data if in_memory else Path(data), split)
     recipe = task.recipe(splits)
     for reason in recipe.reasons:
         log(reason)
@@ -183,7 +186,7 @@ def run_training(
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     pretrained.training = {
         "command": command,
-        "data": {"path": str(data), "notes": task.data_notes},
+        "data": {"path": "in memory (seqclf.fit)" if in_memory else str(data), "notes": task.data_notes},
         "split": splits.info,
         "hyperparameters": train_config.to_dict(),
         **({"recipe": recipe.reasons} if recipe.reasons else {}),
