@@ -14,6 +14,9 @@ from seqclf.data.batching import BucketBatchSampler
 from seqclf.predictor import Predictor
 from seqclf.training.checkpoint import CHECKPOINT_FILE
 
+#: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")
+pytestmark = pytest.mark.slow
+
 LENGTHS = [(i * 7) % 13 + 1 for i in range(203)]
 
 

@@ -33,6 +33,9 @@ from seqclf.predictor import Predictor
 from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
+#: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")
+pytestmark = pytest.mark.slow
+
 TOKEN = "hf_stand_in_token"
 REPO = "alice/names-tiny"
 INPUTS = ["Nakamura", "Ivanov", "Gonzalez", "Anderson", "Qwxz"]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import SYNTHETIC_LANGUAGES, make_names_folder
+from names_data import SYNTHETIC_LANGUAGES, make_names_folder
 from speech_data import LABELS, clip, feature_sequence, write_ts
 from tolerances import SAME_METRIC, assert_same_prediction_lists
 from typer.testing import CliRunner

@@ -229,6 +229,7 @@ def _card_facts(folder: Path) -> dict:
     return {"history": history, "metrics": training["metrics"]}
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, names_folder):
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     # The uninterrupted reference runs alongside, to save wall time.

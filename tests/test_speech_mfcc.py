@@ -45,6 +45,7 @@ def test_dct_matrix_is_orthonormal():
 
 
 @pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.slow
 def test_mfcc_matches_librosa(settings):
     rng = np.random.default_rng(1)
     samples = clip("2", settings.sampling_rate, rng) + 0.05 * rng.standard_normal(1).astype(np.float32)

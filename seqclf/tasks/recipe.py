@@ -59,7 +59,8 @@ def choose_recipe(splits: Splits, kind: InputKind, lengths: list[int], channels:
     counts = Counter(splits.train.labels)
     classes = len(counts)
     median = statistics.median(lengths) if lengths else 0
-    reasons = [f"data: {n:,} training examples, {classes} classes, median length {median:g} steps"]
+    length = f", median length {median:g} steps" if lengths else ""
+    reasons = [f"data: {n:,} training examples, {classes} classes{length}"]
 
     if n < 1000:
         hidden, layers, batch = 64, 1, 16

@@ -74,6 +74,7 @@ def test_a_settings_error_names_the_environment_variable(monkeypatch: pytest.Mon
     assert "SEQCLF_MAX_QUEUE" in result.output and "SEQCLF_MAX_INPUTS" in result.output
 
 
+@pytest.mark.slow
 def test_serve_starts_a_working_server(models_dir: Path, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

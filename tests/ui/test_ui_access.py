@@ -20,6 +20,9 @@ from seqclf import Predictor
 from seqclf.ui.access import SESSION_SECONDS, session_token, valid_bearer, valid_token
 from seqclf.ui.app import default_source_mode
 
+#: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")
+pytestmark = pytest.mark.slow
+
 BEARER = {"Authorization": f"Bearer {KEY}"}
 
 

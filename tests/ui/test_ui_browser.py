@@ -23,10 +23,13 @@ from seqclf.ui.screenshots import (
     wait_for_answer,
 )
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"no {CHROMIUM}: install Debian's browser with `apt-get install -y chromium`",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no {CHROMIUM}: install Debian's browser with `apt-get install -y chromium`",
+    ),
+]
 
 
 def test_a_typed_surname_and_an_uploaded_wav_get_their_answers(demo: RunningDemo) -> None:

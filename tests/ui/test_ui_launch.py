@@ -15,6 +15,9 @@ from ui_support import LANGUAGE, REPO, SURNAME, running_command
 
 from seqclf import Predictor
 
+#: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")
+pytestmark = pytest.mark.slow
+
 
 def library_answer(models_dir: Path, text: str) -> dict:
     """The top prediction ``Predictor.predict`` gives: what every route must answer."""

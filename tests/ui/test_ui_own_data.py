@@ -18,7 +18,10 @@ from playwright.sync_api import expect
 
 from seqclf.ui.screenshots import CHROMIUM, open_page, open_tab, wait_for_answer
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM}: apt-get install -y chromium")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM}: apt-get install -y chromium"),
+]
 
 
 @pytest.fixture(scope="module")
