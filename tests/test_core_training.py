@@ -10,7 +10,6 @@ import torch
 from tolerances import SAME_LOGITS, SAME_METRIC
 
 from seqclf import Predictor
-from seqclf.tasks import get_task
 from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 from seqclf.training.trainer import class_weights
@@ -109,9 +108,3 @@ def test_class_weights_favour_rare_classes_and_average_to_one():
         9.0, rel=SAME_LOGITS
     )
     assert torch.equal(class_weights(labels, 2, "none"), torch.ones(2))
-
-
-def test_the_names_task_is_registered_with_a_recipe():
-    task = get_task("names")
-    assert task.pipeline_tag == "text-classification"
-    assert task.train_defaults.clip_norm > 0

@@ -403,10 +403,3 @@ def test_sentiment_data_errors(tmp_path, sst_folder):
         task.load_splits(tmp_path / "partial")
     with pytest.raises(DataError, match="not a folder"):
         task.load_splits(sst_folder / "dev.tsv")
-
-
-def test_the_sentiment_task_is_registered_with_a_recipe():
-    task = get_task("sentiment")
-    assert task.pipeline_tag == "text-classification"
-    assert task.model_defaults["embedding_dim"] == 50  # the GloVe vectors' width
-    assert "dev.tsv" in task.data_notes and "GloVe" in task.data_notes

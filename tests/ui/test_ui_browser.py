@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from ui_support import KEY, LANGUAGE, SURNAME, RunningDemo, audio_example
+from ui_support import EXAMPLES, KEY, LANGUAGE, SURNAME, RunningDemo, audio_example
 
 from seqclf import Predictor
+from seqclf.encoders.features import read_frames_csv
+from seqclf.ui.tabs import find_examples
 
 pytest.importorskip("playwright", reason="the browser tests need playwright: pip install 'seqclf[test]'")
 from seqclf.ui.screenshots import (
@@ -56,7 +58,11 @@ def test_a_typed_surname_and_an_uploaded_wav_get_their_answers(demo: RunningDemo
 def test_every_tab_can_be_screenshotted_after_an_example(demo: RunningDemo, tmp_path: Path) -> None:
     answers = take_screenshots(demo.url, tmp_path)
     assert sorted(answers) == ["digits", "names", "sentiment", "vowels"]
-    for name in answers:
+    for name, answer in answers.items():
+        predictor = Predictor.from_pretrained(demo.models_dir / name, device="cpu")
+        first = find_examples(EXAMPLES, name, predictor.encoder.modality)[0]
+        example = read_frames_csv(first) if name == "vowels" else first
+        assert answer == predictor.predict(example)[0]["label"], name  # the page shows the library's answer
         size = (tmp_path / f"ui-{name}.png").stat().st_size
         assert 10_000 < size < 300_000
 

@@ -1,4 +1,4 @@
-"""What the UI's components are given: pure functions of library results, and model discovery."""
+"""What the UI's components are given: pure functions of library results (discovery: test_sources.py)."""
 
 from __future__ import annotations
 
