@@ -43,8 +43,8 @@ from torch import nn
 from seqclf.config import ModelConfig
 from seqclf.data.splits import Splits
 from seqclf.model import SequenceClassifier
+from seqclf.scoring import macro_f1
 from seqclf.tasks import get_task
-from seqclf.training.metrics import macro_f1
 from seqclf.training.run import _encode
 from seqclf.training.trainer import seed_everything, train_model
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from seqclf.cli_hub import card, pull, push
+from seqclf.cli_support import fail
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.serving.command import serve
 
@@ -39,11 +41,6 @@ class Weighting(str, Enum):
     none = "none"
     sqrt = "sqrt"
     balanced = "balanced"
-
-
-def _fail(err: Exception) -> typer.Exit:
-    typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -137,6 +134,15 @@ def train(
         float | None,
         typer.Option(help="Validate and keep a moving average of the weights with this decay (0: off)."),
     ] = None,
+    warmup_epochs: Annotated[
+        float | None, typer.Option(help="Epochs of linear learning-rate warm-up before the cosine decay.")
+    ] = None,
+    ties: Annotated[
+        str | None,
+        typer.Option(
+            help="Which epoch is best when several tie on validation macro-F1: first or lower_loss."
+        ),
+    ] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     ] = None,
@@ -193,6 +199,8 @@ def train(
             class_weighting=class_weighting,
             label_smoothing=label_smoothing,
             ema_decay=ema_decay,
+            warmup_epochs=warmup_epochs,
+            ties=ties,
         )
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
@@ -213,7 +221,7 @@ def train(
                 train_overrides=train_overrides,
             )
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     if distributed.is_main_process():
         typer.echo(f"saved {out}")
 
@@ -258,7 +266,7 @@ def evaluate(
                 )
             report = run_evaluation(pretrained, splits.get(split))
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     # The report is printed before the plot is written, so a bad --plot path loses nothing.
     if as_json:
         typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
@@ -267,7 +275,7 @@ def evaluate(
     try:
         save_confusion_matrix(report, plot, title=f"{pretrained.task}: {split} split")
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     if not as_json:
         typer.echo(f"confusion matrix: {plot}")
 
@@ -306,7 +314,7 @@ def predict(
         predictor = Predictor.from_pretrained(model, revision=revision)
         results = predictor.predict([predictor.encoder.parse_argument(x) for x in inputs], top_k=top_k)
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     typer.echo(
         json.dumps(
             [{"input": x, "predictions": p} for x, p in zip(inputs, results, strict=True)],
@@ -316,10 +324,8 @@ def predict(
     )
 
 
-app.command()(serve)
-
-
-from seqclf import cli_hub  # noqa: E402, F401  (adds push, pull and card to app)
+for command in (serve, push, pull, card):
+    app.command()(command)
 
 
 def main() -> None:

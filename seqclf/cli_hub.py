@@ -1,7 +1,7 @@
 """The Hub commands of the ``seqclf`` command line: push, pull and card.
 
-They are added to :data:`seqclf.cli.app` when that module is imported; the work is
-done by :mod:`seqclf.hub` and :mod:`seqclf.card`.
+:mod:`seqclf.cli` registers them, as it registers ``serve``; the work is done by
+:mod:`seqclf.publish` and :mod:`seqclf.card`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from seqclf.cli import _fail, app
+from seqclf.cli_support import fail
 from seqclf.errors import SeqclfError
 
 
-@app.command()
 def push(
     model_dir: Annotated[Path, typer.Argument(help="Model folder written by `seqclf train`.")],
     repo_id: Annotated[str, typer.Option(help="Hub repo to publish to, as OWNER/NAME.")],
@@ -26,19 +25,18 @@ def push(
     commit_message: Annotated[str | None, typer.Option(help="Message of the commit.")] = None,
 ) -> None:
     """Publish a model folder to the Hugging Face Hub; the token comes from HF_TOKEN or `hf auth login`."""
-    from seqclf import hub
+    from seqclf.publish import push_model
 
     try:
-        pushed = hub.push(
+        pushed = push_model(
             model_dir, repo_id, private=private, revision=revision, commit_message=commit_message
         )
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     typer.echo(f"pushed {', '.join(pushed.files)} to {pushed.repo_id}")
     typer.echo(f"commit {pushed.commit} ({pushed.commit_url})")
 
 
-@app.command()
 def pull(
     repo_id: Annotated[str, typer.Argument(help="Hub repo, as OWNER/NAME.")],
     revision: Annotated[str | None, typer.Option(help="Branch, tag or commit to pull.")] = None,
@@ -47,16 +45,15 @@ def pull(
     ] = None,
 ) -> None:
     """Download a model from the Hub and check that it loads; prints its folder."""
-    from seqclf import hub
+    from seqclf.publish import pull_model
 
     try:
-        folder = hub.pull(repo_id, revision=revision, out=out)
+        folder = pull_model(repo_id, revision=revision, out=out)
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     typer.echo(str(folder))
 
 
-@app.command()
 def card(
     model_dir: Annotated[Path, typer.Argument(help="Model folder written by `seqclf train`.")],
     repo_id: Annotated[
@@ -69,5 +66,5 @@ def card(
     try:
         path = write_card(model_dir, repo_id=repo_id)
     except SeqclfError as err:
-        raise _fail(err) from None
+        raise fail(err) from None
     typer.echo(f"wrote {path}")

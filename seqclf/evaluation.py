@@ -8,7 +8,7 @@ from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 from seqclf.inference import batched_logits
 from seqclf.pretrained import PretrainedClassifier
-from seqclf.training.metrics import classification_metrics
+from seqclf.scoring import classification_metrics
 
 
 def evaluate(pretrained: PretrainedClassifier, examples: Examples) -> dict[str, Any]:

@@ -18,11 +18,10 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from seqclf.config import ModelConfig
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
 from seqclf.predictor import Predictor, resolve_device
-from seqclf.training.config import TrainConfig
 
 GENERIC_TASKS = ("text", "audio", "series")
 #: options of the task's reader that fit takes by keyword

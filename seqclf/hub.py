@@ -4,7 +4,8 @@ Everything goes through ``huggingface_hub``, so its settings apply as for any Hu
 library: ``HF_TOKEN`` (or a stored ``hf auth login``), ``HF_ENDPOINT``, ``HF_HUB_CACHE``
 and ``HF_HUB_OFFLINE``. Only the files a seqclf model consists of (:data:`MODEL_FILES`)
 are uploaded or downloaded, and a pulled folder is loaded by :mod:`seqclf.pretrained`,
-which reads JSON and safetensors only: nothing from a repo is ever run or unpickled.
+which reads JSON and safetensors only: nothing from a repo is ever run or unpickled. This
+module moves folders; :mod:`seqclf.publish` checks that what it moves is a model.
 
 huggingface_hub waits without limit for the Hub's answer to a repo lookup, so each
 operation starts with a lookup of our own bounded by ``HF_HUB_ETAG_TIMEOUT`` (the
@@ -205,17 +206,6 @@ def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> 
         raise ModelLoadError(f"{err} (There is no local folder {path.resolve()} either.)") from err
 
 
-def pull(repo_id: str, revision: str | None = None, out: Path | None = None) -> Path:
-    """Download a model and check it loads (format version, strict weights); return its folder."""
-    from seqclf.pretrained import PretrainedClassifier
-
-    if not is_repo_id(repo_id):
-        raise ModelLoadError(f"{repo_id!r} is not a Hub repo id like 'owner/name'")
-    folder = download(repo_id, revision, local_dir=out)
-    PretrainedClassifier.from_folder(folder)
-    return folder
-
-
 def model_files(folder: Path) -> list[Path]:
     """The files of a model folder that make up the model (and so are published)."""
     from huggingface_hub.utils import filter_repo_objects
@@ -232,23 +222,20 @@ def push(
     revision: str | None = None,
     commit_message: str | None = None,
 ) -> Pushed:
-    """Publish a model folder as one commit to ``repo_id`` (created if needed).
+    """Publish a model folder's files as one commit to ``repo_id`` (created if needed).
 
-    The folder must load as a seqclf model first, so nothing unusable is published.
+    Uploads only: :func:`seqclf.publish.push_model` checks first that the folder loads.
     ``revision`` names a branch, created from ``main`` if it does not exist yet;
     ``private`` applies when the repo is created.
     """
     from huggingface_hub import CommitOperationAdd, HfApi, get_token
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-    from seqclf.pretrained import PretrainedClassifier
-
     if not is_repo_id(repo_id):
         raise HubError(f"{repo_id!r} is not a Hub repo id like 'owner/name'")
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelLoadError(f"{folder} is not a folder: pass a model folder written by `seqclf train`")
-    PretrainedClassifier.from_folder(folder)
     if get_token() is None:
         raise HubError(
             "pushing needs a Hugging Face token with write access: set HF_TOKEN or run `hf auth login`"

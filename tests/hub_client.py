@@ -19,7 +19,8 @@ import sys
 import time
 from typing import Any
 
-from seqclf import Predictor, SeqclfError, hub
+from seqclf import Predictor, SeqclfError
+from seqclf.publish import push_model
 
 
 def run(step: list[Any]) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def run(step: list[Any]) -> dict[str, Any]:
             result = {"predictions": loaded.predictor.predict(inputs, top_k=None), "commit": loaded.commit}
         else:
             _, folder, repo_id, revision = step
-            result = {"commit": hub.push(folder, repo_id, revision=revision).commit}
+            result = {"commit": push_model(folder, repo_id, revision=revision).commit}
     except SeqclfError as err:
         result = {"error": type(err).__name__, "message": str(err)}
     return {**result, "seconds": time.monotonic() - start}

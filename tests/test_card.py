@@ -12,8 +12,8 @@ from huggingface_hub import ModelCard
 from typer.testing import CliRunner
 
 from seqclf.cli import app
+from seqclf.config import TrainConfig
 from seqclf.tasks import get_task
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
 COMMAND = "seqclf train names --data names --out tiny --epochs 1"

@@ -10,7 +10,7 @@ import torch
 from tolerances import SAME_LOGITS, SAME_METRIC
 
 from seqclf import Predictor
-from seqclf.training.config import TrainConfig
+from seqclf.config import TrainConfig
 from seqclf.training.run import run_training
 from seqclf.training.trainer import class_weights
 

@@ -12,11 +12,10 @@ from safetensors.torch import load_file, save_file
 from tolerances import SAME_SCORES
 
 from seqclf import EnsembleClassifier, Predictor, SequenceClassifier
-from seqclf.config import ModelConfig
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.ensemble import build_model
 from seqclf.errors import ConfigError, ModelLoadError
 from seqclf.pretrained import PretrainedClassifier
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import checkpoint_paths, run_training
 
 TOKENS = ModelConfig(num_labels=4, vocab_size=12, embedding_dim=6, hidden_size=5, ensemble=3)

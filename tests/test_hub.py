@@ -28,9 +28,9 @@ from tolerances import assert_same_prediction_lists
 from typer.testing import CliRunner
 
 from seqclf.cli import app
+from seqclf.config import TrainConfig
 from seqclf.errors import ModelLoadError
 from seqclf.predictor import Predictor
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
 #: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")

@@ -27,13 +27,12 @@ from tolerances import SAME_METRIC
 from typer.testing import CliRunner
 
 from seqclf.cli import app
-from seqclf.config import ModelConfig
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, DataError
 from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
+from seqclf.scoring import macro_f1
 from seqclf.training import checkpoint as ckpt
-from seqclf.training.config import TrainConfig
-from seqclf.training.metrics import macro_f1
 from seqclf.training.trainer import train_model
 
 # One thread per process: the condition that makes the killed and the whole run bit-exact

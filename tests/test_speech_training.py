@@ -15,9 +15,9 @@ from tolerances import SAME_METRIC, SAME_SCORES, assert_same_predictions
 from typer.testing import CliRunner
 
 from seqclf.cli import app
+from seqclf.config import TrainConfig
 from seqclf.errors import InvalidInputError
 from seqclf.predictor import Predictor
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
 

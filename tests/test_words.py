@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from seqclf import Predictor
 from seqclf.cli import app
+from seqclf.config import TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.data.sst import read_sst, sentence_holdout_split
 from seqclf.data.word_vectors import GLOVE_6B_50D, WordVectors, init_embedding, load_word_vectors
@@ -23,7 +24,6 @@ from seqclf.encoders.words import UNK, WordEncoder, tokenize
 from seqclf.errors import ConfigError, DataError, InvalidInputError
 from seqclf.tasks import get_task
 from seqclf.tasks.sentiment import SentimentTask
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
 # --- tokenizer ---------------------------------------------------------------------------

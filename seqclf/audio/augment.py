@@ -20,9 +20,6 @@ from fractions import Fraction
 
 import numpy as np
 
-from seqclf.audio.mfcc import FrontEnd
-from seqclf.data.splits import Examples
-
 
 def change_speed(samples: np.ndarray, factor: float) -> np.ndarray:
     """Play ``factor`` times faster (fewer samples): tempo and pitch both change."""
@@ -49,18 +46,3 @@ def perturb(samples: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndar
     signal_rms = np.sqrt(np.mean(samples**2)) + 1e-12
     snr_db = rng.uniform(10.0, 40.0)
     return padded + coloured_noise(len(padded), rng) * signal_rms * 10 ** (-snr_db / 20)
-
-
-def augmented(examples: Examples, frontend: FrontEnd, copies: int, seed: int) -> Examples:
-    """``examples`` (recordings) followed by ``copies`` random variants of each, at the front end's rate."""
-    from seqclf.audio.io import load_audio
-
-    rng = np.random.default_rng(seed)
-    rate = frontend.sampling_rate
-    inputs, labels = list(examples.inputs), list(examples.labels)
-    for example, label in zip(examples.inputs, examples.labels, strict=True):
-        samples = load_audio(example, rate, frontend.max_seconds)
-        for _ in range(copies):
-            inputs.append({"array": perturb(samples, rate, rng), "sampling_rate": rate})
-            labels.append(label)
-    return Examples(inputs, labels)

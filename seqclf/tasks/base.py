@@ -11,11 +11,11 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from seqclf.config import TrainConfig
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.errors import ConfigError
 from seqclf.tasks.recipe import Recipe
-from seqclf.training.config import TrainConfig
 
 _TASKS: dict[str, Task] = {}
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from seqclf.audio.augment import augmented
 from seqclf.audio.mfcc import FrontEnd
+from seqclf.config import TrainConfig
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.encoders.audio import AudioEncoder
+from seqclf.tasks.augmentation import augmented
 from seqclf.tasks.base import Task
-from seqclf.training.config import TrainConfig
 
 FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
 

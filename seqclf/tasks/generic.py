@@ -14,7 +14,6 @@ import statistics
 from pathlib import Path
 from typing import Any, ClassVar
 
-from seqclf.audio.augment import augmented
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.series import read_series
@@ -25,6 +24,7 @@ from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder
 from seqclf.errors import ConfigError
+from seqclf.tasks.augmentation import augmented
 from seqclf.tasks.base import Task
 from seqclf.tasks.recipe import Recipe, choose_recipe
 

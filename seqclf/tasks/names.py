@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from seqclf.config import TrainConfig
 from seqclf.data.names import read_names
 from seqclf.data.splits import Examples, Splits, stratified_split
 from seqclf.encoders import CharEncoder, Encoder
 from seqclf.tasks.base import Task
-from seqclf.training.config import TrainConfig
 
 
 class NamesTask(Task):

@@ -31,8 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from seqclf.config import TrainConfig
 from seqclf.data.splits import Splits
-from seqclf.training.config import TrainConfig
 
 InputKind = Literal["chars", "words", "features", "audio"]
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from seqclf.config import TrainConfig
 from seqclf.data.splits import Examples, Splits
 from seqclf.data.sst import read_sst, sentence_holdout_split
 from seqclf.data.word_vectors import GLOVE_6B_50D, SOURCES, init_embedding, load_word_vectors
@@ -22,7 +23,6 @@ from seqclf.encoders.words import WordEncoder
 from seqclf.errors import DataError
 from seqclf.model import SequenceClassifier
 from seqclf.tasks.base import Task
-from seqclf.training.config import TrainConfig
 
 TRAIN_FILE, SENTENCES_FILE, TEST_FILE = "train.tsv", "train_sentences.tsv", "dev.tsv"
 

@@ -7,13 +7,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from seqclf.config import TrainConfig
 from seqclf.data.splits import Examples, Splits, fingerprint, stratified_split
 from seqclf.data.uea import read_ts
 from seqclf.encoders import Encoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.errors import DataError
 from seqclf.tasks.base import Task
-from seqclf.training.config import TrainConfig
 
 TRAIN_FILE = "JapaneseVowels_TRAIN.ts"
 # 25.6 ms frames every 6.4 ms at 10 kHz (the UCI description).

@@ -1,1 +1,1 @@
-"""Training: hyperparameters, the loop, metrics."""
+"""Training: the loop, checkpoints, torchrun, and one run from data to model folder."""

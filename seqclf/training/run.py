@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from seqclf import __version__
 from seqclf.card import CONFUSION_IMAGE, render_card
-from seqclf.config import ModelConfig
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.encoders import Encoder
 from seqclf.ensemble import EnsembleClassifier
@@ -29,7 +29,6 @@ from seqclf.pretrained import PretrainedClassifier
 from seqclf.tasks import get_task
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
-from seqclf.training.config import TrainConfig
 from seqclf.training.trainer import TrainResult, seed_everything, train_model
 
 

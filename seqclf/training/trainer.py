@@ -26,16 +26,16 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from seqclf.config import TrainConfig
 from seqclf.data.batching import BucketBatchSampler, collate
 from seqclf.errors import ConfigError
 from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
+from seqclf.scoring import macro_f1
 from seqclf.training import distributed
 from seqclf.training.checkpoint import check_settings, data_fingerprint, rng_state, set_rng_state
 from seqclf.training.checkpoint import load as load_checkpoint
 from seqclf.training.checkpoint import save_atomic as save_checkpoint
-from seqclf.training.config import TrainConfig
-from seqclf.training.metrics import macro_f1
 
 
 @dataclass

@@ -18,10 +18,10 @@ from live_server import run_app
 from ui_support import EXAMPLES, KEY, TINY, RunningDemo, running_command, save_untrained
 
 from seqclf.audio.io import load_audio
+from seqclf.config import TrainConfig
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder, read_frames_csv
 from seqclf.encoders.words import WordEncoder
-from seqclf.training.config import TrainConfig
 from seqclf.training.run import run_training
 
 
