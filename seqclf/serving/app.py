@@ -15,7 +15,7 @@ from seqclf.serving.errors import install_error_handlers
 from seqclf.serving.limits import BodyLimitMiddleware
 from seqclf.serving.metrics import Metrics, MetricsMiddleware
 from seqclf.serving.registry import ServedModel, load_models
-from seqclf.serving.routes import health, hf, models
+from seqclf.serving.routes import health, hf, index, models
 from seqclf.serving.settings import ServiceSettings
 
 logger = logging.getLogger("seqclf.serving")
@@ -60,6 +60,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.include_router(index.router)
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     app.include_router(models.router, dependencies=protected)

@@ -106,6 +106,7 @@ def mount(
     the same loaded models; ``python app.py`` mounts it at ``/`` of an app of its own.
     """
     settings = settings or UiSettings()
+    app.state.ui_path = path  # GET / of the service sends browsers here
     if settings.api_key is not None:
         # the login routes come before the mount, which would otherwise take every path under "/"
         app.router.routes.extend(login_routes(settings.api_key, path))

@@ -93,3 +93,10 @@ def test_openapi_documents_every_route(client: httpx.Client) -> None:
         "/metrics",
     } <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_the_root_is_an_index_of_the_service_not_a_404(client: httpx.Client) -> None:
+    index = client.get("/")
+    assert index.status_code == 200 and "ui" not in index.json()
+    assert client.get(index.json()["models"]).json()["models"]
+    assert client.get(index.json()["docs"]).status_code == 200

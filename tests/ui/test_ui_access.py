@@ -50,6 +50,9 @@ def test_without_the_key_nothing_that_runs_a_model_answers(guarded: str) -> None
 
 
 def test_a_browser_without_the_key_is_sent_to_the_login_form(guarded: str) -> None:
+    root = httpx.get(f"{guarded}/", headers={"accept": "text/html"})
+    assert root.status_code == 307 and root.headers["location"] == "/ui/"  # the address leads to the UI
+    assert httpx.get(f"{guarded}/").json()["ui"] == "/ui/"
     page = httpx.get(f"{guarded}/ui/", headers={"accept": "text/html"})
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/ui/"
     wrong = httpx.post(f"{guarded}/login", data={"key": "nope", "next": "/ui/"})
