@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from seqclf import __version__
 from seqclf.serving.deps import require_api_key
+from seqclf.serving.docs import add_offline_docs
 from seqclf.serving.errors import install_error_handlers
 from seqclf.serving.limits import BodyLimitMiddleware
 from seqclf.serving.metrics import Metrics, MetricsMiddleware
@@ -53,7 +54,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets below, not a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.models = {}
     app.state.metrics = Metrics()

@@ -82,3 +82,10 @@ def test_a_person_logs_in_with_the_key_and_gets_answers(guarded: str) -> None:
         box.press("Enter")
         assert wait_for_answer(names) == LANGUAGE
     assert blocked == []
+
+
+def test_the_api_docs_list_the_operations_offline(guarded: str) -> None:
+    with open_page(f"{guarded}/docs") as (page, blocked):
+        expect(page.get_by_text("/v1/models/{model_id}/predict").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("/healthz").first).to_be_visible()
+    assert blocked == []  # Swagger UI's script and styles come from the server, not a CDN
