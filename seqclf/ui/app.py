@@ -118,6 +118,8 @@ def mount(
         allowed_paths=[str(examples_dir)],
         footer_links=["api", "settings"],
         max_file_size=settings.max_upload_bytes,
+        # File URLs (example audio) must carry the mount path: inferred, they lose it and 404.
+        root_path=path.rstrip("/") or None,
     )
 
 

@@ -81,6 +81,11 @@ def test_a_person_logs_in_with_the_key_and_gets_answers(guarded: str) -> None:
         box.fill(SURNAME)
         box.press("Enter")
         assert wait_for_answer(names) == LANGUAGE
+        # under the /ui mount, an example's audio must load (its URL carries the mount path)
+        digits = open_tab(page, "digits")
+        digits.locator("button.gallery-item").first.click()
+        wait_for_answer(digits)
+        expect(digits.locator("#duration").first).not_to_have_text("0:00", timeout=30_000)
     assert blocked == []
 
 
