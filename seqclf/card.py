@@ -102,9 +102,8 @@ print({client_call})
 ```"""
 
 
-def _usage(task: Task, name: str, repo_id: str | None) -> str:
+def _usage(task: Task, name: str, repo_id: str | None, source: str) -> str:
     """Snippets for the three ways to use the model: library, REST service, web UI."""
-    source = repo_id or f"models/{name}"
     where = "a model folder also works" if repo_id else "or a Hub repo id, OWNER/NAME"
     pin = f"{repo_id}@main" if repo_id else source
     example = task.example_input
@@ -187,6 +186,12 @@ def _dataset_line(dataset: dict[str, str], training: dict[str, Any]) -> str:
     return f"{dataset['name']}: `{training['data']['path']}`{tested} (license: as its owner states)."
 
 
+def _reproduce(source: str, training: dict[str, Any]) -> str:
+    if training["data"]["path"].startswith("in memory"):
+        return "Trained on data in memory with `seqclf.fit`: to reproduce these figures, fit again on the same data."
+    return f"Reproduce these figures: `seqclf evaluate {source} --data {training['data']['path']}`."
+
+
 def _recipe(training: dict[str, Any]) -> str:
     """The defaults seqclf chose from the data, with its reasons (generic tasks only)."""
     reasons = training.get("recipe")
@@ -212,7 +217,7 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
     hyper = {**_architecture(config.to_dict()), **training["hyperparameters"]}
     split = training["split"]
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
-    source = repo_id or f"models/{name}"
+    source = repo_id or training.get("out") or f"models/{name}"
     return f"""---
 {_metadata(pretrained, name, test)}---
 
@@ -249,7 +254,7 @@ On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} 
 
 ![confusion matrix on the test split]({CONFUSION_IMAGE})
 
-Reproduce these figures: `seqclf evaluate {source} --data {training["data"]["path"]}`.
+{_reproduce(source, training)}
 
 ## Training
 
@@ -274,7 +279,7 @@ Command:
 {_recipe(training)}
 ## Usage
 
-{_usage(task, name, repo_id)}
+{_usage(task, name, repo_id, source)}
 """
 
 

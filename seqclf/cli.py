@@ -152,6 +152,9 @@ def train(
     checkpoint_dir: Annotated[
         Path | None, typer.Option(help="Folder for the per-epoch checkpoints (default: --out).")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option(help="Write the model into --out even if that folder already holds files.")
+    ] = False,
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe.
 
@@ -219,6 +222,7 @@ def train(
                 checkpoint_dir=checkpoint_dir,
                 split=data_options or None,
                 train_overrides=train_overrides,
+                overwrite=overwrite,
             )
     except SeqclfError as err:
         raise fail(err) from None

@@ -43,6 +43,7 @@ def fit(
     *,
     test: tuple[Any, Any] | None = None,
     device: str | None = None,
+    overwrite: bool = False,
     log: Any = tqdm.write,
     **overrides: Any,
 ) -> Predictor:
@@ -51,7 +52,8 @@ def fit(
     ``inputs`` are strings (``text``), ``(steps, channels)`` arrays (``series``), or audio
     paths, WAV bytes or ``{"array", "sampling_rate"}`` dicts (``audio``). ``test``, an
     ``(inputs, labels)`` pair, is what the card reports on; without it a stratified part
-    is held out. ``overrides`` are recipe fields by name (``hidden_size=64``, ``epochs=5``)
+    is held out. ``overwrite`` lets ``out`` already hold files (a model from an earlier
+    call, say). ``overrides`` are recipe fields by name (``hidden_size=64``, ``epochs=5``)
     and the reader's ``tokens`` and ``patch``.
     """
     from seqclf.training.run import run_training
@@ -80,5 +82,6 @@ def fit(
         log=log,
         split=split,
         train_overrides={k: v for k, v in overrides.items() if k in train_fields},
+        overwrite=overwrite,
     )
     return Predictor.from_pretrained(out, device=device)

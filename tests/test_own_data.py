@@ -300,6 +300,11 @@ def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> 
             r"d\.csv, line 3: the 'text' value is empty",
         ),
         ("text", lambda p: (p / "d.xlsx").write_bytes(b"PK"), "reads texts from .csv"),
+        (
+            "text",
+            lambda p: (p / "d.csv").write_text("text,label\nab,x\ncd,x\nfoo,bar,b\n"),
+            r"d\.csv, line 4: 3 fields, but the header names 2",
+        ),
         ("audio", lambda p: (p / "empty").mkdir(), "no recordings"),
         (
             "series",
@@ -369,3 +374,75 @@ def test_fit_trains_from_memory_and_returns_a_predictor(tmp_path: Path) -> None:
         seqclf.fit("text", texts, labels, tmp_path / "x", hiden_size=3)
     with pytest.raises(seqclf.ConfigError, match="trains text, audio, series"):
         seqclf.fit("names", texts, labels, tmp_path / "x")
+
+
+def test_out_is_checked_before_any_work(tmp_path: Path) -> None:
+    data = write_table(tmp_path / "d.csv", names_rows(tmp_path, 5))
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    (tmp_path / "a-file").write_text("")
+    for out, message in (
+        (tmp_path / "taken", r"taken already holds keep\.txt: give a new --out, or --overwrite"),
+        (tmp_path / "a-file", "is a file: give a folder"),
+        (Path("/proc/seqclf-test/model"), "cannot write /proc/seqclf-test/model"),
+    ):
+        result = runner.invoke(app, ["train", "text", "--data", str(data), "--out", str(out)])
+        assert result.exit_code == 2 and re.search(message, result.output), result.output
+    assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["keep.txt"]
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "text",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "taken"),
+            "--overwrite",
+            "--epochs",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "taken" / "model.safetensors").is_file() and (
+        tmp_path / "taken" / "keep.txt"
+    ).is_file()
+
+
+def test_a_test_file_that_repeats_training_texts_is_flagged_and_found_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = names_rows(tmp_path, 20)
+    write_table(tmp_path / "train.csv", rows)
+    write_table(tmp_path / "test.csv", rows[:12])  # all twelve also in the training file
+    monkeypatch.chdir(tmp_path)
+    pretrained = train("text", Path("train.csv"), tmp_path / "m", {"test_file": "test.csv"}, epochs=1)
+    assert pretrained.training["split"]["test_overlap"] == 12
+    assert any(
+        "12 of the 12 test texts are also in the training data" in r for r in pretrained.training["recipe"]
+    )
+    monkeypatch.chdir(tmp_path.parent)  # evaluate from elsewhere: the test file was recorded in full
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(tmp_path / "m"),
+            "--data",
+            str(tmp_path / "train.csv"),
+            "--json",
+            "--plot",
+            str(tmp_path / "cm.png"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["num_examples"] == 12
+
+
+def test_fit_drops_repeated_rows_as_the_command_does(tmp_path: Path) -> None:
+    import seqclf
+
+    rows = names_rows(tmp_path, 20)
+    texts, labels = [t for t, _ in rows] * 2, [y for _, y in rows] * 2
+    seqclf.fit("text", texts, labels, tmp_path / "m", epochs=1, log=lambda _: None)
+    split = json.loads((tmp_path / "m" / "config.json").read_text())["training"]["split"]
+    assert split["duplicates_dropped"] == len(rows) and sum(split["sizes"].values()) == len(rows)

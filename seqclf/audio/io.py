@@ -89,7 +89,9 @@ def load_audio(example: Any, rate: int, max_seconds: float) -> np.ndarray:
         path = Path(example)
         if not path.is_file():
             raise InvalidInputError(f"no audio file at {str(path)!r}")
-        samples, source_rate = _decode(path, f"{path.name}", max_seconds)
+        samples, source_rate = _decode(
+            path, f"{path.parent.name}/{path.name}" if path.parent.name else path.name, max_seconds
+        )
         samples = samples.mean(axis=1)
     elif isinstance(example, (bytes, bytearray, memoryview)):
         if len(example) == 0:

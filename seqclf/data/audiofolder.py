@@ -54,6 +54,8 @@ def _from_subfolders(folder: Path) -> Examples:
 def read_audiofolder(folder: str | Path) -> Examples:
     """Recording paths and their labels, from ``metadata.csv`` or the class subfolders."""
     folder = Path(folder)
+    if folder.name == METADATA and folder.is_file():  # the list itself given: its folder is meant
+        folder = folder.parent
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: give a folder with one subfolder of recordings per class")
     metadata = folder / METADATA

@@ -27,6 +27,8 @@ def _as_case(value: np.ndarray, index: int, path: Path) -> np.ndarray:
         raise DataError(f"{path}: case {index} has shape {array.shape}; expected (steps, channels)")
     if np.isinf(array).any():
         raise DataError(f"{path}: case {index} has infinite values")
+    if np.isnan(array).all():
+        raise DataError(f"{path}: case {index} has no values (all missing)")
     return fill_missing(array)
 
 

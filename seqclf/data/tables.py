@@ -74,10 +74,18 @@ def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
         if column not in columns:
             raise DataError(
                 f"{path} has no column {column!r} (its columns: {', '.join(map(repr, columns)) or 'none'}); "
-                f"name the right one with {flag}"
+                f"name the right one with seqclf train's {flag}"
             )
     inputs, labels = [], []
     for number, row in rows:
+        if None in row:  # csv.DictReader keeps fields beyond the header under None
+            raise DataError(
+                f"{path}, {where} {number}: {len(columns) + len(row[None])} fields, but the header names "
+                f"{len(columns)} (quote texts that contain the delimiter)"
+            )
+        for column in (text_column, label_column):
+            if column not in row:
+                raise DataError(f"{path}, {where} {number}: no {column!r} key")
         text, label = row.get(text_column), row.get(label_column)
         if text is None or not str(text).strip():
             raise DataError(f"{path}, {where} {number}: the {text_column!r} value is empty")

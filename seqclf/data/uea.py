@@ -112,6 +112,8 @@ def read_ts(path: str | Path) -> Examples:
         array = np.asarray(values, dtype=np.float32).T
         if np.isinf(array).any():
             raise DataError(f"{path}:{number}: infinite values")
+        if np.isnan(array).all():
+            raise DataError(f"{path}:{number}: every value is missing")
         array = fill_missing(array)
         inputs.append(array)
         labels.append(label)

@@ -47,6 +47,7 @@ def _split(
     # seqclf.fit passes data (and a test part) already in memory, as Examples
     held_out = options.get("test_examples")
     if options.get("test_file"):
+        options["test_file"] = str(Path(options["test_file"]).resolve())  # evaluate may run elsewhere
         held_out = read(Path(options["test_file"]))
     splits = per_class_split(
         data if isinstance(data, Examples) else read(Path(data)),
@@ -88,12 +89,18 @@ class TextTask(Task):
             raise ConfigError(f"--tokens must be one of {', '.join(TOKENS)}, got {tokens!r}")
         duplicates = []
 
-        def read(path: Path) -> Examples:
-            unique, dropped = drop_duplicates(self.read(path, split))
+        def read(source: Path | Examples) -> Examples:
+            unique, dropped = drop_duplicates(
+                source if isinstance(source, Examples) else self.read(source, split)
+            )
             duplicates.append(dropped)
             return unique
 
-        splits = _split(self, data, split, read)
+        splits = _split(self, read(data) if isinstance(data, Examples) else data, split, read)
+        seen = set(splits.train.inputs) | set(splits.validation.inputs)
+        overlap = sum(text in seen for text in splits.test.inputs)
+        if overlap and (split.get("test_file") or split.get("test_examples")):
+            splits.info["test_overlap"] = overlap
         if sum(duplicates):
             splits.info["duplicates_dropped"] = sum(duplicates)
         if tokens == "auto":
@@ -109,6 +116,11 @@ class TextTask(Task):
         lengths = [len(t) if tokens == "chars" else len(t.split()) for t in splits.train.inputs]
         recipe = choose_recipe(splits, tokens, lengths)
         reasons = [splits.info["tokens_reason"]] if "tokens_reason" in splits.info else []
+        if splits.info.get("test_overlap"):
+            reasons.append(
+                f"warning: {splits.info['test_overlap']:,} of the {len(splits.test):,} test texts are also in "
+                "the training data; the test figures count them"
+            )
         if splits.info.get("duplicates_dropped"):
             reasons.append(f"data: {splits.info['duplicates_dropped']:,} repeated (text, label) rows dropped")
         return Recipe(recipe.model, recipe.train, reasons + recipe.reasons, {"tokens": tokens})

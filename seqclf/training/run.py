@@ -7,6 +7,7 @@ model.safetensors, the confusion-matrix image and the model card.
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +51,25 @@ def device_description(device: torch.device) -> str:
     return f"{processes} processes x {one}" if processes > 1 else one
 
 
+def _check_out(out: Path, replacing: bool) -> None:
+    """Refuse, before any work, an ``out`` the model could not be written to or would clobber."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file: give a folder for the model")
+    if out.is_dir() and not replacing:
+        kept = sorted(p.name for p in out.iterdir() if not p.name.startswith(CHECKPOINT_FILE.split(".")[0]))
+        if kept:
+            raise ConfigError(
+                f"{out} already holds {', '.join(kept[:3])}{' ...' if len(kept) > 3 else ''}: give a new "
+                "--out, or --overwrite to write the model there anyway"
+            )
+    try:  # the folder above is made now (the model's own folder only once training succeeds)
+        out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot write {out}: {err.strerror or err}") from None
+    if not os.access(out.absolute().parent, os.W_OK):
+        raise ConfigError(f"cannot write {out}: {out.absolute().parent} is not writable")
+
+
 def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
     """One checkpoint file per network: ``checkpoint.pt``, or ``checkpoint-1.pt``... for an ensemble."""
     if ensemble < 1:
@@ -88,6 +108,7 @@ def run_training(
     checkpoint_dir: Path | None = None,
     split: dict[str, Any] | None = None,
     train_overrides: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> PretrainedClassifier:
     """Train ``task_name`` on ``data`` and save the model folder to ``out``.
 
@@ -98,7 +119,8 @@ def run_training(
     process trains and only rank 0 logs and writes files. ``split`` passes choices to the
     task's reader (e.g. ``{"test_speakers": ["theo"]}`` for digits, the columns of a
     ``text`` table); they are recorded with the split, so ``seqclf evaluate`` rebuilds the
-    same one.
+    same one. ``out`` is checked before any work: an existing file, an unwritable place,
+    or a folder already holding files (a model, say) is refused unless ``overwrite``.
 
     The defaults are the task's recipe (:meth:`Task.recipe`: tuned for a built-in task,
     chosen from the data for ``text``, ``audio`` and ``series``; each choice is logged and
@@ -107,6 +129,7 @@ def run_training(
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
+    _check_out(Path(out), resume or overwrite)
     in_memory = isinstance(data, Examples)  # from seqclf.fit
     if in_memory and task_name not in ("text", "audio", "series"):
         raise ConfigError(f"data in memory trains text, audio or series, not {task_name}")
@@ -114,6 +137,12 @@ def run_training(
     recipe = task.recipe(splits)
     for reason in recipe.reasons:
         log(reason)
+    given = {**model_overrides, **(train_overrides or {})}
+    if given:
+        log(
+            "your settings (they replace the defaults above): "
+            + ", ".join(f"{k}={v}" for k, v in given.items())
+        )
     architecture = {**recipe.model, **model_overrides}
     if train_config is None:
         try:
@@ -186,6 +215,7 @@ def run_training(
     pretrained.training = {
         "command": command,
         "data": {"path": "in memory (seqclf.fit)" if in_memory else str(data), "notes": task.data_notes},
+        "out": str(out),
         "split": splits.info,
         "hyperparameters": train_config.to_dict(),
         **({"recipe": recipe.reasons} if recipe.reasons else {}),
@@ -201,9 +231,12 @@ def run_training(
     }
     out = Path(out)
     card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
-    out.mkdir(parents=True, exist_ok=True)
-    save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
-    pretrained.save_pretrained(out, card=card)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
+        pretrained.save_pretrained(out, card=card)
+    except OSError as err:  # a full disk, a folder removed meanwhile: the checkpoint stays for --resume
+        raise ConfigError(f"could not write the model to {out}: {err}") from err
     for path in checkpoints:
         path.unlink(missing_ok=True)
     return pretrained
