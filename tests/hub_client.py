@@ -31,7 +31,7 @@ def run(step: list[Any]) -> dict[str, Any]:
             predictor = Predictor.from_pretrained(repo_id, revision=revision, device="cpu")
             result: dict[str, Any] = {"predictions": predictor.predict(inputs, top_k=None)}
         elif step[0] == "visitor":
-            from seqclf.ui.sources import SourcePolicy, load_visitor_model
+            from seqclf.ui.visitor_models import SourcePolicy, load_visitor_model
 
             _, mode, max_bytes, source, revision, inputs = step
             loaded = load_visitor_model(SourcePolicy(mode, max_bytes), source, revision)

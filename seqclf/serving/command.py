@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from seqclf.errors import SeqclfError
-from seqclf.ui.sources import DEFAULT_MAX_DOWNLOAD_BYTES
+from seqclf.ui.visitor_models import DEFAULT_MAX_DOWNLOAD_BYTES
 
 
 def serve(
@@ -119,8 +119,8 @@ def _with_ui(
     """Mount the Gradio demo on the service, reusing the models (and the key and limits) of the service."""
     try:
         from seqclf.ui.app import UiSettings, mount
-        from seqclf.ui.sources import SourcePolicy
         from seqclf.ui.tabs import ModelTab, TabOptions
+        from seqclf.ui.visitor_models import SourcePolicy
     except ImportError as err:
         typer.secho(f"error: {err.name} is missing: pip install 'seqclf[ui]'", err=True, fg="red")
         raise typer.Exit(code=2) from None

@@ -10,7 +10,7 @@ Run settings, and why:
   and its files need the key, as ``seqclf serve --ui`` does. So ``python app.py`` runs the
   demo as ``seqclf serve --ui`` does, mounted on a FastAPI app under uvicorn, where the
   gate sits in front of every Gradio route.
-- **The operator chooses the models** (:mod:`seqclf.ui.sources`): the Model source box
+- **The operator chooses the models** (:mod:`seqclf.ui.visitor_models`): the Model source box
   is on for a demo on loopback (a person on their own machine) and off otherwise, unless
   ``--model-source`` says so.
 - **Uploads** are bounded as REST bodies are (:data:`seqclf.limits.MAX_BODY_BYTES`), and
@@ -21,7 +21,7 @@ Run settings, and why:
   and PyTorch releases the GIL while it computes). More would not be faster: one
   request already keeps a CPU core busy. ``QUEUE_SIZE`` bounds the waiting line, so
   an overloaded demo says "busy" instead of piling up work.
-- **Models load once**, at start-up (see :mod:`seqclf.ui.sources`).
+- **Models load once**, at start-up (see :mod:`seqclf.ui.visitor_models`).
 """
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ from seqclf.errors import ConfigError, SeqclfError
 from seqclf.limits import MAX_BODY_BYTES
 from seqclf.sources import ModelSpec, discover
 from seqclf.ui.access import KeyGate, login_routes
-from seqclf.ui.sources import (
+from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
+from seqclf.ui.visitor_models import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     SOURCE_MODES,
     SourceMode,
     SourcePolicy,
     load_predictor,
 )
-from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
 
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64

@@ -9,7 +9,7 @@ text, a microphone/WAV upload for audio, a CSV upload for feature frames.
 The event's ``api_name`` is the model's name, so ``gradio_client`` users call
 ``/names``, ``/sentiment``, ``/digits`` or ``/vowels`` whatever the UI looks like. Its
 parameters are always the input, a model source and a revision, whether or not the
-operator lets visitors name other models (:mod:`seqclf.ui.sources`): with the Model
+operator lets visitors name other models (:mod:`seqclf.ui.visitor_models`): with the Model
 source box off, the two fields are hidden and a call that fills them is refused.
 """
 
@@ -28,7 +28,7 @@ from seqclf.limits import MAX_STEPS
 from seqclf.predictor import Predictor
 from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
-from seqclf.ui.sources import SourcePolicy, load_visitor_model
+from seqclf.ui.visitor_models import SourcePolicy, load_visitor_model
 
 #: how many classes the label shows
 TOP_K = 5

@@ -69,8 +69,8 @@ def demo(models_dir: Path) -> Iterator[RunningDemo]:
     from fastapi import FastAPI
 
     from seqclf.ui.app import UiSettings, load_tabs, mount
-    from seqclf.ui.sources import SourcePolicy
     from seqclf.ui.tabs import TabOptions
+    from seqclf.ui.visitor_models import SourcePolicy
 
     settings = UiSettings(tabs=TabOptions(SourcePolicy("any")))
     running = run_app(mount(FastAPI(), load_tabs(models_dir), EXAMPLES, settings, path="/"))

@@ -1,4 +1,4 @@
-"""Loading the demo's models: the ones the operator chose, and what visitors may name.
+"""Loading the demo's models: the ones the operator chose, and what visitors may name (the Model source box).
 
 The operator's models (the shipped folders found by :func:`seqclf.sources.discover`, or
 ``--model`` options) load once, at start-up, so a model that has not been trained yet
