@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import shlex
-from enum import Enum
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from seqclf.cli_hub import card, pull, push
+from seqclf.cli_settings import setting_names, with_settings
 from seqclf.cli_support import fail
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.serving.command import serve
 
@@ -26,25 +28,8 @@ app = typer.Typer(
 )
 
 
-class Cell(str, Enum):
-    rnn = "rnn"
-    lstm = "lstm"
-    gru = "gru"
-
-
-class Nonlinearity(str, Enum):
-    tanh = "tanh"
-    relu = "relu"
-
-
-class Weighting(str, Enum):
-    none = "none"
-    sqrt = "sqrt"
-    balanced = "balanced"
-
-
 def _given(**options: Any) -> dict[str, Any]:
-    return {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> str:
@@ -59,7 +44,6 @@ def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> 
     return shlex.join(words)
 
 
-@app.command()
 def train(
     task: Annotated[
         str,
@@ -89,60 +73,6 @@ def train(
             min=1, help="series: steps grouped into one recurrent step (default: chosen from the data)."
         ),
     ] = None,
-    epochs: Annotated[
-        int | None, typer.Option(help="Most epochs to train (early stopping may end sooner).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for initialisation and batch order.")] = None,
-    cell: Annotated[Cell | None, typer.Option(help="Recurrent cell.")] = None,
-    nonlinearity: Annotated[
-        Nonlinearity | None, typer.Option(help="Activation of the simple RNN cell.")
-    ] = None,
-    hidden_size: Annotated[int | None, typer.Option(help="Units per direction per layer.")] = None,
-    num_layers: Annotated[int | None, typer.Option(help="Stacked recurrent layers (a deep RNN).")] = None,
-    bidirectional: Annotated[
-        bool | None, typer.Option("--bidirectional/--no-bidirectional", help="Read both directions.")
-    ] = None,
-    pooling: Annotated[
-        str | None, typer.Option(help="last, mean, max, attention, or several joined by '+'.")
-    ] = None,
-    embedding_dim: Annotated[
-        int | None, typer.Option(help="Width of the vector each step enters the RNN as.")
-    ] = None,
-    dropout: Annotated[
-        float | None, typer.Option(help="Dropout on inputs, between layers and before the head.")
-    ] = None,
-    step_dropout: Annotated[
-        float | None,
-        typer.Option(help="Chance of zeroing a whole step (character, word, frame) in training."),
-    ] = None,
-    ensemble: Annotated[
-        int | None,
-        typer.Option(min=1, help="Networks trained from consecutive seeds, their probabilities averaged."),
-    ] = None,
-    lr: Annotated[float | None, typer.Option(help="AdamW peak learning rate.")] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
-    clip_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this (0: off).")] = None,
-    patience: Annotated[
-        int | None, typer.Option(help="Epochs without a better validation macro-F1 before stopping.")
-    ] = None,
-    class_weighting: Annotated[
-        Weighting | None, typer.Option(help="Loss weights against class imbalance.")
-    ] = None,
-    label_smoothing: Annotated[float | None, typer.Option(help="Label smoothing of the loss.")] = None,
-    ema_decay: Annotated[
-        float | None,
-        typer.Option(help="Validate and keep a moving average of the weights with this decay (0: off)."),
-    ] = None,
-    warmup_epochs: Annotated[
-        float | None, typer.Option(help="Epochs of linear learning-rate warm-up before the cosine decay.")
-    ] = None,
-    ties: Annotated[
-        str | None,
-        typer.Option(
-            help="Which epoch is best when several tie on validation macro-F1: first or lower_loss."
-        ),
-    ] = None,
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     ] = None,
@@ -155,8 +85,9 @@ def train(
     overwrite: Annotated[
         bool, typer.Option(help="Write the model into --out even if that folder already holds files.")
     ] = False,
+    **settings: Any,
 ) -> None:
-    """Train a model on a task's data; the defaults are the task's tested recipe.
+    """Train a model on a task's data; the defaults are the task's tested recipe (or chosen from your data).
 
     Runs unchanged under `torchrun --nproc_per_node N`: one process per GPU, or CPU processes.
     """
@@ -179,32 +110,9 @@ def train(
         if misplaced:
             flags = ", ".join("--" + ("test" if k == "test_file" else k.replace("_", "-")) for k in misplaced)
             raise ConfigError(f"{flags}: not an option of the {task} task")
-        model_overrides = _given(
-            cell=cell,
-            nonlinearity=nonlinearity,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            pooling=pooling,
-            embedding_dim=embedding_dim,
-            dropout=dropout,
-            step_dropout=step_dropout,
-            ensemble=ensemble,
-        )
-        train_overrides = _given(
-            epochs=epochs,
-            seed=seed,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            clip_norm=clip_norm,
-            patience=patience,
-            class_weighting=class_weighting,
-            label_smoothing=label_smoothing,
-            ema_decay=ema_decay,
-            warmup_epochs=warmup_epochs,
-            ties=ties,
-        )
+        model_overrides = _given(**{k: settings[k] for k in setting_names(ModelConfig)})
+        train_overrides = _given(**{k: settings[k] for k in setting_names(TrainConfig)})
+        replace(TrainConfig(), **train_overrides)  # a bad value is refused before any data is read
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
         flags = {("test" if k == "test_file" else k): v for k, v in data_options.items()}
@@ -328,6 +236,7 @@ def predict(
     )
 
 
+app.command()(with_settings(train, ModelConfig, TrainConfig))
 for command in (serve, push, pull, card):
     app.command()(command)
 

@@ -10,7 +10,7 @@ Both sit here, below the tasks and the training loop, which both read them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from seqclf.errors import ConfigError
@@ -18,6 +18,14 @@ from seqclf.errors import ConfigError
 CellType = Literal["rnn", "lstm", "gru"]
 InputKind = Literal["tokens", "features"]
 POOLINGS = ("last", "mean", "max", "attention")
+
+
+def setting(default: Any, help: str, minimum: int | None = None) -> Any:
+    """A field a user may set: ``seqclf train`` makes its ``--flag`` from ``help`` (and ``minimum``).
+
+    Fields without it (the labels, the vocabulary, the input width) are decided by the data.
+    """
+    return field(default=default, metadata={"help": help, "minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -49,16 +57,20 @@ class ModelConfig:
     vocab_size: int = 0
     num_features: int = 0
     padding_idx: int = 0
-    embedding_dim: int = 64
-    cell: CellType = "gru"
-    nonlinearity: Literal["tanh", "relu"] = "tanh"
-    hidden_size: int = 128
-    num_layers: int = 2
-    bidirectional: bool = True
-    dropout: float = 0.2
-    step_dropout: float = 0.0
-    pooling: str = "max+last"
-    ensemble: int = 1
+    embedding_dim: int = setting(64, "Width of the vector each step enters the RNN as.")
+    cell: CellType = setting("gru", "Recurrent cell: rnn, lstm or gru.")
+    nonlinearity: Literal["tanh", "relu"] = setting(
+        "tanh", "Activation of the simple RNN cell: tanh or relu."
+    )
+    hidden_size: int = setting(128, "Units per direction per layer.")
+    num_layers: int = setting(2, "Stacked recurrent layers (a deep RNN).")
+    bidirectional: bool = setting(True, "Read both directions.")
+    dropout: float = setting(0.2, "Dropout on inputs, between layers and before the head.")
+    step_dropout: float = setting(0.0, "Chance of zeroing a whole step (character, word, frame) in training.")
+    pooling: str = setting("max+last", "last, mean, max, attention, or several joined by '+'.")
+    ensemble: int = setting(
+        1, "Networks trained from consecutive seeds, their probabilities averaged.", minimum=1
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -139,18 +151,24 @@ class TrainConfig:
     which smooths the step-to-step noise of small-batch training. 0 turns it off.
     """
 
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 3e-3
-    weight_decay: float = 0.01
-    clip_norm: float = 1.0
-    patience: int = 6
-    seed: int = 0
-    class_weighting: ClassWeighting = "sqrt"
-    label_smoothing: float = 0.0
-    warmup_epochs: float = 1.0
-    ties: TieBreak = "first"
-    ema_decay: float = 0.0
+    epochs: int = setting(30, "Most epochs to train (early stopping may end sooner).")
+    batch_size: int = setting(64, "Sequences per batch.")
+    lr: float = setting(3e-3, "AdamW peak learning rate.")
+    weight_decay: float = setting(0.01, "AdamW weight decay.")
+    clip_norm: float = setting(1.0, "Clip the gradient norm to this (0: off).")
+    patience: int = setting(6, "Epochs without a better validation macro-F1 before stopping.")
+    seed: int = setting(0, "Seed for initialisation and batch order.")
+    class_weighting: ClassWeighting = setting(
+        "sqrt", "Loss weights against class imbalance: none, sqrt or balanced."
+    )
+    label_smoothing: float = setting(0.0, "Label smoothing of the loss.")
+    warmup_epochs: float = setting(1.0, "Epochs of linear learning-rate warm-up before the cosine decay.")
+    ties: TieBreak = setting(
+        "first", "Which epoch is best when several tie on validation macro-F1: first or lower_loss."
+    )
+    ema_decay: float = setting(
+        0.0, "Validate and keep a moving average of the weights with this decay (0: off)."
+    )
 
     def __post_init__(self) -> None:
         problems = []
