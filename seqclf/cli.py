@@ -32,6 +32,11 @@ def _given(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def _flag(option: str) -> str:
+    """The train flag (underscored) that sets a reader option: ``test_file`` is ``--test``."""
+    return "test" if option == "test_file" else option
+
+
 def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> str:
     """The canonical ``seqclf train`` command that reproduces a run, for its model card."""
     words = ["seqclf", "train", task, "--data", str(data), "--out", str(out)]
@@ -108,14 +113,14 @@ def train(
         )
         misplaced = sorted(set(data_options) - set(recipe.data_options))
         if misplaced:
-            flags = ", ".join("--" + ("test" if k == "test_file" else k.replace("_", "-")) for k in misplaced)
+            flags = ", ".join("--" + _flag(k).replace("_", "-") for k in misplaced)
             raise ConfigError(f"{flags}: not an option of the {task} task")
         model_overrides = _given(**{k: settings[k] for k in setting_names(ModelConfig)})
         train_overrides = _given(**{k: settings[k] for k in setting_names(TrainConfig)})
         replace(TrainConfig(), **train_overrides)  # a bad value is refused before any data is read
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
-        flags = {("test" if k == "test_file" else k): v for k, v in data_options.items()}
+        flags = {_flag(k): v for k, v in data_options.items()}
         command = _command_line(task, data, out, {**flags, **model_overrides, **train_overrides})
         with distributed.process_group(resolve_device(device)) as process_device:
             run_training(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 from seqclf.inference import batched_logits
@@ -11,12 +13,19 @@ from seqclf.pretrained import PretrainedClassifier
 from seqclf.scoring import classification_metrics
 
 
-def evaluate(pretrained: PretrainedClassifier, examples: Examples) -> dict[str, Any]:
-    """Metrics of ``pretrained`` on ``examples``; labels it does not know are an error."""
+def evaluate(
+    pretrained: PretrainedClassifier, examples: Examples, sequences: list[torch.Tensor] | None = None
+) -> dict[str, Any]:
+    """Metrics of ``pretrained`` on ``examples``; labels it does not know are an error.
+
+    ``sequences``, the examples already encoded (training encodes them early), saves
+    encoding them again.
+    """
     index = {label: i for i, label in enumerate(pretrained.labels)}
     unknown = sorted(set(examples.labels) - set(index))
     if unknown:
         raise DataError(f"the data has labels the model does not know: {unknown}")
-    sequences = pretrained.encoder.encode_batch(examples.inputs)
+    if sequences is None:
+        sequences = pretrained.encoder.encode_batch(examples.inputs)
     predictions = batched_logits(pretrained.model, sequences).argmax(-1).tolist()
     return classification_metrics([index[y] for y in examples.labels], predictions, pretrained.labels)

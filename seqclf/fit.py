@@ -22,8 +22,8 @@ from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
 from seqclf.predictor import Predictor, resolve_device
+from seqclf.tasks.generic import GENERIC_TASKS
 
-GENERIC_TASKS = ("text", "audio", "series")
 #: options of the task's reader that fit takes by keyword
 DATA_OPTIONS = ("tokens", "patch")
 

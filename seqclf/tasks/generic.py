@@ -11,6 +11,7 @@ file) are recorded with the split, so ``seqclf evaluate`` rebuilds the same one.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,24 +34,34 @@ CHAR_WORDS = 2
 #: the speech front end of the digits recipe (8 kHz, 20 MFCC + deltas, 16 ms frames)
 AUDIO_FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
 TOKENS = ("auto", "chars", "words")
+#: the tasks that read the user's data, from files or (seqclf.fit) from memory
+GENERIC_TASKS = ("text", "audio", "series")
 _LIMITATIONS = (
     "Trained on the data named below with defaults seqclf chose from it; the figures hold for data "
     "like the held-out part, and every input gets one of the labels, also one unlike anything in training."
 )
 
 
+def _in_memory_or(reader: Callable[[Path], Examples]) -> Callable[[Path | Examples], Examples]:
+    """``reader`` for files; data seqclf.fit passes in memory (as Examples) is used as it is."""
+    return lambda source: source if isinstance(source, Examples) else reader(Path(source))
+
+
 def _split(
-    task: Task, data: Path | Examples, split: dict[str, Any] | None, read: Any, describe: Any = str
+    task: Task,
+    data: Path | Examples,
+    split: dict[str, Any] | None,
+    read: Callable[[Path | Examples], Examples],
+    describe: Any = str,
 ) -> Splits:
     """Read ``data`` (and ``split["test_file"]``) and split them, recording every choice."""
     options = dict(split or {})
-    # seqclf.fit passes data (and a test part) already in memory, as Examples
     held_out = options.get("test_examples")
     if options.get("test_file"):
         options["test_file"] = str(Path(options["test_file"]).resolve())  # evaluate may run elsewhere
         held_out = read(Path(options["test_file"]))
     splits = per_class_split(
-        data if isinstance(data, Examples) else read(Path(data)),
+        read(data),
         validation=options.get("validation", 0.1),
         test=options.get("test") or 0.2,
         seed=options.get("seed", 0),
@@ -96,7 +107,7 @@ class TextTask(Task):
             duplicates.append(dropped)
             return unique
 
-        splits = _split(self, read(data) if isinstance(data, Examples) else data, split, read)
+        splits = _split(self, data, split, read)
         seen = set(splits.train.inputs) | set(splits.validation.inputs)
         overlap = sum(text in seen for text in splits.test.inputs)
         if overlap and (split.get("test_file") or split.get("test_examples")):
@@ -155,7 +166,9 @@ class AudioTask(Task):
         return read_audiofolder(data)
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
-        return _split(self, data, split, read_audiofolder, describe=lambda path: Path(path).name)
+        return _split(
+            self, data, split, _in_memory_or(read_audiofolder), describe=lambda path: Path(path).name
+        )
 
     def recipe(self, splits: Splits) -> Recipe:
         return choose_recipe(splits, "audio", [])
@@ -185,7 +198,7 @@ class SeriesTask(Task):
         return read_series(data)
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
-        return _split(self, data, split, read_series, describe=_series_describe)
+        return _split(self, data, split, _in_memory_or(read_series), describe=_series_describe)
 
     def recipe(self, splits: Splits) -> Recipe:
         lengths = [len(case) for case in splits.train.inputs]

@@ -28,6 +28,7 @@ from seqclf.model import SequenceClassifier
 from seqclf.plots import save_confusion_matrix
 from seqclf.pretrained import PretrainedClassifier
 from seqclf.tasks import get_task
+from seqclf.tasks.generic import GENERIC_TASKS
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.trainer import TrainResult, seed_everything, train_model
@@ -131,8 +132,8 @@ def run_training(
     task = get_task(task_name)
     _check_out(Path(out), resume or overwrite)
     in_memory = isinstance(data, Examples)  # from seqclf.fit
-    if in_memory and task_name not in ("text", "audio", "series"):
-        raise ConfigError(f"data in memory trains text, audio or series, not {task_name}")
+    if in_memory and task_name not in GENERIC_TASKS:
+        raise ConfigError(f"data in memory trains {', '.join(GENERIC_TASKS)}, not {task_name}")
     splits = task.load_splits(data if in_memory else Path(data), split)
     recipe = task.recipe(splits)
     for reason in recipe.reasons:
@@ -176,7 +177,7 @@ def run_training(
     validation_set = _encode(encoder, splits.validation, labels)
     # The test inputs are read now, not after training: a bad file among them is reported
     # before any time is spent, and before anything is written to the output folder.
-    encoder.encode_batch(splits.test.inputs)
+    test_sequences = encoder.encode_batch(splits.test.inputs)
     # An ensemble's networks are trained one after another on the same examples, network
     # i initialised, shuffled and dropped out from seed + i, each with its own early
     # stopping and checkpoint file.
@@ -208,8 +209,8 @@ def run_training(
     pretrained = PretrainedClassifier(model, encoder, labels, task_name)
     if not distributed.is_main_process():
         return pretrained
-    validation = evaluate(pretrained, splits.validation)
-    test = evaluate(pretrained, splits.test)
+    validation = evaluate(pretrained, splits.validation, [sequence for sequence, _ in validation_set])
+    test = evaluate(pretrained, splits.test, test_sequences)
     seconds = sum(result.seconds for result in results)
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     pretrained.training = {

@@ -38,6 +38,7 @@ from fastapi import FastAPI
 
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.limits import MAX_BODY_BYTES
+from seqclf.predictor import Predictor
 from seqclf.sources import ModelSpec, discover
 from seqclf.ui.access import KeyGate, login_routes
 from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
@@ -46,7 +47,6 @@ from seqclf.ui.visitor_models import (
     SOURCE_MODES,
     SourceMode,
     SourcePolicy,
-    load_predictor,
 )
 
 CONCURRENCY_LIMIT = 2
@@ -65,7 +65,8 @@ def load_tabs(models_dir: Path, overrides: Sequence[str] = ()) -> list[ModelTab]
     specs = {spec.id: spec for spec in discover(models_dir)}
     specs.update((spec.id, spec) for spec in map(ModelSpec.parse, overrides))
     return [
-        ModelTab(spec.id, load_predictor(spec.source, spec.revision), str(spec)) for spec in specs.values()
+        ModelTab(spec.id, Predictor.from_pretrained(spec.source, revision=spec.revision), str(spec))
+        for spec in specs.values()
     ]
 
 

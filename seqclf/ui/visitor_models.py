@@ -65,11 +65,6 @@ class Loaded:
     commit: str | None = None
 
 
-def load_predictor(source: str, revision: str | None = None) -> Predictor:
-    """A model the operator named (a folder or a Hub repo id at ``revision``)."""
-    return Predictor.from_pretrained(source, revision=revision)
-
-
 def load_visitor_model(policy: SourcePolicy, source: str, revision: str | None = None) -> Loaded:
     """The model a visitor named, if ``policy`` allows it; :class:`SourceRefused` otherwise."""
     if policy.mode == "off":
