@@ -66,7 +66,7 @@ def main() -> None:
         torch.device("cpu"),
         split={"test_speakers": [args.speaker]},
     )
-    unheard = held_out.training["metrics"]["test"]
+    unheard = held_out.training.test
 
     shipped = PretrainedClassifier.from_pretrained(args.shipped, device="cpu")
     standard_test = fsdd_splits(args.data).test

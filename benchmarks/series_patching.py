@@ -69,7 +69,7 @@ def main() -> None:
                     split={"test_file": str(root / f"test-{seed}.npz"), **forced},
                     train_overrides={"seed": seed},
                 )
-                test = trained.training["metrics"]["test"]
+                test = trained.training.test
                 rows.append(
                     [
                         seed,

@@ -17,6 +17,7 @@ from huggingface_hub import EvalResult, ModelCardData
 from seqclf.config import ModelConfig
 from seqclf.errors import ModelLoadError
 from seqclf.pretrained import CARD_NAME, PretrainedClassifier
+from seqclf.record import TrainingRecord
 from seqclf.tasks import Task, get_task
 
 CONFUSION_IMAGE = "confusion_matrix.png"
@@ -25,7 +26,7 @@ SERVE_URL = "http://localhost:8000"
 
 def _metadata(pretrained: PretrainedClassifier, name: str, test: dict[str, Any]) -> str:
     task = get_task(pretrained.task)
-    split = pretrained.training.get("split", {}).get("name", "test")
+    split = _record(pretrained).split.get("name", "test")
     results = [
         EvalResult(
             task_type=task.pipeline_tag,
@@ -163,43 +164,54 @@ def _summary(config: ModelConfig, params: int) -> str:
     )
 
 
-def _stopping(training: dict[str, Any]) -> str:
+def _stopping(training: TrainingRecord) -> str:
     """Where early stopping ended: for the one network, or for each ensemble member."""
-    members = training.get("members")
-    if members is None:
-        return f"Best epoch {training['best_epoch']} of {training['epochs_run']} (early stopping on validation macro-F1)"
-    best = ", ".join(str(m["best_epoch"]) for m in members)
-    run = ", ".join(str(m["epochs_run"]) for m in members)
-    seeds = f"{members[0]['seed']} to {members[-1]['seed']}"
+    members = training.networks
+    if len(members) == 1:
+        return (
+            f"Best epoch {members[0].best_epoch} of {members[0].epochs_run} "
+            "(early stopping on validation macro-F1)"
+        )
+    best = ", ".join(str(m.best_epoch) for m in members)
+    run = ", ".join(str(m.epochs_run) for m in members)
+    seeds = f"{members[0].seed} to {members[-1].seed}"
     return (
         f"Best epochs {best} of {run} for the networks of seeds {seeds} "
         "(early stopping on validation macro-F1, each network on its own)"
     )
 
 
-def _dataset_line(dataset: dict[str, str], training: dict[str, Any]) -> str:
+def _dataset_line(dataset: dict[str, str], training: TrainingRecord) -> str:
     """Where the data came from: a named public data set, or the user's own files."""
     if "url" in dataset:
         return f"{dataset['name']} — {dataset['url']} (license: {dataset['license']})."
-    test_file = training["split"].get("test_file")
+    test_file = training.split.get("test_file")
     tested = f", tested on `{test_file}`" if test_file else ""
-    return f"{dataset['name']}: `{training['data']['path']}`{tested} (license: as its owner states)."
+    return f"{dataset['name']}: `{training.data_path}`{tested} (license: as its owner states)."
 
 
-def _reproduce(source: str, training: dict[str, Any]) -> str:
-    if training["data"]["path"].startswith("in memory"):
+def _reproduce(source: str, training: TrainingRecord) -> str:
+    if training.in_memory:
         return "Trained on data in memory with `seqclf.fit`: to reproduce these figures, fit again on the same data."
-    return f"Reproduce these figures: `seqclf evaluate {source} --data {training['data']['path']}`."
+    return f"Reproduce these figures: `seqclf evaluate {source} --data {training.data_path}`."
 
 
-def _recipe(training: dict[str, Any]) -> str:
+def _recipe(training: TrainingRecord) -> str:
     """The defaults seqclf chose from the data, with its reasons (generic tasks only)."""
-    reasons = training.get("recipe")
-    if not reasons:
+    if not training.recipe:
         return ""
     return "\nDefaults chosen from the data (any flag overrides them):\n\n" + "".join(
-        f"- {r}\n" for r in reasons
+        f"- {r}\n" for r in training.recipe
     )
+
+
+def _record(pretrained: PretrainedClassifier) -> TrainingRecord:
+    if pretrained.training is None:
+        raise ModelLoadError(
+            "this model has no training record, which a card is made from; only models written "
+            "by `seqclf train` have one"
+        )
+    return pretrained.training
 
 
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
@@ -209,15 +221,14 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
     the Hub repo the usage snippets load it from.
     """
     task = get_task(pretrained.task)
-    training = pretrained.training
-    test = training["metrics"]["test"]
-    validation = training["metrics"]["validation"]
+    training = _record(pretrained)
+    test, validation = training.test, training.validation
     config = pretrained.model.config
     params = sum(p.numel() for p in pretrained.model.parameters())
-    hyper = {**_architecture(config.to_dict()), **training["hyperparameters"]}
-    split = training["split"]
+    hyper = {**_architecture(config.to_dict()), **training.hyperparameters}
+    split = training.split
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
-    source = repo_id or training.get("out") or f"models/{name}"
+    source = repo_id or training.out or f"models/{name}"
     return f"""---
 {_metadata(pretrained, name, test)}---
 
@@ -261,17 +272,17 @@ On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} 
 Data:
 
 - {_dataset_line(task.dataset, training)}
-- {training["data"]["notes"] or "Used as distributed."}
+- {training.data_notes or "Used as distributed."}
 - Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}; test-set fingerprint `{split.get("test_fingerprint", "-")}`.
 
 Command:
 
 ```
-{training["command"]}
+{training.command}
 ```
 
 {_stopping(training)},
-{training["train_seconds"]:.0f} s on {training["device"]} (torch {training["torch_version"]}, seqclf {training["seqclf_version"]}).
+{training.train_seconds:.0f} s on {training.device} (torch {training.torch_version}, seqclf {training.seqclf_version}).
 
 | hyperparameter | value |
 | --- | --- |
@@ -294,17 +305,10 @@ def write_card(folder: str | Path, repo_id: str | None = None) -> Path:
     folder = Path(folder)
     pretrained = PretrainedClassifier.from_folder(folder)
     name = folder.resolve().name
-    try:
-        card = render_card(pretrained, name, repo_id)
-        image = folder / CONFUSION_IMAGE
-        if not image.exists():
-            test = pretrained.training["metrics"]["test"]
-            save_confusion_matrix(test, image, title=f"{pretrained.task}: test split")
-    except KeyError as err:
-        raise ModelLoadError(
-            f"{folder / 'config.json'} lacks the training record {err} a card is made from; "
-            "only models written by `seqclf train` have one"
-        ) from err
+    card = render_card(pretrained, name, repo_id)
+    image = folder / CONFUSION_IMAGE
+    if not image.exists():
+        save_confusion_matrix(_record(pretrained).test, image, title=f"{pretrained.task}: test split")
     path = folder / CARD_NAME
     path.write_text(card, encoding="utf-8")
     return path

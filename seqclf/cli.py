@@ -168,7 +168,8 @@ def evaluate(
 
     try:
         pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
-        task, recorded = get_task(pretrained.task), pretrained.training.get("split")
+        task = get_task(pretrained.task)
+        recorded = pretrained.training.split if pretrained.training is not None else None
         if split == "all":
             report = run_evaluation(pretrained, task.read(data, recorded))
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder, encoder_from_dict
 from seqclf.ensemble import Classifier, build_model
 from seqclf.errors import ConfigError, ModelLoadError
+from seqclf.record import TrainingRecord
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
@@ -35,15 +36,16 @@ CARD_NAME = "README.md"
 class PretrainedClassifier:
     """A model with everything needed to use it: encoder, labels, task, provenance.
 
-    ``training`` is free-form provenance written by the trainer (command, split,
-    hyperparameters, metrics, time); cards and ``seqclf evaluate`` read it.
+    ``training`` is the provenance ``seqclf train`` records (command, split,
+    hyperparameters, metrics, time); cards and ``seqclf evaluate`` read it. A model
+    made some other way has none.
     """
 
     model: Classifier
     encoder: Encoder
     labels: list[str]
     task: str
-    training: dict[str, Any] = field(default_factory=dict)
+    training: TrainingRecord | None = None
 
     def config_dict(self) -> dict[str, Any]:
         return {
@@ -55,7 +57,7 @@ class PretrainedClassifier:
             "encoder": self.encoder.to_dict(),
             "id2label": {str(i): label for i, label in enumerate(self.labels)},
             "label2id": {label: i for i, label in enumerate(self.labels)},
-            "training": self.training,
+            "training": self.training.to_dict() if self.training is not None else {},
         }
 
     def save_pretrained(self, folder: str | Path, card: str | None = None) -> Path:
@@ -101,7 +103,9 @@ class PretrainedClassifier:
         model = build_model(model_config)
         load_weights(model, folder / WEIGHTS_NAME)
         model.to(device).eval()
-        return cls(model, encoder, labels, config.get("task", "custom"), config.get("training", {}))
+        record = config.get("training")
+        training = TrainingRecord.from_dict(record, str(folder / CONFIG_NAME)) if record else None
+        return cls(model, encoder, labels, config.get("task", "custom"), training)
 
 
 def read_config(folder: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from names_data import make_names_folder
+from tiny_model import TrainedModel, train_tiny_names
 
 # The tests train and run many tiny models, for which thread hand-offs cost more than
 # they save; one thread is several times faster on a small shared machine. No test
@@ -20,3 +21,9 @@ if "OMP_NUM_THREADS" not in os.environ:
 @pytest.fixture(scope="session")
 def names_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_names_folder(tmp_path_factory.mktemp("names"))
+
+
+@pytest.fixture(scope="session")
+def tiny_names(names_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """The suite's shared tiny names model (see :mod:`tiny_model`); copy it before changing it."""
+    return train_tiny_names(names_folder, tmp_path_factory.mktemp("tiny") / "tiny")

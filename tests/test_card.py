@@ -7,38 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 from huggingface_hub import ModelCard
+from tiny_model import TINY_COMMAND, TrainedModel
 from typer.testing import CliRunner
 
 from seqclf.cli import app
-from seqclf.config import TrainConfig
+from seqclf.record import TrainingRecord
 from seqclf.tasks import get_task
-from seqclf.training.run import run_training
 
-COMMAND = "seqclf train names --data names --out tiny --epochs 1"
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, names_folder: Path) -> Path:
-    folder = tmp_path_factory.mktemp("trained") / "tiny"
-    tiny = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1, "ensemble": 1}
-    run_training(
-        "names",
-        names_folder,
-        folder,
-        tiny,
-        TrainConfig(epochs=1),
-        COMMAND,
-        torch.device("cpu"),
-        log=lambda *_: None,
-    )
-    return folder
+MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 @pytest.fixture
-def model_dir(trained: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(trained, tmp_path / "tiny"))
+def model_dir(tiny_names: TrainedModel, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_names.folder, tmp_path / "tiny"))
 
 
 def card_command(*args: str) -> tuple[int, str]:
@@ -80,7 +62,7 @@ def test_card_body_covers_use_evaluation_training_and_usage(model_dir: Path) -> 
     assert [card.index(s) for s in sections] == sorted(card.index(s) for s in sections)
     assert all(f"`{label}`" in card for label in config["id2label"].values())
     assert get_task("names").limitations in card
-    assert COMMAND in card
+    assert TINY_COMMAND in card
     assert f"| hidden_size | {config['model']['hidden_size']} |" in card
     assert "| vocab_size |" in card  # a GRU reading tokens: no frame width, no RNN nonlinearity
     assert "| num_features |" not in card and "| nonlinearity |" not in card
@@ -100,9 +82,28 @@ def test_a_missing_confusion_matrix_is_drawn_again(model_dir: Path) -> None:
 
 def test_a_folder_without_a_training_record_gets_a_clear_error(model_dir: Path) -> None:
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["training"] = {}
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    code, output = card_command(str(model_dir))
+    assert code == 2
+    assert "no training record" in output and "only models written by `seqclf train`" in output
+    assert "Traceback" not in output
+
+
+def test_a_damaged_training_record_is_named_with_its_file(model_dir: Path) -> None:
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     del config["training"]["metrics"]
     (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
     code, output = card_command(str(model_dir))
     assert code == 2
-    assert "lacks the training record 'metrics'" in output
-    assert "Traceback" not in output
+    assert f"{model_dir / 'config.json'}: the training record is damaged" in output
+    assert "'metrics'" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("name", ["names", "sentiment", "digits", "vowels"])
+def test_shipped_records_read_and_write_back_unchanged(name: str) -> None:
+    """The typed record keeps the JSON layout every earlier model folder was written in."""
+    config = json.loads((MODELS / name / "config.json").read_text(encoding="utf-8"))
+    record = TrainingRecord.from_dict(config["training"], name)
+    assert record.to_dict() == config["training"]
+    assert len(record.networks) == config["model"].get("ensemble", 1)

@@ -7,59 +7,41 @@ from dataclasses import replace
 
 import pytest
 import torch
+from tiny_model import TINY_COMMAND, TINY_MODEL, TINY_TRAINING
 from tolerances import SAME_LOGITS, SAME_METRIC
 
 from seqclf import Predictor
-from seqclf.config import TrainConfig
 from seqclf.training.run import run_training
 from seqclf.training.trainer import class_weights
 
-# One network: the names recipe's five-network ensemble has tests of its own (test_ensemble.py).
-TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
-TINY_TRAINING = TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=8, seed=0)
+# The shared tiny model is one network: the names recipe's five-network ensemble has tests
+# of its own (test_ensemble.py).
 
 
-@pytest.fixture(scope="module")
-def trained(names_folder, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "names"
-    logs: list[str] = []
-    pretrained = run_training(
-        "names",
-        names_folder,
-        out,
-        TINY_MODEL,
-        TINY_TRAINING,
-        "seqclf train names ...",
-        torch.device("cpu"),
-        log=logs.append,
-    )
-    return pretrained, out, logs
-
-
-def test_training_learns_well_above_chance(trained):
-    pretrained, _, _ = trained
-    history = pretrained.training["history"]
-    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
-    test = pretrained.training["metrics"]["test"]
+def test_training_learns_well_above_chance(tiny_names):
+    pretrained = tiny_names.pretrained
+    history = pretrained.training.networks[0].history
+    assert history[-1].train_loss < 0.5 * history[0].train_loss
+    test = pretrained.training.test
     assert test["accuracy"] >= 0.8  # four classes: chance is 0.25
     assert test["macro_f1"] >= 0.75
 
 
-def test_epoch_lines_report_loss_accuracy_and_macro_f1(trained):
-    _, _, logs = trained
+def test_epoch_lines_report_loss_accuracy_and_macro_f1(tiny_names):
+    logs = tiny_names.logs
     epoch_lines = [line for line in logs if line.startswith("epoch")]
     assert epoch_lines and all("loss" in x and "val_acc" in x and "val_macro_f1" in x for x in epoch_lines)
     assert logs[-1].startswith("test: accuracy")
 
 
-def test_model_folder_has_card_plot_and_provenance(trained):
-    _, out, _ = trained
+def test_model_folder_has_card_plot_and_provenance(tiny_names):
+    out = tiny_names.folder
     assert {"config.json", "model.safetensors", "README.md", "confusion_matrix.png"} <= {
         p.name for p in out.iterdir()
     }
     config = json.loads((out / "config.json").read_text())
     training = config["training"]
-    assert training["command"] == "seqclf train names ..."
+    assert training["command"] == TINY_COMMAND
     assert training["split"]["seed"] == 0 and training["split"]["test_fingerprint"]
     assert training["hyperparameters"]["clip_norm"] == TINY_TRAINING.clip_norm
     card = (out / "README.md").read_text()
@@ -67,14 +49,12 @@ def test_model_folder_has_card_plot_and_provenance(trained):
     assert f"{training['metrics']['test']['accuracy']:.4f}" in card
 
 
-def test_best_weights_are_kept(trained):
-    pretrained, _, _ = trained
-    history = pretrained.training["history"]
-    best = max(history, key=lambda e: e["val_macro_f1"])
-    assert pretrained.training["best_epoch"] == best["epoch"]
-    assert pretrained.training["metrics"]["validation"]["macro_f1"] == pytest.approx(
-        best["val_macro_f1"], abs=SAME_METRIC
-    )
+def test_best_weights_are_kept(tiny_names):
+    pretrained = tiny_names.pretrained
+    history = pretrained.training.networks[0].history
+    best = max(history, key=lambda e: e.val_macro_f1)
+    assert pretrained.training.networks[0].best_epoch == best.epoch
+    assert pretrained.training.validation["macro_f1"] == pytest.approx(best.val_macro_f1, abs=SAME_METRIC)
 
 
 def test_same_seed_same_model(names_folder, tmp_path):
@@ -91,8 +71,8 @@ def test_same_seed_same_model(names_folder, tmp_path):
         assert torch.equal(a, b)
 
 
-def test_trained_model_predicts_its_languages(trained):
-    _, out, _ = trained
+def test_trained_model_predicts_its_languages(tiny_names):
+    out = tiny_names.folder
     predictor = Predictor.from_pretrained(out, device="cpu")
     assert predictor.predict("Kamuramoto")[0]["label"] == "Alpha"
     assert predictor.predict("Gonzalez")[0]["label"] == "Gamma"

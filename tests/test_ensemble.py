@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tiny_model import TINY_MODEL, TINY_TRAINING
 from tolerances import SAME_SCORES
 
 from seqclf import EnsembleClassifier, Predictor, SequenceClassifier
-from seqclf.config import ModelConfig, TrainConfig
+from seqclf.config import ModelConfig
 from seqclf.ensemble import build_model
 from seqclf.errors import ConfigError, ModelLoadError
 from seqclf.pretrained import PretrainedClassifier
@@ -20,8 +21,8 @@ from seqclf.training.run import checkpoint_paths, run_training
 
 TOKENS = ModelConfig(num_labels=4, vocab_size=12, embedding_dim=6, hidden_size=5, ensemble=3)
 FEATURES = replace(TOKENS, input_kind="features", vocab_size=0, num_features=3, cell="lstm", pooling="mean")
-TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
-TINY_TRAINING = TrainConfig(epochs=3, batch_size=16, lr=1e-2, patience=3, seed=4)
+# The shared tiny network, trained briefly: these tests compare ensembles with their members.
+SHORT = replace(TINY_TRAINING, epochs=3, patience=3, seed=4)
 
 
 def _batch(config: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,14 +57,14 @@ def test_one_network_is_a_plain_classifier_and_bad_sizes_are_refused():
         checkpoint_paths(Path("runs"), 0)
 
 
-def _train(names_folder, out, ensemble: int, seed: int = TINY_TRAINING.seed, **kw) -> PretrainedClassifier:
+def _train(names_folder, out, ensemble: int, seed: int = SHORT.seed, **kw) -> PretrainedClassifier:
     """A tiny names run of ``ensemble`` networks from ``seed``; ``kw`` goes to run_training."""
     return run_training(
         "names",
         names_folder,
         out,
         {**TINY_MODEL, "ensemble": ensemble},
-        replace(TINY_TRAINING, seed=seed),
+        replace(SHORT, seed=seed),
         f"seqclf train names ... --ensemble {ensemble}",
         torch.device("cpu"),
         **{"log": lambda _: None, **kw},
@@ -80,7 +81,7 @@ def ensemble_run(names_folder, tmp_path_factory):
 def test_network_i_is_the_network_a_run_with_seed_plus_i_trains(ensemble_run, names_folder, tmp_path):
     pretrained, _, _ = ensemble_run
     for i, member in enumerate(pretrained.model.members):
-        single = _train(names_folder, tmp_path / str(i), 1, seed=TINY_TRAINING.seed + i).model
+        single = _train(names_folder, tmp_path / str(i), 1, seed=SHORT.seed + i).model
         # bit-exact on purpose: the same seed in the same process and thread count
         for (name, a), b in zip(member.state_dict().items(), single.state_dict().values(), strict=True):
             assert torch.equal(a, b), name

@@ -24,6 +24,7 @@ import torch
 from hub_server import HubServer, stalled_endpoint, unused_endpoint
 from huggingface_hub import CommitOperationAdd, HfApi
 from safetensors.torch import save_file
+from tiny_model import TINY_MODEL
 from tolerances import assert_same_prediction_lists
 from typer.testing import CliRunner
 
@@ -39,7 +40,6 @@ pytestmark = pytest.mark.slow
 TOKEN = "hf_stand_in_token"
 REPO = "alice/names-tiny"
 INPUTS = ["Nakamura", "Ivanov", "Gonzalez", "Anderson", "Qwxz"]
-TINY = {"embedding_dim": 8, "hidden_size": 8, "num_layers": 1, "ensemble": 1}
 CLIENT = Path(__file__).with_name("hub_client.py")
 
 
@@ -93,7 +93,7 @@ def models(tmp_path_factory: pytest.TempPathFactory, names_folder: Path) -> dict
             "names",
             names_folder,
             root / version,
-            TINY,
+            TINY_MODEL,
             TrainConfig(epochs=1, seed=seed),
             f"seqclf train names --data names --out {version} --epochs 1 --seed {seed}",
             torch.device("cpu"),

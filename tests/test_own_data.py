@@ -168,13 +168,12 @@ def test_words_for_sentences_and_a_separate_test_file(tmp_path: Path) -> None:
         {"test_file": str(tmp_path / "test.jsonl")},
         epochs=30,
     )
-    assert pretrained.training["split"]["tokens"] == "words"
-    assert pretrained.training["metrics"]["test"]["num_examples"] == 20
+    assert pretrained.training.split["tokens"] == "words"
+    assert pretrained.training.test["num_examples"] == 20
     assert (
-        pretrained.training["split"]["sizes"]["train"] + pretrained.training["split"]["sizes"]["validation"]
-        == 100
+        pretrained.training.split["sizes"]["train"] + pretrained.training.split["sizes"]["validation"] == 100
     )
-    assert pretrained.training["metrics"]["test"]["accuracy"] >= 0.9
+    assert pretrained.training.test["accuracy"] >= 0.9
 
 
 def test_small_data_gets_one_validation_example_per_class_instead_of_a_refusal() -> None:
@@ -199,7 +198,7 @@ def test_series_from_a_ts_with_missing_values_learns(tmp_path: Path) -> None:
     text[-1] = re.sub(r"^[^,]+,[^,]+,", "?,?,", text[-1])  # two missing values in the last case
     path.write_text("\n".join(text).replace("@missing false", "@missing true") + "\n")
     pretrained = train("series", path, tmp_path / "m", epochs=20)
-    assert pretrained.training["metrics"]["test"]["accuracy"] >= 1 / 3 + 0.4
+    assert pretrained.training.test["accuracy"] >= 1 / 3 + 0.4
     assert pretrained.encoder.patch == 1  # 4 channels of ~20 steps: no patches
 
 
@@ -212,7 +211,7 @@ def test_long_univariate_series_are_patched(tmp_path: Path) -> None:
     pretrained = train("series", tmp_path / "long.npz", tmp_path / "m", epochs=3)
     assert pretrained.encoder.patch == 7  # ceil(400 / 64)
     assert pretrained.model.config.num_features == 7
-    assert any("patches: 7 steps" in r for r in pretrained.training["recipe"])
+    assert any("patches: 7 steps" in r for r in pretrained.training.recipe)
     assert Predictor.from_pretrained(tmp_path / "m").encoder.encode(cases[0]).shape == (58, 7)
     task = get_task("series")
     forced = task.recipe(task.load_splits(tmp_path / "long.npz", {"patch": 1}))
@@ -254,7 +253,7 @@ def test_an_audiofolder_with_metadata_trains_and_is_served_by_rest(tmp_path: Pat
 
     data = write_audiofolder(tmp_path / "audio", with_metadata=True)
     pretrained = train("audio", data, tmp_path / "models" / "mine", epochs=12, model={"step_dropout": 0.0})
-    assert pretrained.training["metrics"]["test"]["accuracy"] >= 1 / 3 + 0.4
+    assert pretrained.training.test["accuracy"] >= 1 / 3 + 0.4
     assert pretrained.labels == ["class-0", "class-1", "class-2"]
     wav = tmp_path / "one.wav"
     sf.write(wav, clip("1", 22050, np.random.default_rng(9)), 22050)
@@ -417,9 +416,9 @@ def test_a_test_file_that_repeats_training_texts_is_flagged_and_found_from_anywh
     write_table(tmp_path / "test.csv", rows[:12])  # all twelve also in the training file
     monkeypatch.chdir(tmp_path)
     pretrained = train("text", Path("train.csv"), tmp_path / "m", {"test_file": "test.csv"}, epochs=1)
-    assert pretrained.training["split"]["test_overlap"] == 12
+    assert pretrained.training.split["test_overlap"] == 12
     assert any(
-        "12 of the 12 test texts are also in the training data" in r for r in pretrained.training["recipe"]
+        "12 of the 12 test texts are also in the training data" in r for r in pretrained.training.recipe
     )
     monkeypatch.chdir(tmp_path.parent)  # evaluate from elsewhere: the test file was recorded in full
     result = runner.invoke(

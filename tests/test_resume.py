@@ -33,7 +33,8 @@ from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
 from seqclf.scoring import macro_f1
 from seqclf.training import checkpoint as ckpt
-from seqclf.training.trainer import train_model
+from seqclf.training import trainer
+from seqclf.training.trainer import TrainState, train_model
 
 # One thread per process: the condition that makes the killed and the whole run bit-exact
 # (and on a small shared machine, more threads only add contention).
@@ -93,6 +94,46 @@ def test_checkpointing_does_not_change_the_result_nor_does_resuming_a_finished_r
     lines: list[str] = []
     assert _same_weights(plain, _fit(checkpoint=path, resume=True, log=lines.append))
     assert not any(line.startswith("epoch") for line in lines)
+
+
+def test_a_resumed_optimizer_keeps_this_runs_kernel_choice(tmp_path):
+    """Saved param groups carry the writer's fused/foreach flags; the resumed run keeps its own.
+
+    A CPU-written checkpoint resumed on CUDA (fused AdamW, and a GradScaler that passes
+    ``found_inf``, which only the fused step accepts) must not fall back to the CPU's
+    choice. CPU AdamW has a fused kernel too, so the CUDA side is played by it here.
+    """
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+    config = TrainConfig(epochs=1, batch_size=16, seed=5)
+    _fit(config, checkpoint=path)
+    saved = ckpt.load(path)
+    assert saved["optimizer"]["param_groups"][0]["fused"] is None
+    model = SequenceClassifier(ModelConfig(num_labels=3, vocab_size=10, embedding_dim=8, hidden_size=8))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, fused=True)
+    state = TrainState(
+        model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0), None, None
+    )
+    state.load_state_dict(saved)
+    assert [g["fused"] for g in optimizer.param_groups] == [True]
+    assert state.epoch == 1 and state.finished
+    # the moments came from the checkpoint, and the fused step runs on them
+    assert torch.equal(
+        optimizer.state_dict()["state"][0]["exp_avg"], saved["optimizer"]["state"][0]["exp_avg"]
+    )
+    inputs, lengths = torch.tensor([[1, 2, 3]]), torch.tensor([3])
+    torch.nn.functional.cross_entropy(model(inputs, lengths), torch.tensor([0])).backward()
+    optimizer.step()
+
+
+@pytest.mark.parametrize(("capability", "bf16"), [((7, 5), False), ((8, 0), True), ((9, 0), True)])
+def test_bf16_is_chosen_from_the_training_devices_compute_capability(monkeypatch, capability, bf16):
+    asked: list[torch.device] = []
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda d: asked.append(d) or capability)
+    # is_bf16_supported says yes on pre-Ampere GPUs (emulation), so it must not decide
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    device = torch.device("cuda", 1)
+    assert trainer._bf16(device) is bf16
+    assert asked == [device]
 
 
 class _Interrupt(Exception):

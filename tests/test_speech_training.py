@@ -41,9 +41,9 @@ def train(task: str, data: Path, out: Path, epochs: int, **options):
 
 
 def assert_learned(pretrained, chance: float) -> None:
-    history = pretrained.training["history"]
-    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
-    assert pretrained.training["metrics"]["test"]["accuracy"] >= chance + 0.4
+    history = pretrained.training.networks[0].history
+    assert history[-1].train_loss < 0.5 * history[0].train_loss
+    assert pretrained.training.test["accuracy"] >= chance + 0.4
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +63,9 @@ def vowels_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data = write_ts(root / "JapaneseVowels_TRAIN.ts", [feature_sequence(int(y), rng) for y in labels], labels)
     pretrained = train("vowels", data, root / "model", epochs=10, ties="lower_loss")
     assert_learned(pretrained, chance=1 / 3)
-    history = pretrained.training["history"]
-    best = max(history, key=lambda e: (e["val_macro_f1"], -e["val_loss"]))
-    assert pretrained.training["best_epoch"] == best["epoch"]
+    history = pretrained.training.networks[0].history
+    best = max(history, key=lambda e: (e.val_macro_f1, -e.val_loss))
+    assert pretrained.training.networks[0].best_epoch == best.epoch
     return data, root / "model"
 
 

@@ -349,9 +349,9 @@ def trained_sentiment(sst_folder, tmp_path_factory):
 
 def test_sentiment_training_learns(trained_sentiment):
     pretrained, _, _ = trained_sentiment
-    history = pretrained.training["history"]
-    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
-    test = pretrained.training["metrics"]["test"]
+    history = pretrained.training.networks[0].history
+    assert history[-1].train_loss < 0.5 * history[0].train_loss
+    test = pretrained.training.test
     assert test["num_examples"] == 40
     assert test["accuracy"] >= 0.9
     assert pretrained.labels == ["negative", "positive"]
@@ -359,7 +359,7 @@ def test_sentiment_training_learns(trained_sentiment):
 
 def test_sentiment_split_is_recorded_so_evaluate_rebuilds_it(trained_sentiment, sst_folder, tmp_path):
     pretrained, out, _ = trained_sentiment
-    split = pretrained.training["split"]
+    split = pretrained.training.split
     assert split["method"] == "sentence-holdout" and split["name"] == "dev"
     assert split["files"]["test"] == "dev.tsv"
     result = CliRunner().invoke(
@@ -368,9 +368,7 @@ def test_sentiment_split_is_recorded_so_evaluate_rebuilds_it(trained_sentiment, 
     assert result.exit_code == 0, result.output
     assert "differs" not in result.output
     report = json.loads(result.stdout)
-    assert report["accuracy"] == pytest.approx(
-        pretrained.training["metrics"]["test"]["accuracy"], abs=SAME_METRIC
-    )
+    assert report["accuracy"] == pytest.approx(pretrained.training.test["accuracy"], abs=SAME_METRIC)
 
 
 def test_sentiment_model_predicts_strings(trained_sentiment):

@@ -28,6 +28,8 @@ import torch
 from seqclf.errors import ConfigError, DataError
 
 CHECKPOINT_FILE = "checkpoint.pt"
+# Marks a file as a seqclf checkpoint; a new layout would get a new name.
+CHECKPOINT_FORMAT = "seqclf-checkpoint-1"
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
@@ -71,7 +73,7 @@ def load(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
         raise DataError(f"{path} is not a readable seqclf checkpoint: {err}") from err
-    if not isinstance(state, dict) or state.get("format") != "seqclf-checkpoint-1":
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise DataError(f"{path} is not a seqclf training checkpoint")
     return state
 

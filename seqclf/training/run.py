@@ -27,11 +27,12 @@ from seqclf.evaluation import evaluate
 from seqclf.model import SequenceClassifier
 from seqclf.plots import save_confusion_matrix
 from seqclf.pretrained import PretrainedClassifier
+from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
 from seqclf.tasks import get_task
 from seqclf.tasks.generic import GENERIC_TASKS
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
-from seqclf.training.trainer import TrainResult, seed_everything, train_model
+from seqclf.training.trainer import seed_everything, train_model
 
 
 def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
@@ -79,21 +80,6 @@ def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
         return [folder / CHECKPOINT_FILE]
     stem, suffix = CHECKPOINT_FILE.rsplit(".", 1)
     return [folder / f"{stem}-{i + 1}.{suffix}" for i in range(ensemble)]
-
-
-def _record(results: list[TrainResult], seed: int) -> dict[str, Any]:
-    """Early-stopping facts for the card: the network's, or each ensemble member's."""
-    runs = [
-        {
-            "best_epoch": result.best_epoch,
-            "epochs_run": len(result.history),
-            "history": [vars(entry) for entry in result.history],
-        }
-        for result in results
-    ]
-    if len(runs) == 1:
-        return runs[0]
-    return {"members": [{"seed": seed + i, **run} for i, run in enumerate(runs)]}
 
 
 def run_training(
@@ -213,23 +199,25 @@ def run_training(
     test = evaluate(pretrained, splits.test, test_sequences)
     seconds = sum(result.seconds for result in results)
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
-    pretrained.training = {
-        "command": command,
-        "data": {"path": "in memory (seqclf.fit)" if in_memory else str(data), "notes": task.data_notes},
-        "out": str(out),
-        "split": splits.info,
-        "hyperparameters": train_config.to_dict(),
-        **({"recipe": recipe.reasons} if recipe.reasons else {}),
-        **_record(results, train_config.seed),
-        "train_seconds": round(seconds, 1),
-        "device": device_description(device),
-        "torch_version": torch.__version__,
-        "seqclf_version": __version__,
-        "metrics": {
-            "validation": {k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
-            "test": test,
-        },
-    }
+    pretrained.training = TrainingRecord(
+        command=command,
+        data_path=IN_MEMORY if in_memory else str(data),
+        data_notes=task.data_notes,
+        out=str(out),
+        split=splits.info,
+        hyperparameters=train_config.to_dict(),
+        networks=[
+            NetworkRecord(seed=train_config.seed + i, best_epoch=r.best_epoch, history=r.history)
+            for i, r in enumerate(results)
+        ],
+        train_seconds=round(seconds, 1),
+        device=device_description(device),
+        torch_version=torch.__version__,
+        seqclf_version=__version__,
+        validation={k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
+        test=test,
+        recipe=recipe.reasons,
+    )
     out = Path(out)
     card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
     try:

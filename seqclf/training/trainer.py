@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,37 +31,18 @@ from seqclf.data.batching import BucketBatchSampler, collate
 from seqclf.errors import ConfigError
 from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
+from seqclf.record import EpochLog
 from seqclf.scoring import macro_f1
 from seqclf.training import distributed
-from seqclf.training.checkpoint import check_settings, data_fingerprint, rng_state, set_rng_state
+from seqclf.training.checkpoint import (
+    CHECKPOINT_FORMAT,
+    check_settings,
+    data_fingerprint,
+    rng_state,
+    set_rng_state,
+)
 from seqclf.training.checkpoint import load as load_checkpoint
 from seqclf.training.checkpoint import save_atomic as save_checkpoint
-
-
-@dataclass
-class EpochLog:
-    epoch: int
-    train_loss: float
-    val_loss: float
-    val_accuracy: float
-    val_macro_f1: float
-    lr: float
-    seconds: float
-
-    def line(self) -> str:
-        return (
-            f"epoch {self.epoch:3d}  loss {self.train_loss:.4f}  val_loss {self.val_loss:.4f}  "
-            f"val_acc {self.val_accuracy:.4f}  val_macro_f1 {self.val_macro_f1:.4f}  "
-            f"lr {self.lr:.2e}  {self.seconds:.1f}s"
-        )
-
-
-@dataclass
-class TrainResult:
-    best_epoch: int
-    best_val_macro_f1: float
-    history: list[EpochLog] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def seed_everything(seed: int) -> None:
@@ -84,13 +65,216 @@ def class_weights(label_ids: Sequence[int], num_labels: int, scheme: str) -> tor
     return weights.float()
 
 
-def _autocast(device: torch.device) -> tuple[Any, torch.amp.GradScaler | None]:
-    """Mixed precision on CUDA: bf16 where supported, else fp16 with a gradient scaler."""
+def _bf16(device: torch.device) -> bool:
+    """bf16 is native from compute capability 8.0 (Ampere) on, on the device that trains.
+
+    ``torch.cuda.is_bf16_supported()`` is not used: it says yes on older GPUs, where
+    bf16 is emulated, and it asks about the current device rather than this one.
+    """
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
+def _autocast(device: torch.device) -> Any:
+    """Mixed precision on CUDA: bf16 where supported, else fp16 (with :func:`_grad_scaler`)."""
     if device.type != "cuda":
-        return nullcontext(), None
-    if torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16), None
-    return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
+        return nullcontext()
+    return torch.autocast("cuda", dtype=torch.bfloat16 if _bf16(device) else torch.float16)
+
+
+def _grad_scaler(device: torch.device) -> torch.amp.GradScaler | None:
+    """fp16 gradients need scaling so that small ones do not underflow; bf16 and fp32 do not."""
+    if device.type != "cuda" or _bf16(device):
+        return None
+    return torch.amp.GradScaler("cuda")
+
+
+@dataclass
+class TrainState:
+    """Everything training changes from one epoch to the next, so everything a checkpoint holds.
+
+    :meth:`state_dict` and :meth:`load_state_dict` are the checkpoint's layout, written
+    and read in this one place. ``epoch`` is the last finished epoch; ``best_model`` the
+    weights that scored best on validation (the moving average's, with EMA).
+    """
+
+    model: SequenceClassifier
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    ema: AveragedModel | None
+    epoch: int = 0
+    finished: bool = False
+    best_epoch: int = 0
+    best_val_macro_f1: float = -1.0
+    best_val_loss: float = math.inf
+    best_model: dict[str, torch.Tensor] = field(default_factory=dict)
+    history: list[EpochLog] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def scored(self) -> nn.Module:
+        """The weights that are validated and kept: the live model, or its moving average."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def observe(self, entry: EpochLog, ties: str) -> bool:
+        """Log an epoch's figures; keep its weights if they are the best yet (returned)."""
+        self.history.append(entry)
+        self.epoch = entry.epoch
+        improved = entry.val_macro_f1 > self.best_val_macro_f1 or (
+            ties == "lower_loss"
+            and entry.val_macro_f1 == self.best_val_macro_f1
+            and entry.val_loss < self.best_val_loss
+        )
+        if improved:
+            self.best_epoch, self.best_val_macro_f1 = entry.epoch, entry.val_macro_f1
+            self.best_val_loss = entry.val_loss
+            self.best_model = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.scored.state_dict().items()
+            }
+        return improved
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "finished": self.finished,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "ema": self.ema.state_dict() if self.ema is not None else {},
+            "best_epoch": self.best_epoch,
+            "best_val_macro_f1": self.best_val_macro_f1,
+            "best_model": self.best_model,
+            "history": [asdict(e) for e in self.history],
+            "seconds": self.seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        # The saved param groups carry the writing run's fused/foreach choice, which need
+        # not suit this device (a CPU-written checkpoint resumed on CUDA, or back); keep
+        # the choice this run's optimizer was built with.
+        chosen = [{k: g.get(k) for k in ("fused", "foreach")} for g in self.optimizer.param_groups]
+        self.optimizer.load_state_dict(state["optimizer"])
+        for group, flags in zip(self.optimizer.param_groups, chosen, strict=True):
+            group.update(flags)
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.epoch, self.finished = state["epoch"], state["finished"]
+        self.best_epoch, self.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
+        self.history = [EpochLog(**entry) for entry in state["history"]]
+        self.best_val_loss = next(h.val_loss for h in self.history if h.epoch == self.best_epoch)
+        self.best_model, self.seconds = state["best_model"], state["seconds"]
+
+
+def _new_state(
+    model: SequenceClassifier, config: TrainConfig, device: torch.device, steps: int
+) -> TrainState:
+    """AdamW, warm-up then cosine decay over ``steps`` per epoch, mixed precision, EMA."""
+    # The fused CUDA kernel updates all parameters in a few launches instead of several per tensor.
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        fused=True if device.type == "cuda" else None,
+    )
+    total_steps = config.epochs * steps
+    warmup = max(1, int(config.warmup_epochs * steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min(
+            (step + 1) / warmup, 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+        ),
+    )
+    ema = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+        if config.ema_decay > 0
+        else None
+    )
+    if ema is not None:
+        # The average is a deep copy, and a copied cuDNN RNN holds its weights in separate
+        # tensors, which cuDNN would warn about and compact on every validation pass.
+        # Re-packing them once fixes that; on the CPU this does nothing.
+        for module in ema.modules():
+            if isinstance(module, nn.RNNBase):
+                module.flatten_parameters()
+    return TrainState(model, optimizer, scheduler, _grad_scaler(device), ema)
+
+
+def _train_epoch(
+    state: TrainState,
+    stepper: nn.Module,
+    loader: DataLoader,
+    criterion: nn.Module,
+    config: TrainConfig,
+    device: torch.device,
+    show_progress: bool,
+) -> tuple[torch.Tensor, int]:
+    """One pass of clipped BPTT over the batches; the summed loss (on the device) and the count."""
+    state.model.train()
+    autocast = _autocast(device)
+    optimizer, scaler = state.optimizer, state.scaler
+    # Accumulate on the device; reading the loss every step would synchronise.
+    loss_sum = torch.zeros((), device=device)
+    seen = 0
+    bar = tqdm(loader, desc=f"epoch {state.epoch + 1}", leave=False, disable=None if show_progress else True)
+    for inputs, lengths, labels in bar:
+        inputs = inputs.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            loss = criterion(stepper(inputs, lengths).float(), labels)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        if config.clip_norm > 0:
+            nn.utils.clip_grad_norm_(state.model.parameters(), config.clip_norm)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        state.scheduler.step()
+        if state.ema is not None:
+            state.ema.update_parameters(state.model)
+        loss_sum += loss.detach() * len(labels)
+        seen += len(labels)
+    return loss_sum, seen
+
+
+@dataclass
+class _Validation:
+    """The validation examples, each process scoring every world-th; metrics on all of them."""
+
+    sequences: Sequence[tuple[torch.Tensor, int]]
+    weights: torch.Tensor
+    num_labels: int
+
+    def __post_init__(self) -> None:
+        world, rank = distributed.world_size(), distributed.rank()
+        self.index = list(range(rank, len(self.sequences), world))
+        self.labels = torch.tensor([y for _, y in self.sequences])
+
+    def score(self, model: nn.Module, device: torch.device) -> tuple[float, float, float]:
+        """Loss, accuracy and macro-F1 of ``model`` on the whole validation set.
+
+        The logits of each process's share are summed into one full table, so every
+        process sees the same metrics and all stop together.
+        """
+        logits = torch.zeros(len(self.sequences), self.num_labels)
+        logits[self.index] = batched_logits(model, [self.sequences[i][0] for i in self.index])
+        logits = distributed.all_reduce_sum(logits.to(device)).cpu()
+        predictions = logits.argmax(-1)
+        return (
+            nn.functional.cross_entropy(logits, self.labels, weight=self.weights).item(),
+            (predictions == self.labels).float().mean().item(),
+            macro_f1(self.labels.tolist(), predictions.tolist(), self.num_labels),
+        )
 
 
 def train_model(
@@ -102,7 +286,7 @@ def train_model(
     log: Callable[[str], None] = tqdm.write,
     checkpoint: Path | None = None,
     resume: bool = False,
-) -> TrainResult:
+) -> TrainState:
     """Fit ``model`` in place and leave it holding the best validation weights.
 
     ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs. With
@@ -111,9 +295,9 @@ def train_model(
     uninterrupted run would. Inside a torchrun job (see
     :mod:`seqclf.training.distributed`) each process trains on its share of the batches
     under DistributedDataParallel, metrics are summed over processes, and only rank 0
-    logs and writes the checkpoint.
+    logs and writes the checkpoint. Returns the final state: its history, best epoch and
+    seconds are the run's record.
     """
-    num_labels = model.config.num_labels
     world, rank = distributed.world_size(), distributed.rank()
     log = distributed.main_only(log)
     # Dropout masks differ between processes; rank 0 draws what a single process would.
@@ -128,166 +312,59 @@ def train_model(
     loader = DataLoader(
         list(train), batch_sampler=sampler, collate_fn=collate, pin_memory=device.type == "cuda"
     )
-    weights = class_weights([y for _, y in train], num_labels, config.class_weighting).to(device)
-    criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
-    # The fused CUDA kernel updates all parameters in a few launches instead of several per tensor.
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        fused=True if device.type == "cuda" else None,
-    )
-    total_steps = config.epochs * len(sampler)
-    warmup = max(1, int(config.warmup_epochs * len(sampler)))
-    # Linear warm-up, then cosine decay to zero over the full epoch budget.
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: min(
-            (step + 1) / warmup, 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-        ),
-    )
-    autocast, scaler = _autocast(device)
-    # The weights that are validated and kept: the live model, or its moving average.
-    ema = (
-        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
-        if config.ema_decay > 0
-        else None
-    )
-    if ema is not None:
-        # The average is a deep copy, and a copied cuDNN RNN holds its weights in separate
-        # tensors, which cuDNN would warn about and compact on every validation pass.
-        # Re-packing them once fixes that; on the CPU this does nothing.
-        for module in ema.modules():
-            if isinstance(module, nn.RNNBase):
-                module.flatten_parameters()
-    scored = ema.module if ema is not None else model
-
-    # Each process scores every world-th validation example; the logits are then summed
-    # into one full table, so all processes see the same metrics and stop together.
-    val_index = list(range(rank, len(validation), world))
-    val_seqs = [validation[i][0] for i in val_index]
-    val_labels = torch.tensor([y for _, y in validation])
-    result = TrainResult(best_epoch=0, best_val_macro_f1=-1.0)
-    best_val_loss = math.inf
-    best_state: dict[str, torch.Tensor] = {}
+    weights = class_weights([y for _, y in train], model.config.num_labels, config.class_weighting)
+    criterion = nn.CrossEntropyLoss(weight=weights.to(device), label_smoothing=config.label_smoothing)
+    scoring = _Validation(validation, weights, model.config.num_labels)
+    state = _new_state(model, config, device, len(sampler))
     settings = {
         "train": config.to_dict(),
         "model": model.config.to_dict(),
         "data": data_fingerprint(train, validation),
         "processes": world,
     }
-    first_epoch, finished, seconds_before = 1, False, 0.0
     if resume:
         if checkpoint is None:
             raise ConfigError("resuming needs a checkpoint path")
-        state = load_checkpoint(checkpoint)
-        check_settings(state["settings"], settings, checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler is not None and state["scaler"]:
-            scaler.load_state_dict(state["scaler"])
-        if ema is not None:
-            ema.load_state_dict(state["ema"])
-        result.best_epoch, result.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
-        result.history = [EpochLog(**entry) for entry in state["history"]]
-        best_val_loss = next(h.val_loss for h in result.history if h.epoch == result.best_epoch)
-        best_state, finished, seconds_before = state["best_model"], state["finished"], state["seconds"]
-        first_epoch = state["epoch"] + 1
-        set_rng_state(state["rng"][rank])
-        log(f"resumed from {checkpoint} after epoch {state['epoch']}")
+        saved = load_checkpoint(checkpoint)
+        check_settings(saved["settings"], settings, checkpoint)
+        state.load_state_dict(saved)
+        set_rng_state(saved["rng"][rank])
+        log(f"resumed from {checkpoint} after epoch {state.epoch}")
     # DDP averages gradients over processes during backward. No device_ids: with them,
     # DDP would move the CPU lengths that packing needs onto the GPU.
     stepper = DistributedDataParallel(model) if world > 1 else model
 
-    started = time.perf_counter()
-    for epoch in range(first_epoch, config.epochs + 1):
-        if finished:
-            break
-        epoch_start = time.perf_counter()
+    seconds_before, started = state.seconds, time.perf_counter()
+    while not state.finished:
+        epoch, epoch_start = state.epoch + 1, time.perf_counter()
         sampler.set_epoch(epoch)
-        model.train()
-        # Accumulate on the device; reading the loss every step would synchronise.
-        loss_sum = torch.zeros((), device=device)
-        seen = 0
-        bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=None if rank == 0 else True)
-        for inputs, lengths, labels in bar:
-            inputs = inputs.to(device, non_blocking=True)
-            labels = labels.to(device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with autocast:
-                loss = criterion(stepper(inputs, lengths).float(), labels)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-            if config.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            scheduler.step()
-            if ema is not None:
-                ema.update_parameters(model)
-            loss_sum += loss.detach() * len(labels)
-            seen += len(labels)
-
+        loss_sum, seen = _train_epoch(state, stepper, loader, criterion, config, device, rank == 0)
         totals = distributed.all_reduce_sum(torch.stack([loss_sum, torch.tensor(float(seen), device=device)]))
         loss_total, seen_total = totals.tolist()
-        logits = torch.zeros(len(validation), num_labels)
-        logits[val_index] = batched_logits(scored, val_seqs)
-        logits = distributed.all_reduce_sum(logits.to(device)).cpu()
-        predictions = logits.argmax(-1)
+        val_loss, val_accuracy, val_macro_f1 = scoring.score(state.scored, device)
         entry = EpochLog(
             epoch=epoch,
             train_loss=loss_total / seen_total,
-            val_loss=nn.functional.cross_entropy(logits, val_labels, weight=weights.cpu()).item(),
-            val_accuracy=(predictions == val_labels).float().mean().item(),
-            val_macro_f1=macro_f1(val_labels.tolist(), predictions.tolist(), num_labels),
-            lr=scheduler.get_last_lr()[0],
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            val_macro_f1=val_macro_f1,
+            lr=state.scheduler.get_last_lr()[0],
             seconds=time.perf_counter() - epoch_start,
         )
-        result.history.append(entry)
-        improved = entry.val_macro_f1 > result.best_val_macro_f1 or (
-            config.ties == "lower_loss"
-            and entry.val_macro_f1 == result.best_val_macro_f1
-            and entry.val_loss < best_val_loss
-        )
+        improved = state.observe(entry, config.ties)
         log(entry.line() + ("  *" if improved else ""))
-        if improved:
-            result.best_epoch, result.best_val_macro_f1 = epoch, entry.val_macro_f1
-            best_val_loss = entry.val_loss
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
-        elif epoch - result.best_epoch >= config.patience:
+        if not improved and epoch - state.best_epoch >= config.patience:
             log(f"early stop: no better validation macro-F1 for {config.patience} epochs")
-            finished = True
-        finished = finished or epoch == config.epochs
+            state.finished = True
+        state.finished = state.finished or epoch >= config.epochs
+        state.seconds = seconds_before + time.perf_counter() - started
         if checkpoint is not None:
             rng = distributed.all_gather_objects(rng_state())
             if rank == 0:
                 save_checkpoint(
-                    {
-                        "format": "seqclf-checkpoint-1",
-                        "settings": settings,
-                        "epoch": epoch,
-                        "finished": finished,
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(),
-                        "scaler": scaler.state_dict() if scaler is not None else {},
-                        "ema": ema.state_dict() if ema is not None else {},
-                        "rng": rng,
-                        "best_epoch": result.best_epoch,
-                        "best_val_macro_f1": result.best_val_macro_f1,
-                        "best_model": best_state,
-                        "history": [vars(e) for e in result.history],
-                        "seconds": seconds_before + time.perf_counter() - started,
-                    },
+                    {"format": CHECKPOINT_FORMAT, "settings": settings, "rng": rng, **state.state_dict()},
                     checkpoint,
                 )
-    model.load_state_dict(best_state)
-    result.seconds = seconds_before + time.perf_counter() - started
-    return result
+    model.load_state_dict(state.best_model)
+    state.seconds = seconds_before + time.perf_counter() - started
+    return state

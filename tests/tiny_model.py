@@ -1,0 +1,44 @@
+"""The one tiny trained names model the suite shares, and the settings it is trained with.
+
+Training it takes a few seconds, so ``tests/conftest.py`` trains it once per test run
+(the ``tiny_names`` fixture); tests that change a model folder copy it first. It learns
+the synthetic languages of :mod:`names_data` well above chance, so tests on it can
+check real answers rather than shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from seqclf.config import TrainConfig
+from seqclf.pretrained import PretrainedClassifier
+from seqclf.training.run import run_training
+
+TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
+TINY_TRAINING = TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=8, seed=0)
+TINY_COMMAND = "seqclf train names --data names --out tiny --epochs 8"
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    pretrained: PretrainedClassifier
+    folder: Path
+    logs: list[str]
+
+
+def train_tiny_names(names_folder: Path, folder: Path) -> TrainedModel:
+    logs: list[str] = []
+    pretrained = run_training(
+        "names",
+        names_folder,
+        folder,
+        TINY_MODEL,
+        TINY_TRAINING,
+        TINY_COMMAND,
+        torch.device("cpu"),
+        log=logs.append,
+    )
+    return TrainedModel(pretrained, folder, logs)
