@@ -1,4 +1,4 @@
-"""The ``seqclf`` command line: train, evaluate and predict.
+"""The ``seqclf`` command line: train and evaluate here; predict, serve and the Hub commands registered.
 
 Every :class:`~seqclf.errors.SeqclfError` becomes a one-line message and exit code 2,
 so a user sees what to fix rather than a traceback.
@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from seqclf.cli_hub import card, pull, push
+from seqclf.cli_predict import predict
 from seqclf.cli_settings import setting_names, with_settings
 from seqclf.cli_support import fail
 from seqclf.config import ModelConfig, TrainConfig
@@ -215,35 +216,8 @@ def _print_report(report: dict[str, Any], split: str) -> None:
     Console().print(table)
 
 
-@app.command()
-def predict(
-    model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
-    inputs: Annotated[
-        list[str],
-        typer.Argument(help="Inputs to classify: texts, WAV files (audio models), CSV files of frames."),
-    ],
-    top_k: Annotated[int, typer.Option(help="How many labels to show per input.")] = 3,
-    revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
-) -> None:
-    """Predict labels for inputs given on the command line; prints JSON."""
-    from seqclf.predictor import Predictor
-
-    try:
-        predictor = Predictor.from_pretrained(model, revision=revision)
-        results = predictor.predict([predictor.encoder.parse_argument(x) for x in inputs], top_k=top_k)
-    except SeqclfError as err:
-        raise fail(err) from None
-    typer.echo(
-        json.dumps(
-            [{"input": x, "predictions": p} for x, p in zip(inputs, results, strict=True)],
-            indent=2,
-            ensure_ascii=False,
-        )
-    )
-
-
 app.command()(with_settings(train, ModelConfig, TrainConfig))
-for command in (serve, push, pull, card):
+for command in (predict, serve, push, pull, card):
     app.command()(command)
 
 

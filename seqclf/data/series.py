@@ -32,8 +32,10 @@ def _as_case(value: np.ndarray, index: int, path: Path) -> np.ndarray:
     return fill_missing(array)
 
 
-def read_npz(path: Path) -> Examples:
+def read_npz(path: Path, require_labels: bool = True) -> Examples:
     """``X`` and ``y`` from an ``.npz``; object arrays (unequal lengths) need numpy's pickle.
+
+    Without ``require_labels`` (prediction), ``y`` may be left out; the labels are then empty.
 
     An object array can only be stored pickled, so it is loaded with ``allow_pickle=True``:
     only read ``.npz`` files you made yourself, as with any pickle.
@@ -43,10 +45,12 @@ def read_npz(path: Path) -> Examples:
     except (OSError, ValueError) as err:
         raise DataError(f"{path} is not a readable .npz file: {err}") from err
     with archive:
-        missing = [key for key in ("X", "y") if key not in archive.files]
+        needed = ("X", "y") if require_labels else ("X",)
+        missing = [key for key in needed if key not in archive.files]
         if missing:
             raise DataError(f"{path} has no {' or '.join(missing)} (its arrays: {', '.join(archive.files)})")
-        series, labels = archive["X"], archive["y"]
+        series = archive["X"]
+        labels = archive["y"] if "y" in archive.files else np.full(len(series), "")
     if len(series) != len(labels):
         raise DataError(f"{path}: X has {len(series)} cases but y has {len(labels)} labels")
     inputs = [_as_case(case, i, path) for i, case in enumerate(series)]
@@ -56,16 +60,19 @@ def read_npz(path: Path) -> Examples:
     return Examples(inputs, [str(label) for label in np.asarray(labels).tolist()])
 
 
-def read_series(path: str | Path) -> Examples:
-    """Cases as ``(steps, channels)`` float32 arrays with string labels, from ``.ts`` or ``.npz``."""
+def read_series(path: str | Path, require_labels: bool = True) -> Examples:
+    """Cases as ``(steps, channels)`` float32 arrays with string labels, from ``.ts`` or ``.npz``.
+
+    ``require_labels=False`` (prediction) also reads unlabelled files, with empty labels.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no file at {path}: give a .ts (UEA/UCR) or .npz file")
     suffix = path.suffix.lower()
     if suffix == ".ts":
-        examples = read_ts(path)
+        examples = read_ts(path, require_labels)
     elif suffix == ".npz":
-        examples = read_npz(path)
+        examples = read_npz(path, require_labels)
     else:
         raise DataError(f"{path.name}: seqclf reads time series from {' or '.join(SERIES_SUFFIXES)} files")
     channels = {case.shape[1] for case in examples.inputs}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,30 +60,52 @@ def _rows_parquet(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]
     return table.column_names, [(i + 1, row) for i, row in enumerate(table.to_pylist())]
 
 
-def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        columns, rows = _rows_csv(path, "\t" if suffix == ".tsv" else ",")
-        where = "line"
-    elif suffix in (".jsonl", ".json"):
-        columns, rows = _rows_jsonl(path)
-        where = "line"
-    else:
-        columns, rows = _rows_parquet(path)
-        where = "row"
-    for column, flag in ((text_column, "--text-column"), (label_column, "--label-column")):
-        if column not in columns:
+@dataclass
+class Table:
+    """A table file's column names and its rows, each with the line (or row) number it is on."""
+
+    path: Path
+    columns: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+    where: str  # "line" for text formats, "row" for Parquet
+
+    def require(self, column: str, flag: str) -> None:
+        """Fail, naming the columns there are, if ``column`` is not one of them."""
+        if column not in self.columns:
+            found = ", ".join(map(repr, self.columns)) or "none"
             raise DataError(
-                f"{path} has no column {column!r} (its columns: {', '.join(map(repr, columns)) or 'none'}); "
-                f"name the right one with seqclf train's {flag}"
+                f"{self.path} has no column {column!r} (its columns: {found}); name the right one with {flag}"
             )
-    inputs, labels = [], []
-    for number, row in rows:
+
+    def check_width(self, number: int, row: dict[str, Any]) -> None:
         if None in row:  # csv.DictReader keeps fields beyond the header under None
             raise DataError(
-                f"{path}, {where} {number}: {len(columns) + len(row[None])} fields, but the header names "
-                f"{len(columns)} (quote texts that contain the delimiter)"
+                f"{self.path}, {self.where} {number}: {len(self.columns) + len(row[None])} fields, but the "
+                f"header names {len(self.columns)} (quote texts that contain the delimiter)"
             )
+
+
+def read_table(path: Path) -> Table:
+    """The rows of a CSV, TSV, JSON Lines or Parquet file (chosen by its suffix)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            return Table(path, *_rows_csv(path, "\t" if suffix == ".tsv" else ","), "line")
+        if suffix in (".jsonl", ".json"):
+            return Table(path, *_rows_jsonl(path), "line")
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text: {err}") from err
+    return Table(path, *_rows_parquet(path), "row")
+
+
+def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
+    table = read_table(path)
+    table.require(text_column, "seqclf train's --text-column")
+    table.require(label_column, "seqclf train's --label-column")
+    where = table.where
+    inputs, labels = [], []
+    for number, row in table.rows:
+        table.check_width(number, row)
         for column in (text_column, label_column):
             if column not in row:
                 raise DataError(f"{path}, {where} {number}: no {column!r} key")
@@ -126,7 +149,4 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str = 
             f"{path.name}: seqclf reads texts from {', '.join(TABLE_SUFFIXES)} files or a folder of "
             "<label>.txt files"
         )
-    try:
-        return _read_table(path, text_column, label_column)
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text: {err}") from err
+    return _read_table(path, text_column, label_column)

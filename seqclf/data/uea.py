@@ -49,10 +49,12 @@ def _number(value: str) -> float:
     return float("nan") if value.strip() in MISSING else float(value)
 
 
-def read_ts(path: str | Path) -> Examples:
+def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     """Cases as ``(length, dimensions)`` float32 arrays with their string class labels.
 
-    Missing values are filled (see the module docstring).
+    Missing values are filled (see the module docstring). Training needs labels; for
+    prediction (``require_labels=False``) a file of ``@classLabel false`` reads too, its
+    labels empty.
     """
     path = Path(path)
     if not path.is_file():
@@ -79,7 +81,8 @@ def read_ts(path: str | Path) -> Examples:
         raise DataError(f"{path} has no @data line: it is not a UEA/UCR .ts file")
     where = str(path)
     class_label = header.get("classlabel", "false").split()
-    if not class_label or not _flag(class_label[0], "classLabel", where):
+    labelled = bool(class_label) and _flag(class_label[0], "classLabel", where)
+    if require_labels and not labelled:
         raise DataError(f"{where}: @classLabel is not true; seqclf needs labelled cases")
     allowed = class_label[1:]
     if _flag(header.get("timestamps", "false"), "timeStamps", where):
@@ -95,7 +98,8 @@ def read_ts(path: str | Path) -> Examples:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        *series, label = (field.strip() for field in line.split(":"))
+        fields = [field.strip() for field in line.split(":")]
+        series, label = (fields[:-1], fields[-1]) if labelled else (fields, "")
         if not series:
             raise DataError(f"{path}:{number}: a case needs at least one dimension and a label")
         if dimensions is not None and len(series) != dimensions:

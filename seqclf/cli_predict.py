@@ -1,0 +1,204 @@
+"""``seqclf predict``: a few inputs on the command line, or a whole file of them.
+
+With inputs as arguments it prints one JSON array (as it always has). With ``--input``
+(a file, folder, glob or ``-`` for stdin; see :mod:`seqclf.input_files`) it reads every
+input there and writes one line per input, in order, as JSON Lines or CSV, to stdout or
+``--output``. Inputs go through the model in batches; an input that cannot be read or
+encoded gets its error on its own line and the rest carry on (``--fail-fast`` stops at
+the first). The exit code is 0 when every input was classified, 1 when some were not,
+and 2 for a mistake in the command itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import IO, Annotated, Literal
+
+import typer
+
+from seqclf.cli_support import fail
+from seqclf.errors import ConfigError, SeqclfError
+
+Format = Literal["jsonl", "csv"]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _Writer:
+    """One output line per input: JSON Lines, or CSV with a label and score column per rank."""
+
+    def __init__(self, handle: IO[str], fmt: Format, top_k: int) -> None:
+        self.handle, self.fmt = handle, fmt
+        if fmt == "csv":
+            ranks = [("label", "score")] + [(f"label_{r}", f"score_{r}") for r in range(2, top_k + 1)]
+            self.csv = csv.writer(handle)
+            self.csv.writerow(["input", *[c for pair in ranks for c in pair], "error"])
+            self.width = top_k
+
+    def write(self, name: str, predictions: list[dict] | None, error: str | None) -> None:
+        if self.fmt == "jsonl":
+            line = (
+                {"input": name, "predictions": predictions}
+                if error is None
+                else {"input": name, "error": error}
+            )
+            self.handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            return
+        cells: list[object] = []
+        for p in (predictions or [])[: self.width]:
+            cells += [p["label"], f"{p['score']:.6g}"]
+        cells += [""] * (2 * self.width - len(cells))
+        self.csv.writerow([name, *cells, error or ""])
+
+
+@contextmanager
+def _opened(output: Path | None, overwrite: bool) -> Iterator[IO[str]]:
+    if output is None:
+        yield sys.stdout
+        return
+    if output.exists() and not overwrite:
+        raise ConfigError(f"{output} exists: give another --output, or --overwrite to replace it")
+    try:
+        handle = output.open("w", encoding="utf-8", newline="")
+    except OSError as err:
+        raise ConfigError(f"cannot write {output}: {err.strerror or err}") from None
+    with handle:
+        yield handle
+
+
+def _predict_file(
+    predictor,
+    source: str,
+    column: str,
+    output: Path | None,
+    fmt: Format,
+    top_k: int,
+    batch_size: int,
+    fail_fast: bool,
+    overwrite: bool,
+) -> int:
+    """Classify every input in ``source``; the number that could not be classified."""
+    from tqdm.auto import tqdm
+
+    from seqclf.input_files import read_items
+
+    items = list(read_items(source, predictor.encoder.modality, column))
+    failed = 0
+    with _opened(output, overwrite) as handle:
+        writer = _Writer(handle, fmt, top_k)
+        # on stderr and only on a terminal, so piped output stays clean
+        with tqdm(total=len(items), unit="input", disable=None, file=sys.stderr) as bar:
+            for batch in _batches(items, batch_size):
+                encoded, errors = {}, {}
+                for i, item in enumerate(batch):
+                    if item.error is not None:
+                        errors[i] = item.error
+                        continue
+                    try:
+                        encoded[i] = predictor.encoder.encode(item.value)
+                    except SeqclfError as err:
+                        errors[i] = str(err)
+                if errors and fail_fast:
+                    i = min(errors)
+                    raise ConfigError(f"{batch[i].name}: {errors[i]} (stopped: --fail-fast)")
+                rows = (
+                    iter(predictor.top(predictor.probabilities(list(encoded.values())), top_k))
+                    if encoded
+                    else iter(())
+                )
+                for i, item in enumerate(batch):
+                    writer.write(item.name, None if i in errors else next(rows), errors.get(i))
+                failed += len(errors)
+                bar.update(len(batch))
+    return failed
+
+
+def predict(
+    model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Inputs to classify: texts, audio files (audio models), CSV files of frames. "
+            "For a file of many inputs use --input."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Classify every input in a file: lines of a text file, a column of CSV/TSV/JSONL/"
+            "Parquet, a folder or glob of audio files, a .ts/.npz of series; '-' reads stdin.",
+        ),
+    ] = None,
+    column: Annotated[str, typer.Option(help="With --input: the text column of a table.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --input: write here, not to stdout.")
+    ] = None,
+    output_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", help="With --input: jsonl or csv (default: from --output's suffix, else jsonl)."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="With --input: inputs per forward pass.")] = 64,
+    fail_fast: Annotated[bool, typer.Option(help="With --input: stop at the first bad input.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --output file.")] = False,
+    top_k: Annotated[int, typer.Option(min=1, help="How many labels to show per input.")] = 3,
+    revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
+) -> None:
+    """Predict labels for inputs on the command line (prints JSON) or in a file (--input)."""
+    from seqclf.predictor import Predictor
+
+    if inputs == ["-"] and source is None:  # `seqclf predict MODEL -` reads stdin, as --input - does
+        inputs, source = None, "-"
+    if bool(inputs) == (source is not None):
+        raise fail(ConfigError("give inputs as arguments or one --input source, not both and not neither"))
+    if output is not None and source is None:
+        raise fail(
+            ConfigError("--output writes the results of --input; inputs given as arguments print JSON")
+        )
+    fmt: Format = output_format or (
+        "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
+    )
+    try:
+        predictor = Predictor.from_pretrained(model, revision=revision)
+        if source is not None:
+            failed = _predict_file(
+                predictor, source, column, output, fmt, top_k, batch_size, fail_fast, overwrite
+            )
+        else:
+            if predictor.encoder.modality == "text":
+                for x in inputs:
+                    if Path(x).is_file():
+                        typer.secho(
+                            f"warning: {x!r} is a file; this classifies its name as text. To classify "
+                            f"its lines, use --input {x}",
+                            err=True,
+                            fg=typer.colors.YELLOW,
+                        )
+            results = predictor.predict([predictor.encoder.parse_argument(x) for x in inputs], top_k=top_k)
+    except SeqclfError as err:
+        raise fail(err) from None
+    if source is not None:
+        if failed:
+            typer.secho(f"{failed} input(s) could not be classified; see their lines", err=True)
+            raise typer.Exit(code=1)
+        return
+    typer.echo(
+        json.dumps(
+            [{"input": x, "predictions": p} for x, p in zip(inputs, results, strict=True)],
+            indent=2,
+            ensure_ascii=False,
+        )
+    )

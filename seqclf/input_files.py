@@ -1,0 +1,122 @@
+"""Inputs read from files for ``seqclf predict --input``: what each kind of model takes.
+
+- **text** models: one text per line of a plain file (or of standard input, ``-``), or
+  one column of a CSV, TSV, JSON Lines or Parquet file (``column``, default ``text``);
+- **audio** models: a recording, a folder of recordings (searched recursively) or a glob
+  pattern; ``-`` reads paths from standard input, one per line;
+- **features** models: a ``.ts`` or ``.npz`` file of series (one input per case), a CSV of
+  frames (one input), or a folder or glob of such CSVs.
+
+A problem with one input (an empty row, say) becomes that input's error, so the command
+reports it on the input's own output line and carries on; a problem with the source as
+a whole (no such file, a missing column) is a :class:`~seqclf.errors.DataError`. The
+readers are the ones training uses (:mod:`seqclf.data`), so a file that trains also
+predicts.
+"""
+
+from __future__ import annotations
+
+import glob
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqclf.data.audiofolder import AUDIO_SUFFIXES
+from seqclf.data.series import SERIES_SUFFIXES, read_series
+from seqclf.data.tables import TABLE_SUFFIXES, read_table
+from seqclf.encoders.base import Modality
+from seqclf.encoders.features import read_frames_csv
+from seqclf.errors import DataError, SeqclfError
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: ``name`` is what the output calls it (the text, a file, ``file#case``)."""
+
+    name: str
+    value: Any = None
+    error: str | None = None
+
+
+def _lines(source: str) -> Iterator[tuple[str, int, str]]:
+    """Non-blank lines of a file or of standard input, with where each is."""
+    if source == STDIN:
+        where, lines = "stdin", sys.stdin.read().splitlines()
+    else:
+        path = _existing(source)
+        where = str(path)
+        try:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path} is not UTF-8 text: {err}") from err
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield where, number, line.strip()
+
+
+def _existing(source: str) -> Path:
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"no file or folder at {source}")
+    return path
+
+
+def _texts(source: str, column: str) -> Iterator[Item]:
+    if source == STDIN or Path(source).suffix.lower() not in TABLE_SUFFIXES:
+        for _, _, line in _lines(source):
+            yield Item(line, line)
+        return
+    table = read_table(_existing(source))
+    table.require(column, "--column")
+    for number, row in table.rows:
+        table.check_width(number, row)
+        text = row.get(column)
+        if text is None or not str(text).strip():
+            yield Item(f"{source}:{number}", error=f"{table.where} {number}: the {column!r} value is empty")
+        else:
+            yield Item(str(text).strip(), str(text).strip())
+
+
+def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path]:
+    """The files ``source`` names: itself, a folder's (recursively), a glob's, or stdin's list."""
+    if source == STDIN:
+        return [Path(line) for _, _, line in _lines(source)]
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+        if not files:
+            raise DataError(f"{source} holds no {what} ({', '.join(suffixes)} files)")
+        return files
+    if path.is_file():
+        return [path]
+    if glob.has_magic(source):
+        files = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"no file matches {source}")
+        return files
+    raise DataError(f"no file or folder at {source}")
+
+
+def _series(source: str) -> Iterator[Item]:
+    if source != STDIN and Path(source).suffix.lower() in SERIES_SUFFIXES and Path(source).is_file():
+        for i, case in enumerate(read_series(source, require_labels=False).inputs):
+            yield Item(f"{source}#{i}", case)
+        return
+    for path in _files(source, (".csv",), "CSV files of frames"):
+        try:
+            yield Item(str(path), read_frames_csv(path))
+        except SeqclfError as err:
+            yield Item(str(path), error=str(err))
+
+
+def read_items(source: str, modality: Modality, column: str = "text") -> Iterator[Item]:
+    """The inputs in ``source`` for a model of ``modality``, one at a time (see the module doc)."""
+    if modality == "text":
+        return _texts(source, column)
+    if modality == "audio":
+        return (Item(str(p), str(p)) for p in _files(source, AUDIO_SUFFIXES, "recordings"))
+    return _series(source)
