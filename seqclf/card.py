@@ -21,6 +21,7 @@ from seqclf.record import TrainingRecord
 from seqclf.tasks import Task, get_task
 
 CONFUSION_IMAGE = "confusion_matrix.png"
+CURVES_IMAGE = "training_curves.png"
 SERVE_URL = "http://localhost:8000"
 
 
@@ -284,6 +285,8 @@ Command:
 {_stopping(training)},
 {training.train_seconds:.0f} s on {training.device} (torch {training.torch_version}, seqclf {training.seqclf_version}).
 
+![loss and validation metrics per epoch]({CURVES_IMAGE})
+
 | hyperparameter | value |
 | --- | --- |
 {chr(10).join(f"| {k} | {v} |" for k, v in hyper.items())}
@@ -297,18 +300,25 @@ Command:
 def write_card(folder: str | Path, repo_id: str | None = None) -> Path:
     """Regenerate ``README.md`` of a model folder from its ``config.json``.
 
-    The confusion-matrix image is drawn only if missing, so regenerating a card
-    leaves an existing image byte for byte as it was.
+    The images are drawn only if missing, so regenerating a card leaves existing
+    ones byte for byte as they were.
     """
-    from seqclf.plots import save_confusion_matrix
-
     folder = Path(folder)
     pretrained = PretrainedClassifier.from_folder(folder)
     name = folder.resolve().name
     card = render_card(pretrained, name, repo_id)
-    image = folder / CONFUSION_IMAGE
-    if not image.exists():
-        save_confusion_matrix(_record(pretrained).test, image, title=f"{pretrained.task}: test split")
+    draw_images(pretrained, folder, only_missing=True)
     path = folder / CARD_NAME
     path.write_text(card, encoding="utf-8")
     return path
+
+
+def draw_images(pretrained: PretrainedClassifier, folder: Path, only_missing: bool = False) -> None:
+    """The card's images, from the training record: confusion matrix and training curves."""
+    from seqclf.plots import save_confusion_matrix, save_training_curves
+
+    training = _record(pretrained)
+    if not (only_missing and (folder / CONFUSION_IMAGE).exists()):
+        save_confusion_matrix(training.test, folder / CONFUSION_IMAGE, title=f"{pretrained.task}: test split")
+    if not (only_missing and (folder / CURVES_IMAGE).exists()):
+        save_training_curves(training.networks, folder / CURVES_IMAGE, title=f"{pretrained.task}: training")

@@ -156,9 +156,9 @@ def evaluate(
         ),
     ] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
-    plot: Annotated[Path, typer.Option(help="Where to save the confusion-matrix PNG.")] = Path(
-        "confusion_matrix.png"
-    ),
+    plot: Annotated[
+        Path | None, typer.Option(help="Also draw the confusion matrix into this PNG (none unless asked).")
+    ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
 ) -> None:
     """Score a model on its data's split, rebuilt exactly as at training time."""
@@ -191,6 +191,8 @@ def evaluate(
         typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
     else:
         _print_report(report, split)
+    if plot is None:
+        return
     try:
         save_confusion_matrix(report, plot, title=f"{pretrained.task}: {split} split")
     except SeqclfError as err:

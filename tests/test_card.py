@@ -74,10 +74,28 @@ def test_card_body_covers_use_evaluation_training_and_usage(model_dir: Path) -> 
     assert "python app.py --model tiny=alice/names-tiny@main" in card
 
 
-def test_a_missing_confusion_matrix_is_drawn_again(model_dir: Path) -> None:
-    (model_dir / "confusion_matrix.png").unlink()
+@pytest.mark.parametrize("image", ["confusion_matrix.png", "training_curves.png"])
+def test_a_missing_image_is_drawn_again_as_training_drew_it(model_dir: Path, image: str) -> None:
+    drawn = (model_dir / image).read_bytes()
+    (model_dir / image).unlink()
     assert card_command(str(model_dir))[0] == 0
-    assert (model_dir / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
+    assert (model_dir / image).read_bytes() == drawn  # from the record alone
+
+
+def test_the_training_curves_show_each_epoch_of_the_record(model_dir: Path) -> None:
+    """The curves image is drawn from the history: another history draws another picture."""
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert "![loss and validation metrics per epoch](training_curves.png)" in card
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    history = config["training"]["history"]
+    assert len(history) == config["training"]["epochs_run"] >= 2
+    drawn = (model_dir / "training_curves.png").read_bytes()
+    for entry in history:
+        entry["val_loss"] *= 2
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (model_dir / "training_curves.png").unlink()
+    assert card_command(str(model_dir))[0] == 0
+    assert (model_dir / "training_curves.png").read_bytes() != drawn
 
 
 def test_a_folder_without_a_training_record_gets_a_clear_error(model_dir: Path) -> None:

@@ -92,12 +92,12 @@ def test_evaluate_plot_goes_to_a_new_folder_and_a_bad_path_keeps_the_report(
     assert "cannot write the confusion matrix" in result.output
 
 
-def test_evaluate_prints_a_table(model_dir, names_folder, tmp_path):
-    result = runner.invoke(
-        app, ["evaluate", str(model_dir), "--data", str(names_folder), "--plot", str(tmp_path / "p.png")]
-    )
+def test_evaluate_prints_a_table_and_writes_no_file_unasked(model_dir, names_folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["evaluate", str(model_dir), "--data", str(names_folder)])
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.stdout and "Alpha" in result.stdout
+    assert list(tmp_path.iterdir()) == [] and "confusion matrix" not in result.stdout
 
 
 def test_predict_prints_json(model_dir):

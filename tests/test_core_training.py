@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 from dataclasses import replace
 
 import pytest
@@ -36,9 +39,13 @@ def test_epoch_lines_report_loss_accuracy_and_macro_f1(tiny_names):
 
 def test_model_folder_has_card_plot_and_provenance(tiny_names):
     out = tiny_names.folder
-    assert {"config.json", "model.safetensors", "README.md", "confusion_matrix.png"} <= {
-        p.name for p in out.iterdir()
-    }
+    assert {
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "confusion_matrix.png",
+        "training_curves.png",
+    } <= {p.name for p in out.iterdir()}
     config = json.loads((out / "config.json").read_text())
     training = config["training"]
     assert training["command"] == TINY_COMMAND
@@ -88,3 +95,27 @@ def test_class_weights_favour_rare_classes_and_average_to_one():
         9.0, rel=SAME_LOGITS
     )
     assert torch.equal(class_weights(labels, 2, "none"), torch.ones(2))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reading_and_encoding_show_progress_on_a_terminal(names_folder, tmp_path, monkeypatch):
+    """Before epoch 1 a run decodes and encodes every example (audio takes a while): bars say so."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    config = replace(TINY_TRAINING, epochs=1)
+    run_training(
+        "names", names_folder, tmp_path / "m", TINY_MODEL, config, "x", torch.device("cpu"), log=print
+    )
+    shown = terminal.getvalue()
+    # each bar counts its split: 192 training, 24 validation and 24 test examples
+    for phase, total in (
+        ("fitting the encoder", 192),
+        ("encoding training examples", 192),
+        ("encoding validation", 24),
+        ("encoding test", 24),
+    ):
+        assert re.search(rf"{phase}: +\d+%\|[^|]*\| *\d+/{total} ", shown), phase

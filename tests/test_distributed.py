@@ -93,6 +93,7 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path, names_folder):
         "config.json",
         "confusion_matrix.png",
         "model.safetensors",
+        "training_curves.png",
     ]
     assert not (out / CHECKPOINT_FILE).exists()
 

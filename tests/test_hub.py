@@ -168,9 +168,13 @@ def test_push_publishes_the_model_files_only(hub: HubServer, published: dict) ->
         "config.json",
         "confusion_matrix.png",
         "model.safetensors",
+        "training_curves.png",
     ]
     assert repo.commits[published["v2"]].message == "Retrain"
-    assert "pushed README.md, config.json, confusion_matrix.png, model.safetensors" in published["stdout"]
+    assert (
+        "pushed README.md, config.json, confusion_matrix.png, model.safetensors, training_curves.png"
+        in published["stdout"]
+    )
 
 
 def test_pull_at_the_first_commit_gives_the_first_model(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seqclf import __version__
-from seqclf.card import CONFUSION_IMAGE, render_card
+from seqclf.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.encoders import Encoder
@@ -25,7 +26,6 @@ from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, DataError
 from seqclf.evaluation import evaluate
 from seqclf.model import SequenceClassifier
-from seqclf.plots import save_confusion_matrix
 from seqclf.pretrained import PretrainedClassifier
 from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
 from seqclf.tasks import get_task
@@ -35,9 +35,35 @@ from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.trainer import seed_everything, train_model
 
 
-def _encode(encoder: Encoder, examples: Examples, labels: list[str]) -> list[tuple[torch.Tensor, int]]:
+class _Progress(Sequence):
+    """A sequence that shows a progress bar (on a terminal) each time it is iterated.
+
+    Reading and feature extraction take a while before the first epoch (decoding audio
+    above all); encoders iterate their inputs themselves, so the bar travels with them.
+    """
+
+    def __init__(self, items: Sequence[Any], what: str) -> None:
+        self.items, self.what = items, what
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:  # an int or a slice, as Sequence has it
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(tqdm(self.items, desc=self.what, unit="example", leave=False, disable=None))
+
+
+def _encode(encoder: Encoder, examples: Examples, what: str) -> list[torch.Tensor]:
+    return [encoder.encode(x) for x in _Progress(examples.inputs, f"encoding {what}")]
+
+
+def _labelled(
+    sequences: list[torch.Tensor], examples: Examples, labels: list[str]
+) -> list[tuple[torch.Tensor, int]]:
     index = {label: i for i, label in enumerate(labels)}
-    return [(encoder.encode(x), index[y]) for x, y in zip(examples.inputs, examples.labels, strict=True)]
+    return [(x, index[y]) for x, y in zip(sequences, examples.labels, strict=True)]
 
 
 def _threads(n: int) -> str:
@@ -154,16 +180,18 @@ def run_training(
     )
 
     seed_everything(train_config.seed)
-    encoder = task.build_encoder(splits.train, **recipe.encoder)
+    fitting = Examples(_Progress(splits.train.inputs, "fitting the encoder"), splits.train.labels)
+    encoder = task.build_encoder(fitting, **recipe.encoder)
     config = replace(
         ModelConfig(num_labels=len(labels), **encoder.model_fields()),
         **architecture,
     )
-    train = _encode(encoder, task.augment(splits.train, train_config.seed), labels)
-    validation_set = _encode(encoder, splits.validation, labels)
+    augmented = task.augment(splits.train, train_config.seed)
+    train = _labelled(_encode(encoder, augmented, "training examples"), augmented, labels)
+    validation_set = _labelled(_encode(encoder, splits.validation, "validation"), splits.validation, labels)
     # The test inputs are read now, not after training: a bad file among them is reported
     # before any time is spent, and before anything is written to the output folder.
-    test_sequences = encoder.encode_batch(splits.test.inputs)
+    test_sequences = _encode(encoder, splits.test, "test")
     # An ensemble's networks are trained one after another on the same examples, network
     # i initialised, shuffled and dropped out from seed + i, each with its own early
     # stopping and checkpoint file.
@@ -222,7 +250,7 @@ def run_training(
     card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
     try:
         out.mkdir(parents=True, exist_ok=True)
-        save_confusion_matrix(test, out / CONFUSION_IMAGE, title=f"{task_name}: test split")
+        draw_images(pretrained, out)
         pretrained.save_pretrained(out, card=card)
     except OSError as err:  # a full disk, a folder removed meanwhile: the checkpoint stays for --resume
         raise ConfigError(f"could not write the model to {out}: {err}") from err
