@@ -16,6 +16,7 @@ from huggingface_hub import EvalResult, ModelCardData
 
 from seqclf.config import ModelConfig
 from seqclf.errors import ModelLoadError
+from seqclf.install import pip_install, project_link
 from seqclf.pretrained import CARD_NAME, PretrainedClassifier
 from seqclf.record import TrainingRecord
 from seqclf.tasks import Task, get_task
@@ -113,7 +114,7 @@ def _usage(task: Task, name: str, repo_id: str | None, source: str) -> str:
     return f"""### Python
 
 ```bash
-pip install seqclf
+{pip_install()}
 ```
 
 ```python
@@ -126,7 +127,7 @@ print(predictor.predict([{example}], top_k=3))  # [[{{"label": ..., "score": ...
 ### REST service
 
 ```bash
-pip install "seqclf[serve]"
+{pip_install("serve")}
 seqclf serve --model {name}={pin}   # NAME=FOLDER, or NAME=OWNER/REPO@REVISION
 ```
 
@@ -237,7 +238,7 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
 
 {_summary(config, params)} with
 {config.pooling} pooling of the per-step outputs, trained and published with
-[seqclf](https://pypi.org/project/seqclf/). Test accuracy **{test["accuracy"]:.4f}**,
+{project_link()}. Test accuracy **{test["accuracy"]:.4f}**,
 macro-F1 **{test["macro_f1"]:.4f}**.
 
 ## Intended use and limitations

@@ -125,3 +125,16 @@ def test_shipped_records_read_and_write_back_unchanged(name: str) -> None:
     record = TrainingRecord.from_dict(config["training"], name)
     assert record.to_dict() == config["training"]
     assert len(record.networks) == config["model"].get("ensemble", 1)
+
+
+def test_install_lines_name_a_source_that_exists(model_dir: Path, monkeypatch) -> None:
+    """Until seqclf is on PyPI a card installs from a clone; publishing is one constant."""
+    from seqclf import install
+
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert "pypi.org" not in card and "pip install seqclf" not in card
+    assert 'pip install -e ".[serve]"  # in a clone of the seqclf repository' in card
+    monkeypatch.setattr(install, "PUBLISHED", True)
+    assert card_command(str(model_dir))[0] == 0
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert 'pip install "seqclf[serve]"' in card and "[seqclf](https://pypi.org/project/seqclf/)" in card

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from seqclf.errors import InvalidInputError
+from seqclf.install import pip_install
 
 AudioInput = str | Path | bytes | bytearray | memoryview | np.ndarray | dict[str, Any]
 
@@ -27,7 +28,7 @@ def _soundfile():
     try:
         import soundfile
     except ImportError as err:  # the speech extra is not installed
-        raise InvalidInputError("reading audio files needs soundfile: pip install 'seqclf[speech]'") from err
+        raise InvalidInputError(f"reading audio files needs soundfile: {pip_install('speech')}") from err
     return soundfile
 
 

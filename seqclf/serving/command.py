@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from seqclf.errors import SeqclfError
+from seqclf.install import pip_install
 from seqclf.ui.visitor_models import DEFAULT_MAX_DOWNLOAD_BYTES
 
 
@@ -67,7 +68,7 @@ def serve(
         from seqclf.serving.registry import load_models
         from seqclf.serving.settings import ServiceSettings
     except ImportError as err:
-        typer.secho(f"error: {err.name} is missing: pip install 'seqclf[serve]'", err=True, fg="red")
+        typer.secho(f"error: {err.name} is missing: {pip_install('serve')}", err=True, fg="red")
         raise typer.Exit(code=2) from None
 
     given: dict[str, Any] = {
@@ -122,7 +123,7 @@ def _with_ui(
         from seqclf.ui.tabs import ModelTab, TabOptions
         from seqclf.ui.visitor_models import SourcePolicy
     except ImportError as err:
-        typer.secho(f"error: {err.name} is missing: pip install 'seqclf[ui]'", err=True, fg="red")
+        typer.secho(f"error: {err.name} is missing: {pip_install('ui')}", err=True, fg="red")
         raise typer.Exit(code=2) from None
     tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
