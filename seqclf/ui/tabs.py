@@ -233,6 +233,9 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
                         examples_per_page=MAX_EXAMPLES,
                         api_visibility="private",
                     )
+                note = examples_dir / f"{tab.name}.md"  # what the examples show, e.g. a known weakness
+                if note.is_file():
+                    gr.Markdown(note.read_text(encoding="utf-8"), elem_id=f"examples-note-{tab.name}")
                 with gr.Accordion("Model source", open=False, visible=options.sources.enabled):
                     source.render()
                     revision.render()
