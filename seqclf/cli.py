@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from seqclf.cli_export import export
 from seqclf.cli_hub import card, pull, push
 from seqclf.cli_predict import predict
 from seqclf.cli_settings import setting_names, with_settings
@@ -219,7 +220,7 @@ def _print_report(report: dict[str, Any], split: str) -> None:
 
 
 app.command()(with_settings(train, ModelConfig, TrainConfig))
-for command in (predict, serve, push, pull, card):
+for command in (predict, serve, push, pull, card, export):
     app.command()(command)
 
 
