@@ -138,7 +138,7 @@ def predict(
             "--input",
             "-i",
             help="Classify every input in a file: lines of a text file, a column of CSV/TSV/JSONL/"
-            "Parquet, a folder or glob of audio files, a .ts/.npz of series; '-' reads stdin.",
+            "Parquet, a folder or glob of audio files, a .ts/.arff/.npz of series; '-' reads stdin.",
         ),
     ] = None,
     column: Annotated[str, typer.Option(help="With --input: the text column of a table.")] = "text",

@@ -4,7 +4,7 @@
   one column of a CSV, TSV, JSON Lines or Parquet file (``column``, default ``text``);
 - **audio** models: a recording, a folder of recordings (searched recursively) or a glob
   pattern; ``-`` reads paths from standard input, one per line;
-- **features** models: a ``.ts`` or ``.npz`` file of series (one input per case), a CSV of
+- **features** models: a ``.ts``, ``.arff`` or ``.npz`` file of series (one input per case), a CSV of
   frames (one input), or a folder or glob of such CSVs.
 
 A problem with one input (an empty row, say) becomes that input's error, so the command

@@ -312,7 +312,7 @@ def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> 
             ),
             r"d\.ts:11: 3 dimension",
         ),
-        ("series", lambda p: (p / "d.arff").write_text("@relation x"), "from .ts or .npz files"),
+        ("series", lambda p: (p / "d.mat").write_bytes(b"MATLAB"), r"from \.ts, \.arff or \.npz files"),
     ],
 )
 def test_bad_data_is_one_clear_line_and_no_folder(tmp_path: Path, task: str, make, message: str) -> None:

@@ -1,4 +1,7 @@
-"""Reader for labelled time series: UEA/UCR ``.ts`` archives and NumPy ``.npz`` files.
+"""Reader for labelled time series: UEA/UCR ``.ts`` and ``.arff`` archives, NumPy ``.npz`` files.
+
+``.ts`` is read by :mod:`seqclf.data.uea`, Weka ``.arff`` (univariate, or multivariate
+with a relational attribute) by :mod:`seqclf.data.arff`.
 
 ``.npz`` holds ``X`` and ``y``: ``X`` a ``(cases, steps, channels)`` array, a
 ``(cases, steps)`` array of univariate series, or an object array of ``(steps,
@@ -12,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from seqclf.data.arff import read_arff
 from seqclf.data.splits import Examples
 from seqclf.data.uea import fill_missing, read_ts
 from seqclf.errors import DataError
 
-SERIES_SUFFIXES = (".ts", ".npz")
+SERIES_SUFFIXES = (".ts", ".arff", ".npz")
 
 
 def _as_case(value: np.ndarray, index: int, path: Path) -> np.ndarray:
@@ -61,20 +65,24 @@ def read_npz(path: Path, require_labels: bool = True) -> Examples:
 
 
 def read_series(path: str | Path, require_labels: bool = True) -> Examples:
-    """Cases as ``(steps, channels)`` float32 arrays with string labels, from ``.ts`` or ``.npz``.
+    """Cases as ``(steps, channels)`` float32 arrays with string labels, from ``.ts``, ``.arff`` or ``.npz``.
 
     ``require_labels=False`` (prediction) also reads unlabelled files, with empty labels.
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"no file at {path}: give a .ts (UEA/UCR) or .npz file")
+        raise DataError(f"no file at {path}: give a .ts or .arff (UEA/UCR) or .npz file")
     suffix = path.suffix.lower()
     if suffix == ".ts":
         examples = read_ts(path, require_labels)
+    elif suffix == ".arff":
+        examples = read_arff(path, require_labels)
     elif suffix == ".npz":
         examples = read_npz(path, require_labels)
     else:
-        raise DataError(f"{path.name}: seqclf reads time series from {' or '.join(SERIES_SUFFIXES)} files")
+        raise DataError(
+            f"{path.name}: seqclf reads time series from {', '.join(SERIES_SUFFIXES[:-1])} or {SERIES_SUFFIXES[-1]} files"
+        )
     channels = {case.shape[1] for case in examples.inputs}
     if len(channels) > 1:
         raise DataError(f"{path}: the cases have different numbers of channels {sorted(channels)}")

@@ -49,6 +49,16 @@ def _number(value: str) -> float:
     return float("nan") if value.strip() in MISSING else float(value)
 
 
+def text_lines(path: Path, kind: str) -> list[str]:
+    """The lines of a series archive (a leading BOM dropped); a clear error if it is missing or not text."""
+    if not path.is_file():
+        raise DataError(f"no {kind} file at {path}")
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not a text file: {err}") from err
+
+
 def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     """Cases as ``(length, dimensions)`` float32 arrays with their string class labels.
 
@@ -57,12 +67,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     labels empty.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no .ts file at {path}")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not a text file: {err}") from err
+    lines = text_lines(path, ".ts")
     header: dict[str, str] = {}
     data_start = None
     for number, raw in enumerate(lines, start=1):

@@ -226,7 +226,7 @@ class AudioTask(Task):
 
 class SeriesTask(Task):
     name = "series"
-    description = "Your own labelled time series (UEA/UCR .ts, or .npz with X and y)."
+    description = "Your own labelled time series (UEA/UCR .ts or .arff, or .npz with X and y)."
     pipeline_tag = "audio-classification"  # the Hub has no tag for sequences of feature vectors
     dataset: ClassVar[dict[str, str]] = {"name": "user-provided time series"}
     data_notes = (
