@@ -162,3 +162,16 @@ def test_vectors_with_character_tokens_are_refused(tmp_path: Path) -> None:
     code, output = _train(tmp_path, "m", "--word-vectors", str(tmp_path / "v.txt"), "--tokens", "chars")
     assert code == 2 and "use --tokens words (or auto), not chars" in output
     assert not (tmp_path / "m").exists()
+
+
+def test_a_large_named_set_adds_only_its_commonest_words() -> None:
+    """A named set holds every word it has (GloVe: 400k); only the first COMMON_WORDS join."""
+    from seqclf.data.splits import Examples
+    from seqclf.data.word_vectors import COMMON_WORDS, WordVectors
+    from seqclf.tasks.generic import TextTask
+
+    words = [f"w{i}" for i in range(COMMON_WORDS + 5_000)]
+    vectors = WordVectors("big", words, np.zeros((len(words), 2), dtype=np.float32))
+    encoder = TextTask().build_encoder(Examples(["w1 w2 zz", "w30000 yy"], ["a", "b"]), "words", vectors)
+    assert len(encoder.vocab) == 2 + COMMON_WORDS + 3  # specials, the commonest words, zz, yy, w30000
+    assert "w30000" in encoder.vocab and f"w{COMMON_WORDS + 1}" not in encoder.vocab

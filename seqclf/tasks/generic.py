@@ -171,7 +171,7 @@ class TextTask(Task):
             # words with a vector are kept however rare, and the file's commonest words join:
             # their pretrained rows carry meaning that training alone could not give them
             keep=vectors.index if vectors else (),
-            extra=vectors.words if vectors else (),
+            extra=vectors.words[:COMMON_WORDS] if vectors else (),
         )
 
     def init_model(
