@@ -178,6 +178,7 @@ def separated_cases(rng: np.random.Generator, n: int) -> tuple[list[Case], list[
     return cases, labels
 
 
+@pytest.mark.slow  # a whole training run: CI runs it, the edit loop leaves it out
 def test_train_series_on_an_arff_and_predict_another(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     train, train_labels = separated_cases(rng, 60)

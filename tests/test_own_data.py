@@ -244,6 +244,7 @@ def write_audiofolder(root: Path, with_metadata: bool, per_class: int = 12) -> P
     return root
 
 
+@pytest.mark.slow  # a whole training run: CI runs it, the edit loop leaves it out
 def test_an_audiofolder_with_metadata_trains_and_is_served_by_rest(tmp_path: Path) -> None:
     import httpx
     from live_server import run_app

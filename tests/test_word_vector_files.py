@@ -127,6 +127,7 @@ def _train(tmp_path: Path, out: str, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.slow  # a whole training run: CI runs it, the edit loop leaves it out
 def test_vectors_carry_words_training_never_saw(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     write_vectors(tmp_path / "vectors.vec", rng, header=True)

@@ -7,6 +7,7 @@ schemathesis' pytest plugin, whose lazy-fixture loader does not work with pytest
 from __future__ import annotations
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from serving_support import LiveServer
 EXAMPLES_PER_OPERATION = 10
 
 
+@pytest.mark.slow  # schemathesis generates and sends requests for every operation
 def test_no_generated_request_gets_a_server_error(server: LiveServer) -> None:
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     served = [m["id"] for m in httpx.get(f"{server.url}/v1/models").json()["models"]]
