@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], num_labels: int) -> float:
     """Unweighted mean of the per-class F1 over all ``num_labels`` classes."""
+    from sklearn.metrics import f1_score  # lazily: see classification_metrics
+
     return float(f1_score(y_true, y_pred, labels=list(range(num_labels)), average="macro", zero_division=0))
 
 
@@ -17,6 +17,10 @@ def classification_metrics(
     y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]
 ) -> dict[str, Any]:
     """A JSON-ready report; ``confusion_matrix[i][j]`` counts true ``labels[i]`` predicted ``labels[j]``."""
+    # imported here, not with the module: scikit-learn takes about 2 s to import, and the
+    # service imports this module's callers without ever scoring a data set
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
     ids = list(range(len(labels)))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=ids, zero_division=0

@@ -14,8 +14,6 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sklearn.model_selection import train_test_split
-
 from seqclf.errors import DataError
 
 
@@ -72,6 +70,10 @@ def fingerprint(examples: Examples, describe: Any = str) -> str:
 
 def stratified_split(data: Examples, validation: float = 0.1, test: float = 0.1, seed: int = 0) -> Splits:
     """Split into train/validation/test keeping each label's share in every part."""
+    # imported here, not with the module: scikit-learn takes about 2 s to import, and the
+    # service (which loads models but never splits data) should not pay for it
+    from sklearn.model_selection import train_test_split
+
     if not 0 < validation < 1 or not 0 < test < 1 or validation + test >= 1:
         raise DataError("validation and test fractions must be in (0, 1) and sum below 1")
     indices = list(range(len(data)))

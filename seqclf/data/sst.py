@@ -14,8 +14,6 @@ import csv
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sklearn.model_selection import train_test_split
-
 from seqclf.data.splits import Examples, Splits, fingerprint
 from seqclf.encoders.words import tokenize
 from seqclf.errors import DataError
@@ -105,6 +103,8 @@ def sentence_holdout_split(
     """
     if not 0 < validation < 1:
         raise DataError("the validation fraction must be in (0, 1)")
+    from sklearn.model_selection import train_test_split  # lazily, as in data.splits
+
     unique: dict[str, int] = {}
     for i, text in enumerate(sentences.inputs):
         unique.setdefault(key(text), i)
