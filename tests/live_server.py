@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+
+# One TLS context for every test client: httpx otherwise builds one per client (reading the
+# CA bundle, about 30 ms), and the suite opens hundreds of clients to loopback http.
+SHARED_TLS = ssl.create_default_context()
 
 
 @dataclass

@@ -64,6 +64,7 @@ def test_best_weights_are_kept(tiny_names):
     assert pretrained.training.validation["macro_f1"] == pytest.approx(best.val_macro_f1, abs=SAME_METRIC)
 
 
+@pytest.mark.slow  # two whole runs; test_resume checks the same seed at train_model level in the edit loop
 def test_same_seed_same_model(names_folder, tmp_path):
     config = replace(TINY_TRAINING, epochs=2)
     runs = [

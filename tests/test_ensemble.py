@@ -140,6 +140,7 @@ class _Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow  # three training runs; one network's kill-and-resume stays in the edit loop (test_resume)
 def test_ensemble_run_killed_in_its_second_network_resumes_to_the_same_model(
     ensemble_run, names_folder, tmp_path
 ):

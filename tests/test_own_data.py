@@ -150,6 +150,7 @@ def test_evaluate_rebuilds_the_split_and_scores_a_whole_file(text_model) -> None
     assert json.loads(result.stdout)["num_examples"] == 170  # every row of the file, repeats too
 
 
+@pytest.mark.slow  # a whole 30-epoch run: CI runs it; the text_model runs keep own text data in the edit loop
 def test_words_for_sentences_and_a_separate_test_file(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     good, bad = ["great", "lovely", "superb", "fine"], ["awful", "dull", "poor", "bad"]
@@ -345,6 +346,7 @@ def test_reader_options_belong_to_their_task(names_folder: Path, tmp_path: Path)
         read_texts(tmp_path / "latin.csv")
 
 
+@pytest.mark.slow  # two whole runs; test_fit_drops_repeated_rows_as_the_command_does keeps fit in the edit loop
 def test_fit_trains_from_memory_and_returns_a_predictor(tmp_path: Path) -> None:
     import seqclf
 

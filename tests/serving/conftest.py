@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from live_server import SHARED_TLS
 from serving_support import (
     NAMES,
     TEST_LIMITS,
@@ -52,5 +53,5 @@ def server(models_dir: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx.Client(base_url=server.url, timeout=30, verify=SHARED_TLS) as http:
         yield http

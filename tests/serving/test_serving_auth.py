@@ -9,6 +9,7 @@ import httpx
 import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError
+from live_server import SHARED_TLS
 from serving_support import LiveServer, start_server
 
 from seqclf.serving.settings import ServiceSettings
@@ -25,7 +26,7 @@ def locked(models_dir: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def http(locked: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=locked.url, timeout=30) as client:
+    with httpx.Client(base_url=locked.url, timeout=30, verify=SHARED_TLS) as client:
         yield client
 
 
