@@ -13,8 +13,8 @@ Modes:
   + linear head, with and without packing, to show what packing costs or saves on
   cuDNN (padded batches run every sequence to the batch's longest length).
 
-Precisions: ``fp32``, and ``mixed`` = what the trainer uses on that GPU (bf16
-autocast, or fp16 autocast with a gradient scaler where bf16 is unsupported).
+Precisions: ``fp32``, and ``mixed`` = what the trainer uses on a GPU (fp16 autocast with
+a gradient scaler on every GPU; ``seqclf.training.trainer.precision`` says why not bf16).
 
     python benchmarks/gpu_bench.py | tee gpu_bench.md     # a few minutes on one GPU
     python benchmarks/gpu_bench.py --device cpu --quick   # smoke test of the script
@@ -34,7 +34,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from seqclf.config import ModelConfig
 from seqclf.data.batching import pad_batch
 from seqclf.model import SequenceClassifier
-from seqclf.training.trainer import _autocast as trainer_autocast
+from seqclf.training.trainer import _autocast, _grad_scaler
+from seqclf.training.trainer import precision as training_precision
 
 VOCAB, LABELS, EMBED, HIDDEN, LAYERS = 60, 18, 64, 256, 2
 LENGTHS = {"names-like 3-12": (3, 12), "sentence-like 5-50": (5, 50)}
@@ -93,8 +94,11 @@ def sequences_per_second(
     """Time training steps as the trainer takes them; synchronise only around the timed span."""
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True if device.type == "cuda" else None)
+    # the trainer's own policy (fp16 autocast + GradScaler on CUDA), or plain fp32
     autocast, scaler = (
-        trainer_autocast(device) if mixed else (torch.autocast(device.type, enabled=False), None)
+        (_autocast(device), _grad_scaler(device))
+        if mixed
+        else (torch.autocast(device.type, enabled=False), None)
     )
 
     def step(inputs: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor) -> None:
@@ -153,7 +157,7 @@ def main() -> None:
     precisions = ["fp32", "mixed"] if device.type == "cuda" else ["fp32"]
     mixed_name = ""
     if device.type == "cuda":
-        mixed_name = "bf16 autocast" if torch.cuda.is_bf16_supported() else "fp16 autocast + GradScaler"
+        mixed_name = training_precision(device).label
     rows = []
     for (span_name, span), cell, batch_size in itertools.product(
         LENGTHS.items(), ("lstm", "gru"), args.batch_sizes

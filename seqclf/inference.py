@@ -27,7 +27,8 @@ def batched_logits(
     model.eval()
     try:
         for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
+            # longest first inside the batch, so the model packs it without sorting on the device
+            index = order[start : start + batch_size][::-1]
             inputs, lengths = pad_batch([sequences[i] for i in index])
             logits = model(inputs.to(device, non_blocking=True), lengths)
             out[index] = logits.float().cpu()

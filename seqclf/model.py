@@ -93,8 +93,12 @@ class SequenceClassifier(nn.Module):
         lengths_cpu = lengths.detach().to("cpu", torch.int64)
         if bool((lengths_cpu < 1).any()):
             raise ValueError("every sequence needs at least one step")
+        # A batch already sorted longest first (training's collate and batched_logits sort
+        # on the CPU) is packed as it is: unsorted, packing would copy its sort order to the
+        # device and the unsorting index back to the host, waiting for the whole RNN.
+        longest_first = bool((lengths_cpu[:-1] >= lengths_cpu[1:]).all())
         packed = pack_padded_sequence(
-            self.input_dropout(embedded), lengths_cpu, batch_first=True, enforce_sorted=False
+            self.input_dropout(embedded), lengths_cpu, batch_first=True, enforce_sorted=longest_first
         )
         packed_out, final_state = self.rnn(packed)
         outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=embedded.shape[1])

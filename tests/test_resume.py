@@ -125,15 +125,31 @@ def test_a_resumed_optimizer_keeps_this_runs_kernel_choice(tmp_path):
     optimizer.step()
 
 
-@pytest.mark.parametrize(("capability", "bf16"), [((7, 5), False), ((8, 0), True), ((9, 0), True)])
-def test_bf16_is_chosen_from_the_training_devices_compute_capability(monkeypatch, capability, bf16):
-    asked: list[torch.device] = []
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda d: asked.append(d) or capability)
-    # is_bf16_supported says yes on pre-Ampere GPUs (emulation), so it must not decide
+@pytest.mark.parametrize("capability", [(7, 5), (8, 0), (9, 0)])
+def test_every_gpu_trains_in_fp16_with_a_scaler_and_the_cpu_in_fp32(monkeypatch, capability):
+    """cuDNN's RNN runs in fp16 under any autocast dtype, so bf16 is never chosen (see precision)."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *_: capability)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    device = torch.device("cuda", 1)
-    assert trainer._bf16(device) is bf16
-    assert asked == [device]
+    gpu = trainer.precision(torch.device("cuda", 1))
+    assert (gpu.dtype, gpu.scaled, gpu.label) == (torch.float16, True, "fp16 autocast + GradScaler")
+    cpu = trainer.precision(torch.device("cpu"))
+    assert (cpu.dtype, cpu.scaled, cpu.label) == (None, False, "fp32")
+    assert trainer._grad_scaler(torch.device("cpu")) is None
+
+
+def test_under_the_policys_autocast_the_step_runs_fp16_and_scores_the_loss_in_fp32():
+    """The dtypes the policy claims, on the CPU's autocast: fp16 through the head, fp32 loss."""
+    torch.manual_seed(0)
+    config = ModelConfig(num_labels=3, vocab_size=9, embedding_dim=4, hidden_size=5)
+    model = SequenceClassifier(config)
+    seen: dict[str, torch.dtype] = {}
+    model.head.register_forward_hook(lambda _m, _i, out: seen.update(head=out.dtype))
+    inputs, lengths = torch.tensor([[1, 2, 3], [4, 5, 0]]), torch.tensor([3, 2])
+    with torch.autocast("cpu", dtype=trainer.precision(torch.device("cuda")).dtype):
+        loss = torch.nn.functional.cross_entropy(model(inputs, lengths).float(), torch.tensor([0, 1]))
+    loss.backward()
+    assert seen["head"] == torch.float16 and loss.dtype == torch.float32
+    assert all(p.grad.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
 
 
 class _Interrupt(Exception):

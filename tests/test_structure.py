@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import torch
+from packaging.requirements import Requirement
+from packaging.version import Version
 from typer.testing import CliRunner
 
 from seqclf.cli import app
@@ -34,3 +38,27 @@ def test_every_training_and_architecture_setting_has_a_flag() -> None:
     ]
     missing = [name for name in settable if f"--{name.replace('_', '-')}" not in help_text]
     assert missing == [], f"no seqclf train flag for {missing}"
+
+
+#: The torch features training relies on, and the release that brought each (PyTorch's notes).
+TORCH_FEATURES = {
+    "torch.amp.GradScaler('cuda')": "2.3",
+    "init_process_group(device_id=...)": "2.3",
+    "fused AdamW taking a GradScaler's found_inf, on CUDA and CPU": "2.4",
+}
+
+
+def test_the_torch_floor_admits_no_release_without_the_features_used() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="reads pyproject.toml with Python 3.11's tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    torch_requirement = next(
+        Requirement(r) for r in project["dependencies"] if Requirement(r).name == "torch"
+    )
+    floors = [Version(spec.version) for spec in torch_requirement.specifier if spec.operator == ">="]
+    assert floors, "pyproject.toml must give torch a floor (>=)"
+    assert max(floors) >= max(Version(v) for v in TORCH_FEATURES.values())
+    # and the installed torch, which satisfies the floor, has them
+    assert Version(torch.__version__.split("+")[0]) in torch_requirement.specifier
+    assert "device_id" in inspect.signature(torch.distributed.init_process_group).parameters
+    assert "fused" in inspect.signature(torch.optim.AdamW).parameters
+    torch.amp.GradScaler("cpu")

@@ -28,7 +28,7 @@ def launched_by_torchrun() -> bool:
 def process_group(device: torch.device) -> Iterator[torch.device]:
     """Join the torchrun job for the duration of the block; yield this process's device.
 
-    On CUDA each process takes the GPU numbered by its ``LOCAL_RANK``. The group is
+    On CUDA each process takes its GPU by :func:`local_gpu`. The group is
     left as it was found if one is already initialised (a caller set it up).
     """
     if not launched_by_torchrun() or _active():
@@ -37,13 +37,11 @@ def process_group(device: torch.device) -> Iterator[torch.device]:
     if not dist.is_available():
         raise ConfigError("this torch build has no torch.distributed; run without torchrun")
     if device.type == "cuda":
-        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        if local_rank >= torch.cuda.device_count():
-            raise ConfigError(
-                f"torchrun started process {local_rank} but this machine has "
-                f"{torch.cuda.device_count()} GPU(s): use --nproc_per_node <= the GPU count"
-            )
-        device = torch.device("cuda", local_rank)
+        device = local_gpu(
+            int(os.environ.get("LOCAL_RANK", "0")),
+            int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
+            torch.cuda.device_count(),
+        )
         torch.cuda.set_device(device)
         # Binding NCCL to this process's GPU up front spares a guess at the first collective.
         dist.init_process_group("nccl", device_id=device)
@@ -53,6 +51,30 @@ def process_group(device: torch.device) -> Iterator[torch.device]:
         yield device
     finally:
         dist.destroy_process_group()
+
+
+def local_gpu(local_rank: int, local_processes: int, visible: int) -> torch.device:
+    """The GPU of the process ``local_rank`` of ``local_processes`` on a machine showing ``visible``.
+
+    torchrun on a machine with a GPU per process: ``cuda:LOCAL_RANK``. Launchers that give
+    each process its own GPU and hide the rest (SLURM ``--gpus-per-task=1``, a Kubernetes
+    pod per rank) show one device, which is then this process's whatever its local rank.
+    """
+    if visible == 0:
+        raise ConfigError("--device cuda, but this process sees no GPU (check CUDA_VISIBLE_DEVICES)")
+    if visible == 1 and local_processes > 1:
+        raise ConfigError(
+            f"torchrun started {local_processes} processes on this machine but they see one GPU: "
+            "use --nproc_per_node 1, or a launcher that gives each process its own GPU"
+        )
+    if visible == 1:
+        return torch.device("cuda", 0)
+    if local_rank >= visible:
+        raise ConfigError(
+            f"torchrun started process {local_rank} but this machine has "
+            f"{visible} GPU(s): use --nproc_per_node <= the GPU count"
+        )
+    return torch.device("cuda", local_rank)
 
 
 def _active() -> bool:

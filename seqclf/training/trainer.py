@@ -3,7 +3,7 @@
 Kept as plain PyTorch rather than a framework so every step the lecture names is
 visible: unrolled forward over packed sequences, backpropagation through time,
 gradient-norm clipping, the optimiser step. On CUDA it uses cuDNN's RNN kernels
-and bf16 autocast (fp16 with a gradient scaler where bf16 is unsupported).
+and fp16 autocast with a gradient scaler (see :func:`precision` for why not bf16).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -34,6 +33,7 @@ from seqclf.model import SequenceClassifier
 from seqclf.record import EpochLog
 from seqclf.scoring import macro_f1
 from seqclf.training import distributed
+from seqclf.training.averaging import DeviceEMA
 from seqclf.training.checkpoint import (
     CHECKPOINT_FORMAT,
     check_settings,
@@ -65,27 +65,48 @@ def class_weights(label_ids: Sequence[int], num_labels: int, scheme: str) -> tor
     return weights.float()
 
 
-def _bf16(device: torch.device) -> bool:
-    """bf16 is native from compute capability 8.0 (Ampere) on, on the device that trains.
+@dataclass(frozen=True)
+class Precision:
+    """What a training step computes in: an autocast dtype (None: fp32) and gradient scaling."""
 
-    ``torch.cuda.is_bf16_supported()`` is not used: it says yes on older GPUs, where
-    bf16 is emulated, and it asks about the current device rather than this one.
+    dtype: torch.dtype | None
+    scaled: bool
+
+    @property
+    def label(self) -> str:
+        """As the docs and ``benchmarks/gpu_bench.py`` name it."""
+        if self.dtype is None:
+            return "fp32"
+        name = {torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
+        return f"{name} autocast" + (" + GradScaler" if self.scaled else "")
+
+
+def precision(device: torch.device) -> Precision:
+    """fp16 autocast with a GradScaler on every CUDA GPU; fp32 on any other device.
+
+    Not bf16, even on GPUs that have it: PyTorch's autocast wrapper for cuDNN's RNN
+    (``_cudnn_rnn_cast_reflatten`` in ``aten/src/ATen/cudnn/AutocastRNN.cpp``) casts the
+    input, hidden state and weights to Half whatever dtype autocast was given. Under
+    "bf16" autocast the recurrence, most of these models' compute, would run in fp16
+    with no scaler, and small gradients would underflow. So one policy that says what
+    runs: fp16 for the whole forward pass, the loss in fp32, gradients scaled.
     """
-    return torch.cuda.get_device_capability(device) >= (8, 0)
+    if device.type != "cuda":
+        return Precision(None, scaled=False)
+    return Precision(torch.float16, scaled=True)
 
 
 def _autocast(device: torch.device) -> Any:
-    """Mixed precision on CUDA: bf16 where supported, else fp16 (with :func:`_grad_scaler`)."""
-    if device.type != "cuda":
+    """The forward pass's autocast context under :func:`precision` (none off CUDA)."""
+    chosen = precision(device)
+    if chosen.dtype is None:
         return nullcontext()
-    return torch.autocast("cuda", dtype=torch.bfloat16 if _bf16(device) else torch.float16)
+    return torch.autocast(device.type, dtype=chosen.dtype)
 
 
 def _grad_scaler(device: torch.device) -> torch.amp.GradScaler | None:
-    """fp16 gradients need scaling so that small ones do not underflow; bf16 and fp32 do not."""
-    if device.type != "cuda" or _bf16(device):
-        return None
-    return torch.amp.GradScaler("cuda")
+    """fp16 gradients need scaling so that small ones do not underflow; fp32 ones do not."""
+    return torch.amp.GradScaler(device.type) if precision(device).scaled else None
 
 
 @dataclass
@@ -101,7 +122,7 @@ class TrainState:
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler | None
-    ema: AveragedModel | None
+    ema: DeviceEMA | None
     epoch: int = 0
     finished: bool = False
     best_epoch: int = 0
@@ -189,11 +210,7 @@ def _new_state(
             (step + 1) / warmup, 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
         ),
     )
-    ema = (
-        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
-        if config.ema_decay > 0
-        else None
-    )
+    ema = DeviceEMA(model, config.ema_decay) if config.ema_decay > 0 else None
     if ema is not None:
         # The average is a deep copy, and a copied cuDNN RNN holds its weights in separate
         # tensors, which cuDNN would warn about and compact on every validation pass.
