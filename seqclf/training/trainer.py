@@ -77,7 +77,7 @@ class Precision:
         """As the docs and ``benchmarks/gpu_bench.py`` name it."""
         if self.dtype is None:
             return "fp32"
-        name = {torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
+        name = "fp16" if self.dtype == torch.float16 else str(self.dtype).removeprefix("torch.")
         return f"{name} autocast" + (" + GradScaler" if self.scaled else "")
 
 
