@@ -23,6 +23,11 @@ from seqclf.config import ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.serving.command import serve
 
+DATA_HELP = (
+    "The task's data folder or file, or a Hub dataset: hf://datasets/OWNER/NAME, optionally "
+    "with @REVISION and a /PATH inside it (its data files only, cached)."
+)
+
 app = typer.Typer(
     help="Train, evaluate and use bidirectional recurrent sequence classifiers.",
     no_args_is_help=True,
@@ -39,7 +44,7 @@ def _flag(option: str) -> str:
     return "test" if option == "test_file" else option
 
 
-def _command_line(task: str, data: Path, out: Path, options: dict[str, Any]) -> str:
+def _command_line(task: str, data: str, out: Path, options: dict[str, Any]) -> str:
     """The canonical ``seqclf train`` command that reproduces a run, for its model card."""
     words = ["seqclf", "train", task, "--data", str(data), "--out", str(out)]
     for name, value in options.items():
@@ -59,10 +64,10 @@ def train(
             "(names, sentiment, digits, vowels)."
         ),
     ],
-    data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
     out: Annotated[Path, typer.Option(help="Folder to write the trained model to.")],
     test: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="text, audio, series: a test file or folder in --data's format; the card reports on "
             "it and nothing is held out of --data for testing."
@@ -114,7 +119,7 @@ def train(
     try:
         recipe = get_task(task)
         data_options = _given(
-            test_file=str(test) if test is not None else None,
+            test_file=test,
             text_column=text_column,
             label_column=label_column,
             tokens=tokens,
@@ -156,7 +161,7 @@ def train(
 @app.command()
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model folder or Hub repo id.")],
-    data: Annotated[Path, typer.Option(help="The task's data folder or file.")],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
     split: Annotated[
         str,
         typer.Option(
@@ -171,6 +176,7 @@ def evaluate(
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
 ) -> None:
     """Score a model on its data's split, rebuilt exactly as at training time."""
+    from seqclf.data.hub_data import local_data
     from seqclf.evaluation import evaluate as run_evaluation
     from seqclf.plots import save_confusion_matrix
     from seqclf.pretrained import PretrainedClassifier
@@ -180,6 +186,7 @@ def evaluate(
         pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
         task = get_task(pretrained.task)
         recorded = pretrained.training.split if pretrained.training is not None else None
+        data, _ = local_data(data, log=lambda line: typer.echo(line, err=True))
         if split == "all":
             report = run_evaluation(pretrained, task.read(data, recorded))
         else:

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seqclf.errors import HubError, ModelLoadError
+from seqclf.errors import DataError, HubError, ModelLoadError, SeqclfError
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
-    from huggingface_hub.hf_api import ModelInfo
+    from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ class _Unreachable(Exception):
     """The Hub gave no usable answer in time; the message says why."""
 
 
-def _lookup(api: HfApi, repo_id: str, revision: str | None, files_metadata: bool = False) -> ModelInfo:
+def _lookup(
+    api: HfApi, repo_id: str, revision: str | None, files_metadata: bool = False, repo_type: str = "model"
+) -> ModelInfo | DatasetInfo:
     """The repo's info at ``revision`` (with file sizes if ``files_metadata``), asked within :func:`hub_timeout`.
 
     A Hub that cannot be reached, stalls or fails (5xx) raises :class:`_Unreachable`;
@@ -85,7 +88,9 @@ def _lookup(api: HfApi, repo_id: str, revision: str | None, files_metadata: bool
 
     timeout = hub_timeout()
     try:
-        return api.model_info(repo_id, revision=revision, timeout=timeout, files_metadata=files_metadata)
+        return api.repo_info(
+            repo_id, revision=revision, repo_type=repo_type, timeout=timeout, files_metadata=files_metadata
+        )
     except HfHubHTTPError as err:
         if err.response.status_code < 500:
             raise
@@ -134,6 +139,61 @@ def download(
     When the Hub cannot be reached, or ``HF_HUB_OFFLINE=1``, the cached copy is used.
     ``max_bytes`` refuses, before anything is fetched, a model whose files are larger.
     """
+    folder, _ = _snapshot(
+        repo_id,
+        revision,
+        repo_type="model",
+        allow_patterns=MODEL_FILES,
+        check=lambda info: _check_files(info, repo_id, revision, max_bytes),
+        files_metadata=max_bytes is not None,
+        local_dir=local_dir,
+        error=ModelLoadError,
+    )
+    return folder
+
+
+def download_dataset(repo_id: str, revision: str | None, allow_patterns: list[str]) -> tuple[Path, str]:
+    """Fetch a dataset repo's files matching ``allow_patterns``; the folder and its commit sha.
+
+    The sha pins what was read, so a model card can name the exact data; offline, or
+    with the Hub unreachable, the cached copy of ``revision`` is used.
+    """
+    from huggingface_hub.utils import filter_repo_objects
+
+    def check(info: ModelInfo | DatasetInfo) -> None:
+        present = sorted(s.rfilename for s in info.siblings or [])
+        if not list(filter_repo_objects(present, allow_patterns=allow_patterns)):
+            raise DataError(
+                f"dataset {_where(repo_id, revision)} has no data files seqclf reads "
+                f"({', '.join(allow_patterns)}); its files: {', '.join(present) or 'none'}"
+            )
+
+    return _snapshot(
+        repo_id,
+        revision,
+        repo_type="dataset",
+        allow_patterns=allow_patterns,
+        check=check,
+        error=DataError,
+    )
+
+
+def _snapshot(
+    repo_id: str,
+    revision: str | None,
+    *,
+    repo_type: str,
+    allow_patterns: list[str],
+    check: Callable[[ModelInfo | DatasetInfo], None],
+    error: type[SeqclfError],
+    files_metadata: bool = False,
+    local_dir: Path | None = None,
+) -> tuple[Path, str]:
+    """Look the repo up (bounded in time), ``check`` it, download ``allow_patterns``: (folder, sha).
+
+    The one place that turns huggingface_hub's failures into ``error`` with a message
+    that says what to do, for models and datasets alike.
+    """
     from huggingface_hub import HfApi, is_offline_mode, snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -144,49 +204,57 @@ def download(
 
     api = HfApi()
     where = _where(repo_id, revision)
+    kind = "model" if repo_type == "model" else "dataset"
     unreachable: _Unreachable | None = None
+    pinned = revision
     try:
         if not is_offline_mode():
-            info = _lookup(api, repo_id, revision, files_metadata=max_bytes is not None)
-            _check_files(info, repo_id, revision, max_bytes)
+            info = _lookup(api, repo_id, revision, files_metadata=files_metadata, repo_type=repo_type)
+            check(info)
+            pinned = info.sha or revision
     except _Unreachable as err:
         logger.warning("%s; looking for %s in the local cache", err, where)
         unreachable = err
     except RepositoryNotFoundError as err:
-        raise ModelLoadError(
-            f"no model repo {repo_id!r} on the Hub at {api.endpoint}, or no access to it: for a "
+        raise error(
+            f"no {kind} repo {repo_id!r} on the Hub at {api.endpoint}, or no access to it: for a "
             "private repo set HF_TOKEN or run `hf auth login`"
         ) from err
     except RevisionNotFoundError as err:
-        raise ModelLoadError(f"repo {repo_id!r} has no revision {revision!r}") from err
+        raise error(f"{kind} repo {repo_id!r} has no revision {revision!r}") from err
     except HfHubHTTPError as err:
-        raise ModelLoadError(f"the Hub refused to look up {repo_id!r}: {err}") from err
+        raise error(f"the Hub refused to look up {repo_id!r}: {err}") from err
     try:
         folder = snapshot_download(
             repo_id,
-            revision=revision,
+            repo_type=repo_type,
+            revision=revision,  # not the sha: the cache then records the branch, for offline use
             local_dir=local_dir,
-            allow_patterns=MODEL_FILES,
+            allow_patterns=allow_patterns,
             local_files_only=unreachable is not None,
             etag_timeout=hub_timeout(),
         )
     except LocalEntryNotFoundError as err:
         if unreachable is None and not is_offline_mode():
-            raise ModelLoadError(f"downloading {where} failed: {err}") from err
+            raise error(f"downloading {where} failed: {err}") from err
         if unreachable is None:
-            raise ModelLoadError(
+            raise error(
                 f"HF_HUB_OFFLINE is set, and {where} is not in the local cache: unset "
                 "HF_HUB_OFFLINE to download it"
             ) from err
-        raise ModelLoadError(
+        raise error(
             f"{unreachable}, and {where} is not in the local cache. Check your connection "
-            "and HF_ENDPOINT, or pull the model once while online."
+            f"and HF_ENDPOINT, or pull the {kind} once while online."
         ) from err
     except HfHubHTTPError as err:
-        raise ModelLoadError(f"the Hub failed while sending {where}: {err}") from err
+        raise error(f"the Hub failed while sending {where}: {err}") from err
     except OSError as err:  # a full disk, an unwritable cache, ...
-        raise ModelLoadError(f"downloading {where} failed: {err}") from err
-    return Path(folder)
+        raise error(f"downloading {where} failed: {err}") from err
+    folder = Path(folder)
+    if pinned is not None and len(pinned) == 40:
+        return folder, pinned
+    # offline: the cache keeps a snapshot in a folder named by its commit sha
+    return folder, folder.name if local_dir is None else revision or "main"
 
 
 def resolve_model_dir(name_or_path: str | Path, revision: str | None = None) -> Path:

@@ -1,6 +1,6 @@
 """A stand-in for the Hugging Face Hub's HTTP API, for tests on machines without internet.
 
-It answers the routes huggingface_hub 2.x uses to create a repo, commit files to it and
+It answers the routes huggingface_hub 2.x uses to create a model or dataset repo, commit files to it and
 download them again, and keeps every commit, so branches and commit shas resolve as
 on the Hub. Writes need the bearer token the server was started with, and so do reads
 of private repos. Files are always committed as regular git blobs (the preupload
@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 
 REPO = r"(?P<repo>[^/]+/[^/]+)"
+KIND = r"(?P<kind>models|datasets)"
 
 
 def git_blob_id(content: bytes) -> str:
@@ -84,16 +85,18 @@ class HubHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HubServer
 
+    # Model repos at /api/models/... and /{repo}/resolve/...; dataset repos at
+    # /api/datasets/... and /datasets/{repo}/resolve/..., kept as "datasets/{repo}".
     ROUTES: tuple[tuple[str, str, str], ...] = (
         ("POST", r"/api/repos/create", "create_repo"),
         ("POST", r"/api/validate-yaml", "validate_yaml"),
-        ("POST", rf"/api/models/{REPO}/preupload/(?P<rev>[^/]+)", "preupload"),
-        ("POST", rf"/api/models/{REPO}/commit/(?P<rev>[^/]+)", "commit"),
-        ("POST", rf"/api/models/{REPO}/branch/(?P<rev>[^/]+)", "create_branch"),
-        ("GET", rf"/api/models/{REPO}(?:/revision/(?P<rev>[^/]+))?", "model_info"),
-        ("GET", rf"/api/models/{REPO}/tree/(?P<rev>[^/]+)(?:/.*)?", "tree"),
-        ("GET", rf"/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
-        ("HEAD", rf"/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
+        ("POST", rf"/api/{KIND}/{REPO}/preupload/(?P<rev>[^/]+)", "preupload"),
+        ("POST", rf"/api/{KIND}/{REPO}/commit/(?P<rev>[^/]+)", "commit"),
+        ("POST", rf"/api/{KIND}/{REPO}/branch/(?P<rev>[^/]+)", "create_branch"),
+        ("GET", rf"/api/{KIND}/{REPO}(?:/revision/(?P<rev>[^/]+))?", "repo_info"),
+        ("GET", rf"/api/{KIND}/{REPO}/tree/(?P<rev>[^/]+)(?:/.*)?", "tree"),
+        ("GET", rf"(?:/(?P<kind>datasets))?/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
+        ("HEAD", rf"(?:/(?P<kind>datasets))?/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
     )
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -117,6 +120,8 @@ class HubHandler(BaseHTTPRequestHandler):
             match = re.fullmatch(pattern, path)
             if method == self.command and match:
                 args = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
+                if args.pop("kind", "models") == "datasets":  # kept apart from models, as on the Hub
+                    args["repo"] = f"datasets/{args['repo']}"
                 try:
                     with self.server.hub.lock:
                         status, body, headers = getattr(self, name)(**args)
@@ -171,15 +176,18 @@ class HubHandler(BaseHTTPRequestHandler):
         self._require_token()
         payload = self._json()
         repo_id = f"{payload['organization']}/{payload['name']}"
+        kind = payload.get("type") or "model"
+        if kind == "dataset":
+            repo_id = f"datasets/{repo_id}"
         url = f"{self.server.url}/{repo_id}"
         if repo_id in self.server.hub.repos:
-            raise _Reply(409, "You already created this model repo", url=url)
+            raise _Reply(409, f"You already created this {kind} repo", url=url)
         repo = Repo(private=payload.get("visibility") == "private" or bool(payload.get("private")))
         self.server.hub.repos[repo_id] = repo
         self.server.hub.commit(
             repo, "main", "initial commit", {".gitattributes": b"*.safetensors filter=lfs\n"}
         )
-        return 200, {"url": url, "name": repo_id}, {}
+        return 200, {"url": url, "name": repo_id.removeprefix("datasets/")}, {}
 
     def validate_yaml(self) -> tuple[int, Any, dict[str, str]]:
         content = self._json()["content"]
@@ -245,7 +253,7 @@ class HubHandler(BaseHTTPRequestHandler):
         target.branches[rev] = start.sha
         return 200, {}, {}
 
-    def model_info(self, repo: str, rev: str = "main") -> tuple[int, Any, dict[str, str]]:
+    def repo_info(self, repo: str, rev: str = "main") -> tuple[int, Any, dict[str, str]]:
         target, commit = self._repo(repo), self._commit(repo, rev)
         # like the Hub, file sizes only when asked for (?blobs=true: files_metadata=True)
         blobs = [v.lower() for v in parse_qs(urlsplit(self.path).query).get("blobs", [])] == ["true"]
@@ -253,7 +261,7 @@ class HubHandler(BaseHTTPRequestHandler):
             {"rfilename": path, **({"size": len(data), "blobId": git_blob_id(data)} if blobs else {})}
             for path, data in sorted(commit.files.items())
         ]
-        return 200, {"id": repo, "sha": commit.sha, "private": target.private, "siblings": siblings}, {}
+        return 200, {"id": repo.removeprefix("datasets/"), "sha": commit.sha, "private": target.private, "siblings": siblings}, {}
 
     def tree(self, repo: str, rev: str) -> tuple[int, Any, dict[str, str]]:
         files = self._commit(repo, rev).files

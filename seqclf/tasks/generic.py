@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.audiofolder import read_audiofolder
+from seqclf.data.hub_data import local_data
+from seqclf.data.hub_data import parse as parse_hub_data
 from seqclf.data.series import read_series
 from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
 from seqclf.data.tables import read_texts
@@ -60,8 +62,10 @@ def _split(
     options = dict(split or {})
     held_out = options.get("test_examples")
     if options.get("test_file"):
-        options["test_file"] = str(Path(options["test_file"]).resolve())  # evaluate may run elsewhere
-        held_out = read(Path(options["test_file"]))
+        path, options["test_file"] = local_data(options["test_file"])
+        if parse_hub_data(options["test_file"]) is None:
+            options["test_file"] = str(path.resolve())  # evaluate may run elsewhere
+        held_out = read(path)
     splits = per_class_split(
         read(data),
         validation=options.get("validation", 0.1),

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from seqclf import __version__
 from seqclf.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
+from seqclf.data.hub_data import local_data
 from seqclf.data.splits import Examples
 from seqclf.encoders import Encoder
 from seqclf.ensemble import EnsembleClassifier
@@ -110,7 +111,7 @@ def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
 
 def run_training(
     task_name: str,
-    data: Path | Examples,
+    data: Path | str | Examples,
     out: Path,
     model_overrides: dict[str, Any],
     train_config: TrainConfig | None,
@@ -146,7 +147,9 @@ def run_training(
     in_memory = isinstance(data, Examples)  # from seqclf.fit
     if in_memory and task_name not in GENERIC_TASKS:
         raise ConfigError(f"data in memory trains {', '.join(GENERIC_TASKS)}, not {task_name}")
-    splits = task.load_splits(data if in_memory else Path(data), split)
+    # a Hub dataset (hf://datasets/...) is fetched here and recorded pinned to its commit
+    source, data_path = (data, IN_MEMORY) if in_memory else local_data(data, log)
+    splits = task.load_splits(source, split)
     recipe = task.recipe(splits)
     for reason in recipe.reasons:
         log(reason)
@@ -229,7 +232,7 @@ def run_training(
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     pretrained.training = TrainingRecord(
         command=command,
-        data_path=IN_MEMORY if in_memory else str(data),
+        data_path=data_path,
         data_notes=task.data_notes,
         out=str(out),
         split=splits.info,
