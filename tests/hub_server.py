@@ -261,7 +261,16 @@ class HubHandler(BaseHTTPRequestHandler):
             {"rfilename": path, **({"size": len(data), "blobId": git_blob_id(data)} if blobs else {})}
             for path, data in sorted(commit.files.items())
         ]
-        return 200, {"id": repo.removeprefix("datasets/"), "sha": commit.sha, "private": target.private, "siblings": siblings}, {}
+        return (
+            200,
+            {
+                "id": repo.removeprefix("datasets/"),
+                "sha": commit.sha,
+                "private": target.private,
+                "siblings": siblings,
+            },
+            {},
+        )
 
     def tree(self, repo: str, rev: str) -> tuple[int, Any, dict[str, str]]:
         files = self._commit(repo, rev).files
