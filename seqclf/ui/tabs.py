@@ -195,12 +195,16 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
     """
     label = gr.Label(num_top_classes=TOP_K, label="Prediction", render=False)
     why = _why_output(tab.modality)
+    text = tab.modality == "text"
     unfolding = gr.LinePlot(
-        x="step",
+        # text: whole steps named by their character or word; frames: whole frame numbers
+        x="step_name" if text else "step",
+        x_axis_format=None if text else "d",
+        x_label_angle=-45 if text else 0,
         y="probability",
         color="label",
         tooltip=["read", "label", "probability"],
-        x_title="steps read",
+        x_title="step read (and its character or word)" if text else "frames read",
         y_title="probability",
         y_lim=[0, 1],
         label="Unfolding: the answer after each prefix",

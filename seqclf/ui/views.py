@@ -108,12 +108,28 @@ def chart_labels(unfolding: Unfolding) -> list[str]:
     return [unfolding.labels[c] for c in chosen]
 
 
+def step_names(steps: list[str]) -> list[str]:
+    """Each step as the text chart's x axis shows it: its number, zero-padded, and its token.
+
+    The padding makes the names sort in step order, as the chart orders a text axis;
+    a numeric axis would put ticks between steps (1.2, 3.8) on short inputs.
+    """
+    width = len(str(len(steps)))
+    return [f"{i + 1:0{width}d} {step}" for i, step in enumerate(steps)]
+
+
 def unfolding_frame(unfolding: Unfolding) -> pd.DataFrame:
     """Long format for ``gr.LinePlot``: one row per (prefix length, class)."""
-    names = prefix_names(unfolding.steps)
+    names, named = prefix_names(unfolding.steps), step_names(unfolding.steps)
     rows = [
-        {"step": t + 1, "read": names[t], "label": label, "probability": row[unfolding.labels.index(label)]}
+        {
+            "step": t + 1,
+            "step_name": named[t],
+            "read": names[t],
+            "label": label,
+            "probability": row[unfolding.labels.index(label)],
+        }
         for label in chart_labels(unfolding)
         for t, row in enumerate(unfolding.probabilities)
     ]
-    return pd.DataFrame(rows, columns=["step", "read", "label", "probability"])
+    return pd.DataFrame(rows, columns=["step", "step_name", "read", "label", "probability"])

@@ -43,4 +43,11 @@ def test_the_chart_keeps_the_final_top_classes_and_any_early_leader() -> None:
     frame = views.unfolding_frame(unfolding)
     assert len(frame) == 5 * 2
     assert frame[frame.label == "c9"].probability.tolist() == [1.0, 0.0]
+    assert frame[frame.label == "c9"].step_name.tolist() == ["1 a", "2 b"]
     assert views.label_scores(unfolding)["c0"] == 0.2
+
+
+def test_step_names_sort_in_step_order_and_name_each_token() -> None:
+    names = views.step_names(list("Nakamura") + ["s"] * 4)  # twelve steps: two-digit numbers
+    assert names[:3] == ["01 N", "02 a", "03 k"] and names[-1] == "12 s"
+    assert sorted(names) == names  # the chart sorts a text axis; this order is the steps'
