@@ -18,7 +18,7 @@ from seqclf.cli_export import export
 from seqclf.cli_hub import card, pull, push
 from seqclf.cli_predict import predict
 from seqclf.cli_settings import setting_names, with_settings
-from seqclf.cli_support import fail
+from seqclf.cli_support import fail, request_threads, start_compute
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.serving.command import serve
@@ -33,6 +33,20 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="torch threads for train, evaluate, predict (default: the CPUs this process may use, "
+            "less those other work keeps busy; also SEQCLF_TORCH_THREADS).",
+        ),
+    ] = None,
+) -> None:
+    request_threads(threads)
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -117,6 +131,7 @@ def train(
     from seqclf.training.run import run_training
 
     try:
+        start_compute()
         recipe = get_task(task)
         data_options = _given(
             test_file=test,
@@ -183,6 +198,7 @@ def evaluate(
     from seqclf.tasks import get_task
 
     try:
+        start_compute()
         pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
         task = get_task(pretrained.task)
         recorded = pretrained.training.split if pretrained.training is not None else None

@@ -22,7 +22,7 @@ from typing import IO, Annotated, Literal
 
 import typer
 
-from seqclf.cli_support import fail
+from seqclf.cli_support import fail, start_compute
 from seqclf.errors import ConfigError, SeqclfError
 
 Format = Literal["jsonl", "csv"]
@@ -172,6 +172,7 @@ def predict(
         "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
     )
     try:
+        start_compute()
         predictor = Predictor.from_pretrained(model, revision=revision)
         if source is not None:
             failed = _predict_file(

@@ -16,6 +16,7 @@ from tiny_model import TrainedModel, train_tiny_names
 # suite (and the subprocesses it starts) on more.
 if "OMP_NUM_THREADS" not in os.environ:
     torch.set_num_threads(1)
+    os.environ["SEQCLF_TORCH_THREADS"] = "1"  # and so the commands the tests run (seqclf.threads)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from seqclf.errors import ConfigError, SeqclfError
 from seqclf.limits import MAX_BODY_BYTES
 from seqclf.predictor import Predictor
 from seqclf.sources import ModelSpec, discover
+from seqclf.threads import apply_threads, choose_threads
 from seqclf.ui.access import KeyGate, login_routes
 from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
 from seqclf.ui.visitor_models import (
@@ -176,6 +178,9 @@ def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
         help="with --model-source hub: the largest model a visitor may make the server download",
     )
     args = parser.parse_args(argv)
+    said = apply_threads(choose_threads())  # SEQCLF_TORCH_THREADS overrides
+    if said:
+        print(said, file=sys.stderr)
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port_text = os.environ.get("GRADIO_SERVER_PORT", "7860")
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
