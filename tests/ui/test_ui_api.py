@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from tolerances import SAME_SCORES
 from ui_support import LANGUAGE, SURNAME, RunningDemo, audio_example, frames_example
 
 from seqclf import Predictor
+from seqclf.audio.io import resample
 from seqclf.encoders.features import read_frames_csv
 
 
@@ -61,6 +65,29 @@ def test_digits_endpoint_takes_a_wav(client: Client, demo: RunningDemo) -> None:
     frames = why["data"]
     assert len(frames) > 10
     assert frames[0][1].endswith("s")  # each frame is named by its time
+
+
+def test_a_browser_recording_gets_the_front_end_of_an_upload(
+    client: Client, demo: RunningDemo, tmp_path: Path
+) -> None:
+    """Browsers record 48 kHz stereo, with room noise before and after the word.
+
+    The microphone hands the server a WAV file like an upload, so the digit is read
+    through the same front end (resampling, mono mix-down, trimming): the UI's answer is
+    the library's for that file, and the digit is the one the 8 kHz original says.
+    """
+    import soundfile as sf
+
+    samples, rate = sf.read(audio_example(), dtype="float32")
+    word = resample(samples, rate, 48000)
+    room = np.random.default_rng(0).normal(0, 1e-3 * np.abs(word).max(), 24000)  # 0.5 s, 60 dB down
+    mono = np.concatenate([room, word, room])
+    recording = tmp_path / "recording.wav"
+    sf.write(recording, np.stack([mono, 0.8 * mono], axis=1), 48000, subtype="FLOAT")
+    label, _, _ = client.predict(handle_file(str(recording)), api_name="/digits")
+    digits = Predictor.from_pretrained(demo.models_dir / "digits")
+    assert_label_is_the_library_s(label, digits, str(recording))
+    assert label["label"] == digits.predict(str(audio_example()))[0]["label"]
 
 
 def test_vowels_endpoint_takes_a_csv(client: Client, demo: RunningDemo) -> None:
