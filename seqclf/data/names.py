@@ -17,12 +17,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from seqclf.data.splits import Examples
+from seqclf.data.tables import read_label_files
 from seqclf.encoders.chars import normalize
 from seqclf.errors import DataError
 
 
 def read_names(folder: str | Path) -> Examples:
-    """Read, deduplicate and label the surnames in ``folder``; sorted for determinism."""
+    """Read (as ``seqclf train text`` reads a folder), deduplicate and label the surnames; sorted."""
     folder = Path(folder)
     files = sorted(folder.glob("*.txt"))
     if not files:
@@ -32,11 +33,11 @@ def read_names(folder: str | Path) -> Examples:
         )
     languages: dict[str, set[str]] = defaultdict(set)
     spelling: dict[str, str] = {}
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if key := normalize(line):
-                languages[key].add(path.stem)
-                spelling.setdefault(key, line.strip())
+    listed = read_label_files(folder)  # the generic text task's reader, then this data's policy
+    for line, language in zip(listed.inputs, listed.labels, strict=True):
+        if key := normalize(line):
+            languages[key].add(language)
+            spelling.setdefault(key, line)
     distinct = defaultdict(int)
     for langs in languages.values():
         for lang in langs:

@@ -121,7 +121,8 @@ def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
     return Examples(inputs, labels)
 
 
-def _read_folder(folder: Path) -> Examples:
+def read_label_files(folder: Path) -> Examples:
+    """Each line of each ``<label>.txt`` in ``folder`` (sorted), stripped, blank lines skipped."""
     files = sorted(folder.glob("*.txt"))
     if not files:
         raise DataError(
@@ -141,7 +142,7 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str = 
     """Labelled texts from a table file or a folder of ``<label>.txt`` files."""
     path = Path(path)
     if path.is_dir():
-        return _read_folder(path)
+        return read_label_files(path)
     if not path.is_file():
         raise DataError(f"no file or folder at {path}")
     if path.suffix.lower() not in TABLE_SUFFIXES:
