@@ -146,16 +146,40 @@ def _target_index(predictor: Predictor, target: str | int | None, probabilities:
     return target
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One example encoded once, with its steps' names: what :func:`explain` and :func:`unfold` need.
+
+    A caller that explains, unfolds and checks the length of one input (the UI) prepares
+    it once, so an audio file is decoded and turned into frames once, not once for each.
+    """
+
+    encoded: torch.Tensor
+    steps: list[str]
+
+
+def prepare(predictor: Predictor, example: Any) -> Prepared:
+    """``example`` encoded for ``predictor``'s model, with the names of its steps."""
+    if isinstance(example, Prepared):
+        return example
+    (encoded,) = predictor.encode([example])
+    return Prepared(encoded, predictor.encoder.steps(example))
+
+
 def explain(
     predictor: Predictor, example: Any, target: str | int | None = None, steps: int = DEFAULT_IG_STEPS
 ) -> Explanation:
-    """Per-step importance for ``example`` towards ``target`` (default: the predicted class)."""
-    (encoded,) = predictor.encode([example])
+    """Per-step importance for ``example`` (or a :class:`Prepared` one) towards ``target``.
+
+    ``target`` defaults to the predicted class.
+    """
+    prepared = prepare(predictor, example)
+    encoded = prepared.encoded
     probabilities = predictor.probabilities([encoded])[0]
     index = _target_index(predictor, target, probabilities)
     scores, logit, baseline_logit = integrated_gradients(predictor.model, encoded, index, steps)
     return Explanation(
-        steps=predictor.encoder.steps(example),
+        steps=prepared.steps,
         scores=scores.tolist(),
         label=predictor.labels[index],
         probability=float(probabilities[index]),
@@ -166,11 +190,11 @@ def explain(
 
 
 def unfold(predictor: Predictor, example: Any) -> Unfolding:
-    """Class probabilities after each prefix of ``example``, all prefixes in one batch."""
-    (encoded,) = predictor.encode([example])
-    prefixes = [encoded[:t] for t in range(1, len(encoded) + 1)]
+    """Class probabilities after each prefix of ``example`` (or a :class:`Prepared` one), in one batch."""
+    prepared = prepare(predictor, example)
+    prefixes = [prepared.encoded[:t] for t in range(1, len(prepared.encoded) + 1)]
     return Unfolding(
-        steps=predictor.encoder.steps(example),
+        steps=prepared.steps,
         labels=list(predictor.labels),
         probabilities=predictor.probabilities(prefixes).tolist(),
     )

@@ -131,6 +131,10 @@ class Predictor:
         results = self.top(self.probabilities(self.encode(batch)), top_k)
         return results[0] if single else results
 
+    def prepare(self, example: Any) -> explaining.Prepared:
+        """``example`` encoded once, for a caller that explains, unfolds or measures it."""
+        return explaining.prepare(self, example)
+
     def explain(self, example: Any, target: str | int | None = None) -> explaining.Explanation:
         """Which steps of ``example`` drove the prediction of ``target`` (default: the top class).
 

@@ -105,3 +105,25 @@ def test_unfold_gives_each_prefix_its_own_prediction() -> None:
             [by_label[label] for label in LABELS], abs=SAME_SCORES
         )
     assert json.loads(json.dumps(unfolding.to_dict()))["labels"] == LABELS
+
+
+def test_a_prepared_example_is_encoded_once_and_answers_as_the_raw_one(tiny_names, monkeypatch) -> None:
+    predictor = Predictor.from_pretrained(tiny_names.folder, device="cpu")
+    raw_explanation, raw_unfolding = predictor.explain("Kamuramoto"), predictor.unfold("Kamuramoto")
+    calls: list[object] = []
+    encode = predictor.encode
+    monkeypatch.setattr(predictor, "encode", lambda inputs: calls.append(inputs) or encode(inputs))
+    prepared = predictor.prepare("Kamuramoto")
+    explanation, unfolding = predictor.explain(prepared), predictor.unfold(prepared)
+    assert len(calls) == 1  # the UI's check, explanation and unfolding share one encoding
+    assert explanation.steps == raw_explanation.steps == list("kamuramoto")
+    assert explanation.label == raw_explanation.label == "Alpha"
+    torch.testing.assert_close(
+        torch.tensor(explanation.scores), torch.tensor(raw_explanation.scores), rtol=0, atol=SAME_LOGITS
+    )
+    torch.testing.assert_close(
+        torch.tensor(unfolding.probabilities),
+        torch.tensor(raw_unfolding.probabilities),
+        rtol=0,
+        atol=SAME_SCORES,
+    )

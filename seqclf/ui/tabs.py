@@ -24,6 +24,7 @@ import gradio as gr
 
 from seqclf.encoders.features import read_frames_csv
 from seqclf.errors import SeqclfError
+from seqclf.explain import Prepared
 from seqclf.limits import MAX_STEPS
 from seqclf.predictor import Predictor
 from seqclf.tasks import get_task, task_names
@@ -119,12 +120,11 @@ def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) ->
     return predictor
 
 
-def _check_length(predictor: Predictor, example: Any, max_steps: int) -> None:
+def _check_length(prepared: Prepared, max_steps: int) -> None:
     """Refuse an input longer than the operator allows, as the REST API does."""
-    (encoded,) = predictor.encode([example])
-    if len(encoded) > max_steps:
+    if len(prepared.encoded) > max_steps:
         raise gr.Error(
-            f"This input is {len(encoded)} steps long; this demo takes at most {max_steps}.",
+            f"This input is {len(prepared.encoded)} steps long; this demo takes at most {max_steps}.",
             print_exception=False,
         )
 
@@ -135,10 +135,11 @@ def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, A
     def analyse(value: Any, source: str = "", revision: str = "") -> tuple[Any, Any, Any]:
         try:
             predictor = _resolve(tab, source, revision, options.sources)
-            example = _raw_example(tab.modality, value)
-            _check_length(predictor, example, options.max_steps)
-            explanation = predictor.explain(example)
-            unfolding = predictor.unfold(example)
+            # encoded once (an audio file decoded once) for the check and both answers
+            prepared = predictor.prepare(_raw_example(tab.modality, value))
+            _check_length(prepared, options.max_steps)
+            explanation = predictor.explain(prepared)
+            unfolding = predictor.unfold(prepared)
         except SeqclfError as err:
             raise gr.Error(str(err), print_exception=False) from err
         why = (
