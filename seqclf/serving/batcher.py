@@ -1,11 +1,21 @@
 """Dynamic batching: concurrent requests for one model share one forward pass.
 
-Requests queue their encoded inputs; one worker task takes the oldest request and
-waits until ``max_batch_size`` inputs have gathered or ``max_wait_s`` has passed
-(counted from the oldest request's arrival, or from the end of the previous
-forward pass if that is later, so requests still being read off the network get a
-chance to join), then runs one padded forward pass on a dedicated thread, so the
-event loop keeps accepting requests meanwhile. A full batch goes at once.
+Requests queue their encoded inputs; one worker task runs padded forward passes on a
+dedicated thread, so the event loop keeps accepting requests meanwhile. Batching is
+adaptive: when the model is idle, a request goes to it at once (no waiting for company
+that may not come); requests that arrive while a pass is running wait for it to end
+and then share the next pass, up to ``max_batch_size`` inputs. The busier the service,
+the larger the batches. ``max_wait_s`` above zero adds a wait for company before each
+pass (counted from the oldest request's arrival, or from the end of the previous pass if
+that is later), for devices where a bigger batch costs next to nothing; a full batch
+still goes at once.
+
+The queue is bounded twice: by count (``max_queue`` inputs) and by time. A request
+whose inputs would wait longer than ``max_queue_wait_s`` for their forward pass, going
+by the passes already queued ahead of it and the measured time of recent passes, is
+refused at once (:class:`QueueFullError`, a 503 with Retry-After), so under overload
+the service keeps running full batches at its best rate, the latency of what it
+accepts stays bounded, and the excess is told to come back instead of piling up.
 
 Padding does not change results (the model packs sequences), so a batched answer
 equals the answer for the input alone, up to float rounding in the matrix products.
@@ -27,7 +37,7 @@ Forward = Callable[[Sequence[torch.Tensor]], torch.Tensor]
 
 
 class QueueFullError(Exception):
-    """The model's queue holds ``max_queue`` inputs already; the client should retry later."""
+    """The model's queue is full (by count or by expected wait); the client should retry later."""
 
 
 class BatcherStoppedError(Exception):
@@ -55,11 +65,13 @@ class DynamicBatcher:
         max_queue: int,
         name: str = "model",
         on_batch: Callable[[int, float], None] | None = None,
+        max_queue_wait_s: float | None = None,
     ) -> None:
         self.forward = forward
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.max_queue = max_queue
+        self.max_queue_wait_s = max_queue_wait_s
         self.name = name
         self.on_batch = on_batch
         self._queue: deque[_Request] = deque()
@@ -68,6 +80,33 @@ class DynamicBatcher:
         self._worker: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._free_since = 0.0  # when the last forward pass ended
+        self._pass_started: float | None = None  # when the running forward pass began
+        self._pass_seconds: float | None = None  # moving average of recent passes' time
+
+    def expected_wait(self, count: int = 1) -> float:
+        """Seconds until ``count`` more inputs would be answered: the rest of the running pass,
+        then one pass per ``max_batch_size`` inputs queued ahead and these (0 until a pass has run)."""
+        if self._pass_seconds is None:
+            return 0.0
+        passes = -(-(self._depth + count) // self.max_batch_size)
+        wait = passes * self._pass_seconds
+        if self._pass_started is not None:
+            wait += max(0.0, self._pass_seconds - (time.monotonic() - self._pass_started))
+        return wait
+
+    def check_room(self, count: int = 1) -> None:
+        """Raise :class:`QueueFullError` unless ``count`` more inputs fit by count and by time."""
+        if self._depth + count > self.max_queue:
+            raise QueueFullError(
+                f"model {self.name!r} has {self._depth} inputs queued (limit {self.max_queue})"
+            )
+        if self.max_queue_wait_s is not None:
+            wait = self.expected_wait(count)
+            if wait > self.max_queue_wait_s:
+                raise QueueFullError(
+                    f"model {self.name!r} has {self._depth} inputs queued, about {wait * 1000:.0f} ms "
+                    f"of work (limit {self.max_queue_wait_s * 1000:.0f} ms)"
+                )
 
     @property
     def depth(self) -> int:
@@ -101,10 +140,7 @@ class DynamicBatcher:
         """Probabilities ``(len(inputs), num_labels)``, computed together with other requests."""
         if not self.running or self._arrived is None:
             raise BatcherStoppedError(f"model {self.name!r} is not accepting requests")
-        if self._depth + len(inputs) > self.max_queue:
-            raise QueueFullError(
-                f"model {self.name!r} has {self._depth} inputs queued (limit {self.max_queue})"
-            )
+        self.check_room(len(inputs))
         request = _Request(inputs, asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._depth += len(inputs)
@@ -128,6 +164,7 @@ class DynamicBatcher:
     async def _forward(self, batch: list[_Request]) -> None:
         inputs = [x for r in batch for x in r.inputs]
         started = time.perf_counter()
+        self._pass_started = time.monotonic()
         try:
             loop = asyncio.get_running_loop()
             probabilities = await loop.run_in_executor(self._executor, self.forward, inputs)
@@ -136,8 +173,15 @@ class DynamicBatcher:
                 if not r.future.done():
                     r.future.set_exception(err)
             return
+        finally:
+            self._pass_started = None
+        seconds = time.perf_counter() - started
+        # the time bound needs the cost of a pass now: a short moving average (a fifth per pass)
+        self._pass_seconds = (
+            seconds if self._pass_seconds is None else 0.8 * self._pass_seconds + 0.2 * seconds
+        )
         if self.on_batch is not None:
-            self.on_batch(len(inputs), time.perf_counter() - started)
+            self.on_batch(len(inputs), seconds)
         start = 0
         for r in batch:
             if not r.future.done():
@@ -155,14 +199,18 @@ class DynamicBatcher:
         return count, size
 
     async def _collect(self) -> list[_Request]:
-        """Wait for a request, then for more until the batch is full or the oldest is due.
+        """Wait for a request; take it and whatever else is queued, up to a full batch.
 
-        Requests stay in the queue until taken, so :meth:`stop` can answer all of them.
+        With ``max_wait_s`` above zero, first wait for more until the batch is full or the
+        oldest is due. Requests stay in the queue until taken, so :meth:`stop` can answer all.
         """
         assert self._arrived is not None
         while not self._queue:
             self._arrived.clear()
             await self._arrived.wait()
+        if self.max_wait_s <= 0:  # adaptive: what gathered while the last pass ran, no more
+            count, _ = self._next_batch_size()
+            return [self._queue.popleft() for _ in range(count)]
         deadline = max(self._queue[0].arrived, self._free_since) + self.max_wait_s
         while True:
             count, size = self._next_batch_size()

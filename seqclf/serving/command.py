@@ -8,6 +8,7 @@ Flags win over ``SEQCLF_*`` environment variables; the API key is read from
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ import typer
 
 from seqclf.errors import SeqclfError
 from seqclf.install import pip_install
+from seqclf.threads import choose_threads
 from seqclf.ui.visitor_models import DEFAULT_MAX_DOWNLOAD_BYTES
 
 
@@ -41,6 +43,14 @@ def serve(
         str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes, each with its own copy of the models, batcher and torch threads "
+            "(see docs/serving.md for when more than one pays).",
+            min=1,
+        ),
+    ] = 1,
     ui: Annotated[
         bool, typer.Option("--ui/--no-ui", help="Also serve the Gradio demo at /ui (needs seqclf\\[ui]).")
     ] = False,
@@ -87,11 +97,42 @@ def serve(
     except SeqclfError as err:
         typer.secho(f"error: {err}", err=True, fg="red")
         raise typer.Exit(code=2) from None
+    if workers > 1:
+        if ui:
+            typer.secho(
+                "error: --ui runs in one process: drop --workers, or serve the UI apart", err=True, fg="red"
+            )
+            raise typer.Exit(code=2)
+        del served  # checked; each worker loads its own copy from the same settings
+        if settings.torch_threads is None and not os.environ.get("OMP_NUM_THREADS"):
+            # the workers share the CPUs: each takes its part of what is free, not all of it
+            free = choose_threads()
+            given["torch_threads"] = max(1, (free.threads or 1) // workers)
+            typer.echo(
+                f"torch: {given['torch_threads']} thread(s) per worker ({free.reason}, {workers} workers)"
+            )
+        _settings_to_environment(given)
+        uvicorn.run(
+            "seqclf.serving.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=log_level,
+            workers=workers,
+        )
+        return
     app = create_app(settings, served)
     if ui:
         app = _with_ui(app, served, examples_dir, settings, ui_model_source, ui_max_download_mb)
         typer.echo(f"demo UI at http://{host}:{port}/ui")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _settings_to_environment(given: dict[str, Any]) -> None:
+    """Hand the flags to worker processes, which read their settings from ``SEQCLF_*`` alone."""
+    for name, value in given.items():
+        if value is not None:
+            os.environ[f"SEQCLF_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
 
 
 def _describe(err: Any, flags: dict[str, Any]) -> str:

@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the settings, the served models, and the optional API key."""
+"""FastAPI dependencies: the settings, the served models, and the optional API key.
+
+All are ``async def``: FastAPI runs a plain ``def`` dependency on its thread pool, a
+thread hop per dependency per request that cost more than everything they do.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +18,15 @@ from seqclf.serving.settings import ServiceSettings
 _bearer = HTTPBearer(auto_error=False, description="Needed only when the server sets SEQCLF_API_KEY.")
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     return request.app.state.settings
 
 
-def get_models(request: Request) -> dict[str, ServedModel]:
+async def get_models(request: Request) -> dict[str, ServedModel]:
     return request.app.state.models
 
 
-def get_model(
+async def get_model(
     model_id: Annotated[str, Path(description="A model id from GET /v1/models.")],
     models: Annotated[dict[str, ServedModel], Depends(get_models)],
 ) -> ServedModel:
@@ -32,7 +36,7 @@ def get_model(
     return served
 
 
-def require_api_key(
+async def require_api_key(
     settings: Annotated[ServiceSettings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

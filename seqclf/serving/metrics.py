@@ -54,6 +54,7 @@ class Metrics:
             "seqclf_queue_depth", "Inputs waiting for a forward pass.", ["model"], registry=self.registry
         )
         self.model_ids: frozenset[str] = frozenset()
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def watch(self, models: Iterable[ServedModel]) -> None:
         """Record every batch of these models, and read their queue depth at each scrape."""
@@ -74,10 +75,19 @@ class Metrics:
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "unmatched"
-        model = scope.get("path_params", {}).get("model_id", "")
+        self.record(scope.get("path_params", {}).get("model_id", ""), route, status, seconds)
+
+    def record(self, model: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request; ``route`` is a route template, ``model`` any string."""
         model = model if model in self.model_ids else ""
-        self.requests.labels(model, route, str(status)).inc()
-        self.latency.labels(model, route).observe(seconds)
+        key = (model, route, status)
+        children = self._children.get(key)
+        if children is None:  # label lookups take a lock and build tuples: once per label set
+            children = (self.requests.labels(model, route, str(status)), self.latency.labels(model, route))
+            if len(self._children) < 10_000:  # bounded anyway (templates, served ids, statuses)
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class MetricsMiddleware:

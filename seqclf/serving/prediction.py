@@ -17,6 +17,7 @@ from seqclf.errors import InvalidInputError
 from seqclf.predictor import Prediction
 from seqclf.serving.decoding import decode_inputs
 from seqclf.serving.registry import ServedModel
+from seqclf.serving.schemas import HFRequest, PredictRequest, is_one_input
 from seqclf.serving.settings import ServiceSettings
 
 
@@ -61,3 +62,18 @@ async def predict_json(
     """:func:`predict` for inputs as JSON carries them (audio as base64)."""
     check_count(len(inputs), settings)
     return await predict(served, decode_inputs(served.modality, inputs), top_k, settings)
+
+
+async def answer_v1(served: ServedModel, body: PredictRequest, settings: ServiceSettings) -> dict[str, Any]:
+    """The body of ``POST /v1/models/{id}/predict``: ``{"model", "predictions"}``."""
+    predictions = await predict_json(served, body.inputs, body.parameters.top_k, settings)
+    return {"model": served.id, "predictions": predictions}
+
+
+async def answer_hf(served: ServedModel, payload: HFRequest, settings: ServiceSettings) -> Any:
+    """The body of ``POST /models/{id}`` for JSON: one list per input, or one flat list for
+    a single non-text input (what ``InferenceClient.audio_classification`` unpacks)."""
+    single = is_one_input(payload.inputs)
+    inputs = [payload.inputs] if single else payload.inputs
+    predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
+    return predictions[0] if single and served.modality != "text" else predictions

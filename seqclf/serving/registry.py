@@ -64,6 +64,7 @@ def load_models(settings: ServiceSettings) -> dict[str, ServedModel]:
             max_wait_s=settings.max_wait_s,
             max_queue=settings.max_queue,
             name=spec.id,
+            max_queue_wait_s=settings.max_queue_wait_s,
         )
         served[spec.id] = ServedModel(spec, predictor, batcher)
     return served

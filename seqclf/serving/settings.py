@@ -2,9 +2,12 @@
 
 ``seqclf serve`` passes its flags as keyword arguments, which win over the
 environment; ``service/app.py`` reads the environment alone. The batching
-defaults come from measuring the names model on CPU (docs/serving.md): the cost
-per input stops falling at about 32 inputs per pass, and 2 ms is under half of a
-one-input forward pass, so a lone request barely waits for company.
+defaults come from measuring the names and sentiment models on CPU (docs/serving.md):
+the cost per input stops falling at about 32 inputs per pass; batching is adaptive
+(a lone request runs at once, requests that arrive during a pass share the next), so
+no wait for company is needed. The queue can also be bounded by time
+(``max_queue_wait_ms``); it is off by default because on a 2-core machine the refusals
+it sends under overload cost the model more throughput than the bound saved.
 """
 
 from __future__ import annotations
@@ -32,14 +35,27 @@ class ServiceSettings(BaseSettings):
         Path("models"), description="Folder whose model subfolders are served by default."
     )
     device: str | None = Field(None, description="cpu, cuda, cuda:N or mps (default: CUDA when available).")
-    torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's).")
+    torch_threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads (default: chosen from the free CPUs, seqclf.threads)."
+    )
 
     max_batch_size: int = Field(32, ge=1, le=4096, description="Most inputs in one forward pass.")
     max_wait_ms: float = Field(
-        2.0, ge=0, le=1000, description="How long the first queued input waits for others to join its batch."
+        0.0,
+        ge=0,
+        le=1000,
+        description="How long the first queued input waits for others to join its batch "
+        "(0: none; a request runs at once when the model is idle, and requests arriving during a pass share the next).",
     )
     max_queue: int = Field(
         1024, ge=1, description="Most inputs waiting per model; beyond it requests get 503 + Retry-After."
+    )
+    max_queue_wait_ms: float | None = Field(
+        None,
+        gt=0,
+        description="Most expected wait for a forward pass (the passes queued ahead, timed from recent ones); "
+        "a request that would wait longer gets 503 + Retry-After at once. None (default): bounded by count "
+        "only (docs/serving.md: at 500 ms on 2 cores, the flood of refusals starved the model).",
     )
 
     max_inputs: int = Field(64, ge=1, description="Most inputs in one request.")
@@ -84,3 +100,7 @@ class ServiceSettings(BaseSettings):
     @property
     def max_wait_s(self) -> float:
         return self.max_wait_ms / 1000
+
+    @property
+    def max_queue_wait_s(self) -> float | None:
+        return None if self.max_queue_wait_ms is None else self.max_queue_wait_ms / 1000

@@ -53,6 +53,7 @@ def test_models_dir_is_discovered_and_duplicates_refused(models_dir: Path) -> No
         (["--max-wait-ms", "-1"], "--max-wait-ms: Input should be greater than or equal to 0"),
         (["--models-dir", "models", "--device", "meta"], "is not supported: use cpu, cuda, cuda:N or mps"),
         (["--models-dir", "models", "--device", "gpu"], "unknown device 'gpu'"),
+        (["--models-dir", "models", "--workers", "2", "--ui"], "--ui runs in one process"),
     ],
 )
 def test_serve_fails_with_a_one_line_error(args: list[str], message: str) -> None:
@@ -107,3 +108,28 @@ def test_serve_starts_a_working_server(models_dir: Path, tmp_path: Path) -> None
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_workers_get_the_flags_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqclf.serving.command import _settings_to_environment
+    from seqclf.serving.settings import ServiceSettings
+
+    for name in ("MODELS", "MODELS_DIR", "MAX_BATCH_SIZE", "MAX_WAIT_MS", "DEVICE"):
+        monkeypatch.delenv(f"SEQCLF_{name}", raising=False)
+    given = {
+        "models": ["a=x", "b=y@v1"],
+        "models_dir": None,
+        "max_batch_size": 8,
+        "max_wait_ms": 1.5,
+        "device": "cpu",
+    }
+    with monkeypatch.context() as patched:
+        patched.setattr("os.environ", dict(os.environ))
+        _settings_to_environment(given)
+        settings = ServiceSettings()
+    assert (settings.models, settings.max_batch_size, settings.max_wait_ms, settings.device) == (
+        ["a=x", "b=y@v1"],
+        8,
+        1.5,
+        "cpu",
+    )

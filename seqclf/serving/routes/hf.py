@@ -11,7 +11,6 @@ arrives as the raw WAV body when there are no parameters, or as JSON with base64
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,9 +19,10 @@ from pydantic import ValidationError
 from seqclf.serving.decoding import check_audio
 from seqclf.serving.deps import ModelDep, SettingsDep
 from seqclf.serving.errors import NOT_JSON, is_json
-from seqclf.serving.prediction import predict, predict_json
+from seqclf.serving.prediction import answer_hf, predict
+from seqclf.serving.responses import ORJSONResponse
 from seqclf.serving.routes import ERROR_RESPONSES
-from seqclf.serving.schemas import HFRequest, LabelScore, is_one_input
+from seqclf.serving.schemas import HFRequest, LabelScore
 
 router = APIRouter(tags=["hugging face"], responses=ERROR_RESPONSES)
 
@@ -59,13 +59,9 @@ def _parse(body: bytes, declared_json: bool) -> HFRequest:
     openapi_extra=_OPENAPI_BODY,
     response_model=list[list[LabelScore]] | list[LabelScore],
 )
-async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> Any:
+async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> ORJSONResponse:
     body = await request.body()
     declared_json = is_json(request)
     if served.modality == "audio" and not declared_json:
-        return (await predict(served, [check_audio(body)], None, settings))[0]
-    payload = _parse(body, declared_json)
-    single = is_one_input(payload.inputs)
-    inputs = [payload.inputs] if single else payload.inputs
-    predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
-    return predictions[0] if single and served.modality != "text" else predictions
+        return ORJSONResponse((await predict(served, [check_audio(body)], None, settings))[0])
+    return ORJSONResponse(await answer_hf(served, _parse(body, declared_json), settings))

@@ -8,7 +8,8 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from seqclf.serving.decoding import check_audio
 from seqclf.serving.deps import ModelDep, ModelsDep, SettingsDep
-from seqclf.serving.prediction import check_count, predict, predict_json
+from seqclf.serving.prediction import answer_v1, check_count, predict
+from seqclf.serving.responses import ORJSONResponse
 from seqclf.serving.routes import ERROR_RESPONSES
 from seqclf.serving.schemas import ModelList, PredictRequest, PredictResponse
 
@@ -20,19 +21,24 @@ async def list_models(models: ModelsDep) -> ModelList:
     return ModelList.model_validate({"models": [m.describe() for m in models.values()]})
 
 
-@router.post("/{model_id}/predict", summary="Predict labels for one or more inputs")
-async def predict_inputs(body: PredictRequest, served: ModelDep, settings: SettingsDep) -> PredictResponse:
-    predictions = await predict_json(served, body.inputs, body.parameters.top_k, settings)
-    return PredictResponse.model_validate({"model": served.id, "predictions": predictions})
+@router.post(
+    "/{model_id}/predict", summary="Predict labels for one or more inputs", response_model=PredictResponse
+)
+async def predict_inputs(body: PredictRequest, served: ModelDep, settings: SettingsDep) -> ORJSONResponse:
+    return ORJSONResponse(await answer_v1(served, body, settings))
 
 
-@router.post("/{model_id}/predict/files", summary="Predict labels for uploaded WAV files (audio models)")
+@router.post(
+    "/{model_id}/predict/files",
+    summary="Predict labels for uploaded WAV files (audio models)",
+    response_model=PredictResponse,
+)
 async def predict_files(
     files: Annotated[list[UploadFile], File(description="One or more WAV files, each answered separately.")],
     served: ModelDep,
     settings: SettingsDep,
     top_k: Annotated[int | None, Form(ge=1, description="Labels per file; all when omitted.")] = None,
-) -> PredictResponse:
+) -> ORJSONResponse:
     if served.modality != "audio":
         raise HTTPException(
             415, f"model {served.id!r} takes {served.modality}, not audio files: use /predict"
@@ -40,4 +46,4 @@ async def predict_files(
     check_count(len(files), settings)
     audio = [check_audio(await upload.read(), i) for i, upload in enumerate(files)]
     predictions = await predict(served, audio, top_k, settings)
-    return PredictResponse.model_validate({"model": served.id, "predictions": predictions})
+    return ORJSONResponse({"model": served.id, "predictions": predictions})

@@ -1,0 +1,166 @@
+"""The two prediction routes that carry the load, answered without the framework's per-request work.
+
+``POST /v1/models/{id}/predict`` and ``POST /models/{id}`` with a JSON body are most of a
+busy service's requests. Through FastAPI each paid about a millisecond of CPU before and
+after the model (profiled under wrk: its middleware stack, telemetry checks, dependency
+solving, body parsing in two steps, the response validated and encoded again) while the
+forward pass per input costs a fraction of that. Here they are answered in front of it:
+the body is validated by pydantic-core in one call straight from bytes, predicted by the
+same functions as the FastAPI routes (:mod:`seqclf.serving.prediction`), and answered with
+orjson bytes, with the same metrics.
+
+Only requests that are plainly well-formed take this path: a declared JSON content type, a
+declared length within the body limit, the API key (when one is set) right, a known model.
+Everything else, and every request that turns out to be invalid, goes to the FastAPI app
+unchanged (with its body replayed), so every error is the one the routes have always
+given, from the same code. A full queue is answered here, with the same 503, because
+under overload that answer must cost as little as possible.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.types import Message, Receive, Scope, Send
+
+from seqclf.errors import InvalidInputError
+from seqclf.serving.batcher import BatcherStoppedError, QueueFullError
+from seqclf.serving.errors import RETRY_AFTER_SECONDS
+from seqclf.serving.metrics import Metrics
+from seqclf.serving.prediction import answer_hf, answer_v1
+from seqclf.serving.registry import ServedModel
+from seqclf.serving.schemas import HFRequest, PredictRequest
+from seqclf.serving.settings import ServiceSettings
+
+logger = logging.getLogger("seqclf.serving")
+
+V1_ROUTE = "/v1/models/{model_id}/predict"
+HF_ROUTE = "/models/{model_id}"
+_JSON_HEADER = (b"content-type", b"application/json")
+
+
+def match(path: str) -> tuple[str, str] | None:
+    """``(model_id, route template)`` for the hot routes' paths, else None."""
+    if path.startswith("/v1/models/") and path.endswith("/predict"):
+        model_id = path[len("/v1/models/") : -len("/predict")]
+        route = V1_ROUTE
+    elif path.startswith("/models/"):
+        model_id = path[len("/models/") :]
+        route = HF_ROUTE
+    else:
+        return None
+    return (model_id, route) if model_id and "/" not in model_id else None
+
+
+def _is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";")[0].strip().lower()
+    return media_type == b"application/json" or media_type.endswith(b"+json")
+
+
+def _authorized(authorization: bytes | None, settings: ServiceSettings) -> bool:
+    if settings.api_key is None:
+        return True
+    if authorization is None:
+        return False
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    expected = settings.api_key.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+
+
+class HotPath:
+    """Answers the hot routes' well-formed requests; returns the ``receive`` to hand the rest on with."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state  # the app's state: models, settings and metrics are read per request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        matched = match(scope["path"])
+        if matched is None:
+            return receive
+        model_id, route = matched
+        settings: ServiceSettings = self.state.settings
+        served: ServedModel | None = self.state.models.get(model_id)
+        if served is None:
+            return receive
+        content_type = length = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                length = value
+            elif name == b"authorization":
+                authorization = value
+        if (
+            content_type is None
+            or not _is_json(content_type)
+            or length is None
+            or not length.isdigit()
+            or int(length) > settings.max_body_bytes
+            or not _authorized(authorization, settings)
+        ):
+            return receive
+
+        started = time.perf_counter()
+        body = await _read_body(receive)
+        if body is None:  # the client went away
+            return None
+        replay = _replay(body, receive)
+        try:
+            if route == V1_ROUTE:
+                content = await answer_v1(served, PredictRequest.model_validate_json(body), settings)
+            else:
+                content = await answer_hf(served, HFRequest.model_validate_json(body), settings)
+        except (ValidationError, InvalidInputError):
+            return replay  # the FastAPI route says what is wrong, as it always has
+        except QueueFullError as err:
+            status = await _answer(send, 503, {"error": f"{err}; retry shortly"}, retry=True)
+        except BatcherStoppedError as err:
+            status = await _answer(send, 503, {"error": str(err)}, retry=True)
+        except Exception:
+            logger.exception("unhandled error on POST %s", scope["path"])
+            status = await _answer(send, 500, {"error": "internal error; the server log has the details"})
+        else:
+            status = await _answer(send, 200, content)
+        metrics: Metrics = self.state.metrics
+        metrics.record(model_id, route, status, time.perf_counter() - started)
+        return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` again, then whatever the connection says next."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _answer(send: Send, status: int, content: Any, retry: bool = False) -> int:
+    data = orjson.dumps(content)
+    headers = [_JSON_HEADER, (b"content-length", str(len(data)).encode())]
+    if retry:
+        headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+    return status
