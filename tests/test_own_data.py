@@ -192,6 +192,7 @@ def ts_cases(rng: np.random.Generator, n: int, classes: int = 3) -> tuple[list[n
     return [feature_sequence(int(y), rng, channels=4) for y in labels], labels
 
 
+@pytest.mark.slow  # a whole run; test_long_univariate_series_are_patched keeps series training in the edit loop
 def test_series_from_a_ts_with_missing_values_learns(tmp_path: Path) -> None:
     sequences, labels = ts_cases(np.random.default_rng(0), 60)
     path = write_ts(tmp_path / "train.ts", sequences, labels)

@@ -64,6 +64,7 @@ def test_mfcc_matches_librosa(settings):
     np.testing.assert_allclose(ours, reference, atol=1e-3 * np.abs(reference).max())
 
 
+@pytest.mark.slow  # librosa's first delta call compiles (numba); test_mfcc_matches_librosa stays in the edit loop
 def test_frames_are_cmn_mfcc_plus_librosa_deltas():
     settings = SETTINGS[0]
     samples = clip("0", settings.sampling_rate, np.random.default_rng(2))

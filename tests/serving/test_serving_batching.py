@@ -67,6 +67,7 @@ def busy_server(models_dir) -> Iterator[LiveServer]:
     live.stop()
 
 
+@pytest.mark.slow  # waits out two 1 s batching windows; the time-bounded 503 stays in the edit loop
 def test_a_full_queue_answers_503_with_retry_after(busy_server: LiveServer) -> None:
     bodies = [{"inputs": [name]} for name in SURNAMES[:3]]
     responses = asyncio.run(post_concurrently(busy_server.url, "/v1/models/names/predict", bodies))
