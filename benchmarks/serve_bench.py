@@ -241,9 +241,13 @@ def measure(
     cpu = cpu_seconds(pid) - cpu
     ok = result["statuses"].get("200", 0)
     answered = sum(result["statuses"].values())
+    # wrk counts a request as timed out only after --timeout; one still waiting when the run
+    # ends is not counted at all, so a server that answered nothing would show no errors.
+    # Each connection has one request in flight: count those as unanswered.
+    unanswered = connections if answered == 0 else 0
     result.update(
         ok=ok,
-        errors=answered - ok + result["socket_errors"],
+        errors=answered - ok + result["socket_errors"] + unanswered,
         rate=ok / result["seconds"],
         cpu_ms=cpu * 1000 / max(answered, 1),
         batch=None,
