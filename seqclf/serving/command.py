@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -18,6 +18,9 @@ from seqclf.errors import SeqclfError
 from seqclf.install import pip_install
 from seqclf.threads import choose_threads
 from seqclf.ui.visitor_models import DEFAULT_MAX_DOWNLOAD_BYTES
+
+if TYPE_CHECKING:
+    from seqclf.serving.settings import ServiceSettings
 
 
 def serve(
@@ -89,7 +92,9 @@ def serve(
         "device": device,
     }
     try:
-        settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})
+        settings = _choose_threads(
+            ServiceSettings(**{k: v for k, v in given.items() if v is not None}), workers
+        )
         served = load_models(settings)
     except ValidationError as err:
         typer.secho(f"error: {_describe(err, given)}", err=True, fg="red")
@@ -104,13 +109,7 @@ def serve(
             )
             raise typer.Exit(code=2)
         del served  # checked; each worker loads its own copy from the same settings
-        if settings.torch_threads is None and not os.environ.get("OMP_NUM_THREADS"):
-            # the workers share the CPUs: each takes its part of what is free, not all of it
-            free = choose_threads()
-            given["torch_threads"] = max(1, (free.threads or 1) // workers)
-            typer.echo(
-                f"torch: {given['torch_threads']} thread(s) per worker ({free.reason}, {workers} workers)"
-            )
+        given["torch_threads"] = settings.torch_threads
         _settings_to_environment(given)
         uvicorn.run(
             "seqclf.serving.app:create_app",
@@ -126,6 +125,23 @@ def serve(
         app = _with_ui(app, served, examples_dir, settings, ui_model_source, ui_max_download_mb)
         typer.echo(f"demo UI at http://{host}:{port}/ui")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _choose_threads(settings: ServiceSettings, workers: int) -> ServiceSettings:
+    """Choose torch's threads once, here, and say so (:mod:`seqclf.threads`); workers share the CPUs.
+
+    The choice is written into the settings, so the app (and each worker) applies it as
+    asked, rather than choosing again after loading the models has raised the load.
+    """
+    if settings.torch_threads is not None or os.environ.get("OMP_NUM_THREADS"):
+        return settings
+    free = choose_threads()
+    per = max(1, (free.threads or 1) // workers)
+    each = " per worker" if workers > 1 else ""
+    typer.echo(
+        f"torch: {per} thread{'s' if per != 1 else ''}{each} ({free.reason}; SEQCLF_TORCH_THREADS to change)"
+    )
+    return settings.model_copy(update={"torch_threads": per})
 
 
 def _settings_to_environment(given: dict[str, Any]) -> None:

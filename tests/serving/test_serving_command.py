@@ -133,3 +133,18 @@ def test_workers_get_the_flags_through_the_environment(monkeypatch: pytest.Monke
         1.5,
         "cpu",
     )
+
+
+def test_serve_chooses_threads_once_and_workers_share_them(capsys, monkeypatch) -> None:
+    from seqclf.serving import command
+    from seqclf.threads import ThreadChoice
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("SEQCLF_TORCH_THREADS", raising=False)
+    monkeypatch.setattr(command, "choose_threads", lambda: ThreadChoice(2, "2 CPUs, idle", chosen=True))
+    one = command._choose_threads(ServiceSettings(models_dir=Path("models")), workers=1)
+    assert one.torch_threads == 2 and "torch: 2 threads (2 CPUs, idle" in capsys.readouterr().out
+    shared = command._choose_threads(ServiceSettings(models_dir=Path("models")), workers=2)
+    assert shared.torch_threads == 1 and "1 thread per worker" in capsys.readouterr().out
+    asked = command._choose_threads(ServiceSettings(models_dir=Path("models"), torch_threads=3), workers=2)
+    assert asked.torch_threads == 3 and capsys.readouterr().out == ""  # asked: applied as given, silently
