@@ -72,23 +72,27 @@ async def _invalid_input(request: Request, exc: InvalidInputError) -> JSONRespon
     return error_response(422, str(exc))
 
 
-async def _queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
-    return error_response(503, f"{exc}; retry shortly", headers={"Retry-After": RETRY_AFTER_SECONDS})
+INTERNAL_ERROR = "internal error; the server log has the details"
 
 
-async def _stopped(request: Request, exc: BatcherStoppedError) -> JSONResponse:
-    return error_response(503, str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
+def unavailable_message(exc: QueueFullError | BatcherStoppedError) -> str:
+    """The 503's message, for these handlers and the hot path (:mod:`seqclf.serving.hotpath`)."""
+    return f"{exc}; retry shortly" if isinstance(exc, QueueFullError) else str(exc)
+
+
+async def _unavailable(request: Request, exc: QueueFullError | BatcherStoppedError) -> JSONResponse:
+    return error_response(503, unavailable_message(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal error; the server log has the details")
+    return error_response(500, INTERNAL_ERROR)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(InvalidInputError, _invalid_input)
-    app.add_exception_handler(QueueFullError, _queue_full)
-    app.add_exception_handler(BatcherStoppedError, _stopped)
+    app.add_exception_handler(QueueFullError, _unavailable)
+    app.add_exception_handler(BatcherStoppedError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

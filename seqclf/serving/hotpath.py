@@ -19,7 +19,6 @@ under overload that answer must cost as little as possible.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from typing import Any
@@ -28,9 +27,10 @@ import orjson
 from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
+from seqclf.api_key import valid_bearer
 from seqclf.errors import InvalidInputError
 from seqclf.serving.batcher import BatcherStoppedError, QueueFullError
-from seqclf.serving.errors import RETRY_AFTER_SECONDS
+from seqclf.serving.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, unavailable_message
 from seqclf.serving.metrics import Metrics
 from seqclf.serving.prediction import answer_hf, answer_v1
 from seqclf.serving.registry import ServedModel
@@ -65,11 +65,8 @@ def _is_json(content_type: bytes) -> bool:
 def _authorized(authorization: bytes | None, settings: ServiceSettings) -> bool:
     if settings.api_key is None:
         return True
-    if authorization is None:
-        return False
-    scheme, _, token = authorization.decode("latin-1").partition(" ")
-    expected = settings.api_key.get_secret_value().encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
+    header = authorization.decode("latin-1") if authorization is not None else None
+    return valid_bearer(settings.api_key.get_secret_value(), header)
 
 
 class HotPath:
@@ -117,13 +114,11 @@ class HotPath:
                 content = await answer_hf(served, HFRequest.model_validate_json(body), settings)
         except (ValidationError, InvalidInputError):
             return replay  # the FastAPI route says what is wrong, as it always has
-        except QueueFullError as err:
-            status = await _answer(send, 503, {"error": f"{err}; retry shortly"}, retry=True)
-        except BatcherStoppedError as err:
-            status = await _answer(send, 503, {"error": str(err)}, retry=True)
+        except (QueueFullError, BatcherStoppedError) as err:
+            status = await _answer(send, 503, {"error": unavailable_message(err)}, retry=True)
         except Exception:
             logger.exception("unhandled error on POST %s", scope["path"])
-            status = await _answer(send, 500, {"error": "internal error; the server log has the details"})
+            status = await _answer(send, 500, {"error": INTERNAL_ERROR})
         else:
             status = await _answer(send, 200, content)
         metrics: Metrics = self.state.metrics

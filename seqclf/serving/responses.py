@@ -4,6 +4,7 @@ A route that returns a dict has FastAPI validate it against the response model a
 encode it again (for a names prediction, 18 label-score objects built and dumped per
 input); the routes build plain lists of dicts already in the documented shape, so they
 return the bytes directly. The response models stay on the routes for the OpenAPI schema.
+FastAPI's own ``ORJSONResponse`` is deprecated (it validates through a response model instead).
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from seqclf.api_key import valid_bearer
+
 COOKIE = "seqclf_ui"
 #: how long a login lasts
 SESSION_SECONDS = 12 * 3600
@@ -59,11 +61,6 @@ def valid_token(key: str, token: str, now: float | None = None) -> bool:
     if expires < (now if now is not None else time.time()):
         return False
     return hmac.compare_digest(signature, _signature(key, expires))
-
-
-def valid_bearer(key: str, authorization: str | None) -> bool:
-    scheme, _, given = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key.encode())
 
 
 def _within(path: str, prefix: str) -> bool:
