@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seqclf.data.splits import Examples
-from seqclf.data.uea import MISSING, fill_missing, text_lines
+from seqclf.data.uea import MISSING, case_array, fill_missing, numbered_lines, text_lines
 from seqclf.errors import DataError
 
 NUMERIC = frozenset({"numeric", "real", "integer"})
@@ -79,10 +79,7 @@ def read_arff(path: str | Path, require_labels: bool = True) -> Examples:
     attributes: list[tuple[str, str, int]] = []  # name, type (lower-cased), line
     relational: str | None = None  # the relational attribute being declared
     data_start = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("%"):
-            continue
+    for number, line in numbered_lines(lines, "%"):
         keyword, _, rest = line.replace("\t", " ").partition(" ")
         keyword = keyword.lower()
         if keyword == "@data":
@@ -133,10 +130,7 @@ def read_arff(path: str | Path, require_labels: bool = True) -> Examples:
 
     inputs: list[np.ndarray] = []
     labels: list[str] = []
-    for number, raw in enumerate(lines[data_start:], start=data_start + 1):
-        line = raw.strip()
-        if not line or line.startswith("%"):
-            continue
+    for number, line in numbered_lines(lines, "%", data_start):
         if line.startswith("{"):
             raise DataError(f"{path}:{number}: sparse ARFF rows are not supported; write every value")
         try:
@@ -155,19 +149,12 @@ def read_arff(path: str | Path, require_labels: bool = True) -> Examples:
             values = [[_number(v.strip()) for v in channel] for channel in channels]
         except ValueError as err:
             raise DataError(f"{path}:{number}: not a number ({err}); write a missing value as '?'") from err
-        lengths = {len(v) for v in values}
-        if len(lengths) != 1:
-            raise DataError(f"{path}:{number}: the channels have different lengths {sorted(lengths)}")
-        array = np.asarray(values, dtype=np.float32).T
+        array = case_array(values, f"{path}:{number}", "channels")
         if inputs and array.shape[1] != inputs[0].shape[1]:
             raise DataError(
                 f"{path}:{number}: {array.shape[1]} channel(s); the first case has {inputs[0].shape[1]}"
             )
-        if np.isinf(array).any():
-            raise DataError(f"{path}:{number}: infinite values")
         known = np.flatnonzero(~np.isnan(array).all(axis=1))
-        if not len(known):
-            raise DataError(f"{path}:{number}: every value is missing")
         inputs.append(fill_missing(array[: known[-1] + 1]))  # trailing '?' steps: padding
         labels.append(label)
     if not inputs:

@@ -14,6 +14,7 @@ known value; a channel with no known value is filled with 0. The count is report
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,31 @@ def text_lines(path: Path, kind: str) -> list[str]:
         raise DataError(f"{path} is not a text file: {err}") from err
 
 
+def numbered_lines(lines: list[str], comment: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """``(line number, stripped line)`` from ``lines[start:]``, leaving out blank and comment lines."""
+    for number, raw in enumerate(lines[start:], start=start + 1):
+        line = raw.strip()
+        if line and not line.startswith(comment):
+            yield number, line
+
+
+def case_array(values: list[list[float]], where: str, parts: str) -> np.ndarray:
+    """One case's ``parts`` (its dimensions or channels) as a ``(steps, parts)`` float32 array.
+
+    Refused with ``where`` (``file:line``) in the message: parts of different lengths,
+    infinite values, a case with no value at all. Missing values are left as NaN.
+    """
+    lengths = {len(v) for v in values}
+    if len(lengths) != 1:
+        raise DataError(f"{where}: the {parts} have different lengths {sorted(lengths)}")
+    array = np.asarray(values, dtype=np.float32).T
+    if np.isinf(array).any():
+        raise DataError(f"{where}: infinite values")
+    if np.isnan(array).all():
+        raise DataError(f"{where}: every value is missing")
+    return array
+
+
 def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     """Cases as ``(length, dimensions)`` float32 arrays with their string class labels.
 
@@ -70,10 +96,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     lines = text_lines(path, ".ts")
     header: dict[str, str] = {}
     data_start = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for number, line in numbered_lines(lines, "#"):
         if not line.startswith("@"):
             raise DataError(f"{path}:{number}: expected a @header line or @data before the cases")
         key, _, value = line[1:].partition(" ")
@@ -99,10 +122,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
 
     inputs: list[np.ndarray] = []
     labels: list[str] = []
-    for number, raw in enumerate(lines[data_start:], start=data_start + 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for number, line in numbered_lines(lines, "#", data_start):
         fields = [field.strip() for field in line.split(":")]
         series, label = (fields[:-1], fields[-1]) if labelled else (fields, "")
         if not series:
@@ -115,16 +135,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
             values = [[_number(v) for v in s.split(",")] for s in series]
         except ValueError as err:
             raise DataError(f"{path}:{number}: not a number ({err}); write a missing value as '?'") from err
-        lengths = {len(v) for v in values}
-        if len(lengths) != 1:
-            raise DataError(f"{path}:{number}: the dimensions have different lengths {sorted(lengths)}")
-        array = np.asarray(values, dtype=np.float32).T
-        if np.isinf(array).any():
-            raise DataError(f"{path}:{number}: infinite values")
-        if np.isnan(array).all():
-            raise DataError(f"{path}:{number}: every value is missing")
-        array = fill_missing(array)
-        inputs.append(array)
+        inputs.append(fill_missing(case_array(values, f"{path}:{number}", "dimensions")))
         labels.append(label)
     if not inputs:
         raise DataError(f"{path} has no cases after @data")
