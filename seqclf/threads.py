@@ -74,7 +74,8 @@ def choose_threads(
     if environ.get("OMP_NUM_THREADS"):
         return ThreadChoice(None, "OMP_NUM_THREADS")
     cpus = usable_cpus() if cpus is None else cpus
-    load = os.getloadavg()[0] if load is None and hasattr(os, "getloadavg") else load or 0.0
+    if load is None:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     # the 1-minute load counts runnable processes; what is left of the CPUs is ours
     free = max(1, min(cpus, math.floor(cpus - load + 0.5)))
     if free == cpus:
