@@ -90,9 +90,7 @@ def _predict_file(
     """Classify every input in ``source``; the number that could not be classified."""
     from tqdm.auto import tqdm
 
-    from seqclf.input_files import read_items
-
-    items = list(read_items(source, predictor.encoder.modality, column))
+    items = list(predictor.modality.read_items(source, column))
     failed = 0
     with _opened(output, overwrite) as handle:
         writer = _Writer(handle, fmt, top_k)
@@ -179,16 +177,10 @@ def predict(
                 predictor, source, column, output, fmt, top_k, batch_size, fail_fast, overwrite
             )
         else:
-            if predictor.encoder.modality == "text":
-                for x in inputs:
-                    if Path(x).is_file():
-                        typer.secho(
-                            f"warning: {x!r} is a file; this classifies its name as text. To classify "
-                            f"its lines, use --input {x}",
-                            err=True,
-                            fg=typer.colors.YELLOW,
-                        )
-            results = predictor.predict([predictor.encoder.parse_argument(x) for x in inputs], top_k=top_k)
+            modality = predictor.modality
+            for warning in filter(None, map(modality.argument_warning, inputs)):
+                typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
+            results = predictor.predict([modality.from_argument(x) for x in inputs], top_k=top_k)
     except SeqclfError as err:
         raise fail(err) from None
     if source is not None:

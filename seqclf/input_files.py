@@ -1,4 +1,4 @@
-"""Inputs read from files for ``seqclf predict --input``: what each kind of model takes.
+"""Inputs read from files, for ``seqclf predict --input`` and the UI: what each kind of model takes.
 
 - **text** models: one text per line of a plain file (or of standard input, ``-``), or
   one column of a CSV, TSV, JSON Lines or Parquet file (``column``, default ``text``);
@@ -11,24 +11,25 @@ A problem with one input (an empty row, say) becomes that input's error, so the 
 reports it on the input's own output line and carries on; a problem with the source as
 a whole (no such file, a missing column) is a :class:`~seqclf.errors.DataError`. The
 readers are the ones training uses (:mod:`seqclf.data`), so a file that trains also
-predicts.
+predicts. Which reader a model uses is its modality's choice (:mod:`seqclf.modalities`).
 """
 
 from __future__ import annotations
 
 import glob
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from seqclf.data.audiofolder import AUDIO_SUFFIXES
 from seqclf.data.series import SERIES_SUFFIXES, read_series
 from seqclf.data.tables import TABLE_SUFFIXES, read_table
-from seqclf.encoders.base import Modality
-from seqclf.encoders.features import read_frames_csv
-from seqclf.errors import DataError, SeqclfError
+from seqclf.errors import DataError, InvalidInputError, SeqclfError
 
 STDIN = "-"
 
@@ -65,7 +66,23 @@ def _existing(source: str) -> Path:
     return path
 
 
-def _texts(source: str, column: str) -> Iterator[Item]:
+def read_frames_csv(path: str | Path) -> np.ndarray:
+    """A ``(frames, channels)`` array from a CSV file with one frame per line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"no CSV file of frames at {str(path)!r}")
+    try:
+        with warnings.catch_warnings():  # an empty file: the encoder says so, not a numpy warning
+            warnings.simplefilter("ignore", UserWarning)
+            return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
+    except ValueError as err:
+        # numpy's reason, without its advice to pass `usecols`, which a CLI user cannot do.
+        reason = str(err).split("; use `usecols`")[0]
+        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {reason}") from err
+
+
+def texts(source: str, column: str) -> Iterator[Item]:
+    """Lines of a plain file (or stdin), or the ``column`` of a table, as text inputs."""
     if source == STDIN or Path(source).suffix.lower() not in TABLE_SUFFIXES:
         for _, _, line in _lines(source):
             yield Item(line, line)
@@ -101,7 +118,13 @@ def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path]:
     raise DataError(f"no file or folder at {source}")
 
 
-def _series(source: str) -> Iterator[Item]:
+def recordings(source: str) -> Iterator[Item]:
+    """A recording, a folder or glob of them, or their paths on stdin, as audio inputs."""
+    return (Item(str(p), str(p)) for p in _files(source, AUDIO_SUFFIXES, "recordings"))
+
+
+def series(source: str) -> Iterator[Item]:
+    """Each case of a ``.ts``/``.arff``/``.npz`` file, or CSVs of frames, as feature inputs."""
     if source != STDIN and Path(source).suffix.lower() in SERIES_SUFFIXES and Path(source).is_file():
         for i, case in enumerate(read_series(source, require_labels=False).inputs):
             yield Item(f"{source}#{i}", case)
@@ -111,12 +134,3 @@ def _series(source: str) -> Iterator[Item]:
             yield Item(str(path), read_frames_csv(path))
         except SeqclfError as err:
             yield Item(str(path), error=str(err))
-
-
-def read_items(source: str, modality: Modality, column: str = "text") -> Iterator[Item]:
-    """The inputs in ``source`` for a model of ``modality``, one at a time (see the module doc)."""
-    if modality == "text":
-        return _texts(source, column)
-    if modality == "audio":
-        return (Item(str(p), str(p)) for p in _files(source, AUDIO_SUFFIXES, "recordings"))
-    return _series(source)

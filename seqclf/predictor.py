@@ -16,6 +16,7 @@ import torch
 from seqclf import explain as explaining
 from seqclf.errors import ConfigError, InvalidInputError
 from seqclf.inference import batched_logits
+from seqclf.modalities import Modality, modality_named
 from seqclf.pretrained import PretrainedClassifier
 
 Prediction = list[dict[str, Any]]
@@ -64,6 +65,8 @@ class Predictor:
         self.pretrained = pretrained
         self.model = pretrained.model
         self.encoder = pretrained.encoder
+        #: what callers send this model, and every way it arrives (JSON, files, the UI)
+        self.modality: Modality = modality_named(pretrained.encoder.modality_name)
         self.labels = pretrained.labels
         self.task = pretrained.task
         self.batch_size = batch_size
@@ -125,7 +128,7 @@ class Predictor:
         A batch (e.g. a list of strings) gives one list of predictions per input; a
         single input (e.g. one string) gives its list of predictions directly.
         """
-        single = self.encoder.is_single(inputs)
+        single = self.modality.is_single(inputs)
         batch = [inputs] if single else inputs
         self._resolve_top_k(top_k)  # reject a bad top_k before any work
         results = self.top(self.probabilities(self.encode(batch)), top_k)

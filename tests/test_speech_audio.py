@@ -122,15 +122,6 @@ def test_encoder_refuses_silence(encoder):
         encoder.encode(np.zeros(RATE, np.float32))
 
 
-def test_single_inputs_and_batches_are_told_apart(encoder, samples):
-    assert encoder.is_single("a.wav") and encoder.is_single(b"RIFF")
-    assert encoder.is_single(samples) and encoder.is_single(samples.tolist())
-    assert encoder.is_single({"array": samples, "sampling_rate": 16000})
-    assert not encoder.is_single(["a.wav", "b.wav"])
-    assert not encoder.is_single([samples, samples])
-    assert not encoder.is_single([])
-
-
 def test_steps_are_times_from_the_start_of_the_recording(encoder):
     padded = np.concatenate([np.zeros(RATE // 2, np.float32), tone(500.0, 0.3, RATE)])
     steps = encoder.steps(padded)

@@ -10,8 +10,10 @@ import torch
 from speech_data import feature_sequence
 
 from seqclf.encoders import encoder_from_dict
-from seqclf.encoders.features import FeatureEncoder, read_frames_csv
+from seqclf.encoders.features import FeatureEncoder
 from seqclf.errors import InvalidInputError
+from seqclf.input_files import read_frames_csv
+from seqclf.modalities import FEATURES
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +54,6 @@ def test_saved_json_restores_the_same_encoding(encoder, sequences):
     assert restored.model_fields() == {"input_kind": "features", "num_features": 4}
 
 
-def test_single_inputs_and_batches_are_told_apart(encoder, sequences):
-    assert encoder.is_single(sequences[0])
-    assert encoder.is_single(sequences[0].tolist())
-    assert not encoder.is_single(sequences[:2])
-    assert not encoder.is_single([s.tolist() for s in sequences[:2]])
-    assert not encoder.is_single(np.stack([sequences[0][:5], sequences[1][:5]]))
-
-
 def test_steps_are_frame_times(encoder):
     assert encoder.steps(np.zeros((3, 4))) == ["0.000s", "0.010s", "0.020s"]
 
@@ -88,7 +82,7 @@ def test_bad_inputs_get_clear_errors(encoder, example, message):
 def test_csv_frames_for_the_command_line(tmp_path, encoder):
     path = tmp_path / "frames.csv"
     path.write_text("# one frame per line\n1,2,3,4\n5,6,7,8\n")
-    frames = encoder.parse_argument(str(path))
+    frames = FEATURES.from_argument(str(path))
     assert frames.shape == (2, 4)
     assert torch.equal(encoder.encode(frames), encoder.encode([[1, 2, 3, 4], [5, 6, 7, 8]]))
     (tmp_path / "bad.csv").write_text("1,2,x,4\n")

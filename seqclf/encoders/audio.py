@@ -27,7 +27,7 @@ class AudioEncoder(Encoder):
 
     type = "audio"
     input_kind = "features"
-    modality = "audio"
+    modality_name = "audio"
 
     def __init__(self, frontend: FrontEnd, stats: ChannelStats | None = None) -> None:
         self.frontend = frontend
@@ -50,18 +50,6 @@ class AudioEncoder(Encoder):
         if self.stats is None:
             raise RuntimeError("the audio encoder is not fitted")
         return self.stats.apply(self.frames(example)[0])
-
-    def is_single(self, inputs: Any) -> bool:
-        """A path, bytes, dict or 1-D array is one recording; a list of them is a batch.
-
-        A list of numbers is one recording too: the transformers pipeline reads a 1-D
-        array of samples as a single input.
-        """
-        if isinstance(inputs, (list, tuple)):
-            return bool(inputs) and isinstance(inputs[0], (int, float, np.number))
-        if isinstance(inputs, (np.ndarray, torch.Tensor)):
-            return inputs.ndim == 1
-        return True
 
     def steps(self, example: Any) -> list[str]:
         frames, first = self.frames(example)

@@ -17,8 +17,9 @@ import torch
 from seqclf.config import InputKind
 from seqclf.errors import ConfigError
 
-#: what a caller hands to ``encode``: strings, (T, F) feature matrices, or WAV audio
-Modality = Literal["text", "features", "audio"]
+#: what a caller hands to ``encode``: strings, (T, F) feature matrices, or audio; each
+#: name's handling (JSON, files, CLI arguments, UI widgets) is in :mod:`seqclf.modalities`
+ModalityName = Literal["text", "features", "audio"]
 
 _REGISTRY: dict[str, type[Encoder]] = {}
 
@@ -28,6 +29,7 @@ class Encoder(ABC):
 
     type: ClassVar[str]
     input_kind: ClassVar[InputKind]
+    modality_name: ClassVar[ModalityName]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -58,27 +60,6 @@ class Encoder(ABC):
     @abstractmethod
     def from_dict(cls, data: dict[str, Any]) -> Encoder:
         """Rebuild from :meth:`to_dict` output."""
-
-    @property
-    def modality(self) -> Modality:
-        """What callers send, so a service or UI can decode requests and pick input widgets.
-
-        Token encoders take text and feature encoders take matrices; an encoder that
-        reads WAV audio overrides this with ``modality = "audio"``.
-        """
-        return "text" if self.input_kind == "tokens" else "features"
-
-    def is_single(self, inputs: Any) -> bool:
-        """Whether ``inputs`` to ``predict`` is one example rather than a batch of them."""
-        return isinstance(inputs, str)
-
-    def parse_argument(self, text: str) -> Any:
-        """The input a command-line argument stands for: the text itself by default.
-
-        Encoders whose inputs cannot be typed override this; the feature encoder reads
-        the argument as a CSV file of frames. A WAV path needs no parsing.
-        """
-        return text
 
     def steps(self, example: Any) -> list[str]:
         """A short human-readable name for each step the model sees (for explanations)."""

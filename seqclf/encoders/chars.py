@@ -45,6 +45,7 @@ class CharEncoder(Encoder):
 
     type = "chars"
     input_kind = "tokens"
+    modality_name = "text"
 
     def __init__(self, vocab: list[str], max_length: int = 64) -> None:
         if vocab[:2] != [PAD, UNK]:

@@ -15,9 +15,7 @@ transformers on time series (Nie et al. 2023, "A Time Series is Worth 64 Words")
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,15 +44,6 @@ class ChannelStats:
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of arrays and lists, following first elements: a (T, F) input has 2."""
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        return value.ndim
-    if isinstance(value, (list, tuple)):
-        return 1 + (_depth(value[0]) if value else 0)
-    return 0
 
 
 def as_frames(example: Any, num_features: int, max_length: int) -> np.ndarray:
@@ -95,26 +84,12 @@ def as_frames(example: Any, num_features: int, max_length: int) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def read_frames_csv(path: str | Path) -> np.ndarray:
-    """A ``(frames, channels)`` array from a CSV file with one frame per line (for the CLI)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"no CSV file of frames at {str(path)!r}")
-    try:
-        with warnings.catch_warnings():  # an empty file: the error below says so, not a numpy warning
-            warnings.simplefilter("ignore", UserWarning)
-            return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
-    except ValueError as err:
-        # numpy's reason, without its advice to pass `usecols`, which a CLI user cannot do.
-        reason = str(err).split("; use `usecols`")[0]
-        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {reason}") from err
-
-
 class FeatureEncoder(Encoder):
     """Standardises ``(frames, num_features)`` float sequences channel by channel."""
 
     type = "features"
     input_kind = "features"
+    modality_name = "features"
 
     def __init__(
         self,
@@ -151,12 +126,6 @@ class FeatureEncoder(Encoder):
         if short:
             frames = torch.cat([frames, frames[-1:].expand(short, -1)])
         return frames.reshape(-1, self.patch * self.num_features)
-
-    def is_single(self, inputs: Any) -> bool:
-        return _depth(inputs) == 2
-
-    def parse_argument(self, text: str) -> Any:
-        return read_frames_csv(text)
 
     def steps(self, example: Any) -> list[str]:
         count = len(self.encode(example))

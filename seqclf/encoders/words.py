@@ -118,6 +118,7 @@ class WordEncoder(Encoder):
 
     type = "words"
     input_kind = "tokens"
+    modality_name = "text"
 
     def __init__(self, vocab: list[str], max_length: int = 256, lowercase: bool = True) -> None:
         if vocab[:2] != [PAD, UNK]:

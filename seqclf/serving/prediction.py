@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 
 from seqclf.errors import InvalidInputError
 from seqclf.predictor import Prediction
-from seqclf.serving.decoding import decode_inputs
 from seqclf.serving.registry import ServedModel
 from seqclf.serving.schemas import HFRequest, PredictRequest, is_one_input
 from seqclf.serving.settings import ServiceSettings
@@ -47,7 +46,7 @@ async def predict(
 ) -> list[Prediction]:
     """Predictions for raw ``inputs`` (already decoded from the request), one list each."""
     check_count(len(inputs), settings)
-    if served.modality == "audio":  # reading WAVs and their MFCCs is real work: off the event loop
+    if served.modality.costly_to_encode:  # e.g. reading WAVs and their MFCCs: off the event loop
         encoded = await run_in_threadpool(served.predictor.encode, inputs)
     else:  # strings and matrices encode in microseconds, less than a thread hop costs
         encoded = served.predictor.encode(inputs)
@@ -61,7 +60,8 @@ async def predict_json(
 ) -> list[Prediction]:
     """:func:`predict` for inputs as JSON carries them (audio as base64)."""
     check_count(len(inputs), settings)
-    return await predict(served, decode_inputs(served.modality, inputs), top_k, settings)
+    decoded = [served.modality.from_json(item, i) for i, item in enumerate(inputs)]
+    return await predict(served, decoded, top_k, settings)
 
 
 async def answer_v1(served: ServedModel, body: PredictRequest, settings: ServiceSettings) -> dict[str, Any]:
@@ -72,8 +72,8 @@ async def answer_v1(served: ServedModel, body: PredictRequest, settings: Service
 
 async def answer_hf(served: ServedModel, payload: HFRequest, settings: ServiceSettings) -> Any:
     """The body of ``POST /models/{id}`` for JSON: one list per input, or one flat list for
-    a single non-text input (what ``InferenceClient.audio_classification`` unpacks)."""
+    a single input where the modality answers so (``Modality.flat_single_answer``)."""
     single = is_one_input(payload.inputs)
     inputs = [payload.inputs] if single else payload.inputs
     predictions = await predict_json(served, inputs, payload.parameters.top_k, settings)
-    return predictions[0] if single and served.modality != "text" else predictions
+    return predictions[0] if single and served.modality.flat_single_answer else predictions

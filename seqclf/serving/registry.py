@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from seqclf.encoders.base import Modality
 from seqclf.errors import ConfigError, ModelLoadError
+from seqclf.modalities import Modality
 from seqclf.predictor import Predictor
 from seqclf.serving.batcher import DynamicBatcher
 from seqclf.serving.settings import ServiceSettings
@@ -31,13 +31,13 @@ class ServedModel:
 
     @property
     def modality(self) -> Modality:
-        return self.predictor.encoder.modality
+        return self.predictor.modality
 
     def describe(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "task": self.predictor.task,
-            "input": self.modality,
+            "input": self.modality.name,
             "labels": list(self.predictor.labels),
             "source": self.spec.source,
             "revision": self.spec.revision,

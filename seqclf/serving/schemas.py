@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from seqclf.encoders.base import ModalityName
+
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -111,7 +113,7 @@ class PredictResponse(BaseModel):
 class ModelInfo(BaseModel):
     id: str
     task: str
-    input: Literal["text", "features", "audio"]
+    input: ModalityName
     labels: list[str]
     source: str
     revision: str | None

@@ -3,8 +3,9 @@
 Every tab shows the same three things, whatever the model reads: the top classes
 (``gr.Label``), which steps drove the answer (highlighted text for characters and
 words, a per-frame plot for audio and feature frames), and how the answer unfolds
-over prefixes. The input widget follows ``predictor.encoder.modality``: a textbox for
-text, a microphone/WAV upload for audio, a CSV upload for feature frames.
+over prefixes. The input widget, what it hands over and the bundled examples are the
+model's modality's (:mod:`seqclf.modalities`): a textbox for text, a microphone/WAV
+upload for audio, a CSV upload for feature frames.
 
 The event's ``api_name`` is the model's name, so ``gradio_client`` users call
 ``/names``, ``/sentiment``, ``/digits`` or ``/vowels`` whatever the UI looks like. Its
@@ -22,10 +23,10 @@ from typing import Any
 
 import gradio as gr
 
-from seqclf.encoders.features import read_frames_csv
 from seqclf.errors import SeqclfError
 from seqclf.explain import Prepared
 from seqclf.limits import MAX_STEPS
+from seqclf.modalities import Modality
 from seqclf.predictor import Predictor
 from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
@@ -35,7 +36,6 @@ from seqclf.ui.visitor_models import SourcePolicy, load_visitor_model
 TOP_K = 5
 #: most bundled examples offered per tab
 MAX_EXAMPLES = 12
-EXAMPLE_SUFFIXES = {"audio": (".wav",), "features": (".csv",)}
 
 
 @dataclass(frozen=True)
@@ -55,51 +55,19 @@ class ModelTab:
     source: str
 
     @property
-    def modality(self) -> str:
-        return self.predictor.encoder.modality
+    def modality(self) -> Modality:
+        return self.predictor.modality
+
+    @property
+    def named_steps(self) -> bool:
+        """Whether the model's steps are tokens with names (a character, a word), shown as
+        highlighted text; other steps are frames, shown as a plot over time."""
+        return self.predictor.encoder.input_kind == "tokens"
 
     @property
     def description(self) -> str:
         task = self.predictor.task
-        return get_task(task).description if task in task_names() else f"A {self.modality} model."
-
-
-def find_examples(examples_dir: Path, name: str, modality: str) -> list[Any]:
-    """Bundled examples: ``<name>.txt`` lines for text, files in ``<name>/`` otherwise."""
-    if modality == "text":
-        path = examples_dir / f"{name}.txt"
-        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-        return [line for line in (raw.strip() for raw in lines) if line][:MAX_EXAMPLES]
-    folder = examples_dir / name
-    if not folder.is_dir():
-        return []
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES[modality])
-    return [str(p) for p in files[:MAX_EXAMPLES]]
-
-
-def _input_widget(modality: str) -> gr.components.Component:
-    if modality == "text":
-        return gr.Textbox(label="Input", placeholder="Type here, or click an example below", lines=1)
-    if modality == "audio":
-        # The browser hands microphone recordings over as WAV; uploads reach the encoder
-        # as they are, so its decoder (soundfile, no ffmpeg) says what it cannot read.
-        return gr.Audio(sources=["upload", "microphone"], type="filepath", label="Recording (WAV)")
-    return gr.File(label="Frames (CSV: one frame per line, one column per channel)", file_types=[".csv"])
-
-
-def _raw_example(modality: str, value: Any) -> Any:
-    """What the widget handed us -> what the encoder takes; a missing input is the user's mistake.
-
-    An empty text goes through: the encoder's own message says what is wrong with it.
-    """
-    if value is None or (modality != "text" and not value):
-        raise gr.Error(
-            "Give an input first: "
-            + ("record or upload a WAV." if modality == "audio" else "upload a CSV or pick an example.")
-        )
-    if modality == "features":
-        return read_frames_csv(value)
-    return value
+        return get_task(task).description if task in task_names() else f"A {self.modality.name} model."
 
 
 def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) -> Predictor:
@@ -112,9 +80,9 @@ def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) ->
     if loaded.commit:
         gr.Info(f"{source} at commit {loaded.commit[:12]}")
     predictor = loaded.predictor
-    if predictor.encoder.modality != tab.modality:
+    if predictor.modality is not tab.modality:
         raise gr.Error(
-            f"{source} reads {predictor.encoder.modality}, but this tab sends {tab.modality}; "
+            f"{source} reads {predictor.modality.name}, but this tab sends {tab.modality.name}; "
             "open it in a tab of its kind."
         )
     return predictor
@@ -136,7 +104,7 @@ def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, A
         try:
             predictor = _resolve(tab, source, revision, options.sources)
             # encoded once (an audio file decoded once) for the check and both answers
-            prepared = predictor.prepare(_raw_example(tab.modality, value))
+            prepared = predictor.prepare(tab.modality.from_widget(value))
             _check_length(prepared, options.max_steps)
             explanation = predictor.explain(prepared)
             unfolding = predictor.unfold(prepared)
@@ -144,7 +112,7 @@ def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, A
             raise gr.Error(str(err), print_exception=False) from err
         why = (
             views.highlighted_steps(explanation)
-            if tab.modality == "text"
+            if tab.named_steps
             else views.step_importance_frame(explanation)
         )
         return views.label_scores(unfolding), why, views.unfolding_frame(unfolding)
@@ -152,8 +120,8 @@ def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, A
     return analyse
 
 
-def _why_output(modality: str) -> gr.components.Component:
-    if modality == "text":
+def _why_output(named_steps: bool) -> gr.components.Component:
+    if named_steps:
         return gr.HighlightedText(
             label="Why: each step's share of the evidence",
             show_legend=False,
@@ -195,8 +163,8 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
     examples (which need them) can sit right under the input.
     """
     label = gr.Label(num_top_classes=TOP_K, label="Prediction", render=False)
-    why = _why_output(tab.modality)
-    text = tab.modality == "text"
+    why = _why_output(tab.named_steps)
+    text = tab.named_steps
     unfolding = gr.LinePlot(
         # text: whole steps named by their character or word; frames: whole frame numbers
         x="step_name" if text else "step",
@@ -222,9 +190,9 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
         gr.Markdown(tab.description)
         with gr.Row():
             with gr.Column(scale=1):
-                example_input = _input_widget(tab.modality)
+                example_input = tab.modality.widget()
                 run = gr.Button("Classify", variant="primary")
-                examples = find_examples(examples_dir, tab.name, tab.modality)
+                examples = tab.modality.examples(examples_dir, tab.name, MAX_EXAMPLES)
                 if examples:
                     # Clicking an example fills the input and runs the model with the model
                     # source the user chose (the source columns are empty, so they stay as they are).
@@ -249,9 +217,9 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 why.render()
-                gr.Markdown(views.why_note(tab.modality))
+                gr.Markdown(views.why_note(tab.named_steps))
             with gr.Column(scale=1):
                 unfolding.render()
                 gr.Markdown(prefix_note)
-        triggers = [run.click] + ([example_input.submit] if tab.modality == "text" else [])
+        triggers = [run.click] + ([example_input.submit] if tab.modality.submit_on_enter else [])
         gr.on(triggers, analyse, inputs=[example_input, source, revision], outputs=outputs, api_name=tab.name)

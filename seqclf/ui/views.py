@@ -28,9 +28,9 @@ UNIDIRECTIONAL_PREFIX_NOTE = (
     "Each point is the model's answer for the first *t* steps alone: what it would say "
     "if the input ended there."
 )
-#: how to read the "why" output: highlighted text for text, a per-frame plot otherwise
+#: how to read the "why" output: highlighted text for named steps, a per-frame plot otherwise
 WHY_NOTES = {
-    "text": (
+    "tokens": (
         "Red steps pushed the model towards its answer, purple ones away from it; the stronger "
         "the colour, the larger the push (integrated gradients, see docs/ui.md)."
     ),
@@ -41,8 +41,8 @@ WHY_NOTES = {
 }
 
 
-def why_note(modality: str) -> str:
-    return WHY_NOTES["text" if modality == "text" else "frames"]
+def why_note(named_steps: bool) -> str:
+    return WHY_NOTES["tokens" if named_steps else "frames"]
 
 
 def is_character_level(steps: list[str]) -> bool:

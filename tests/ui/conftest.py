@@ -20,8 +20,9 @@ from ui_support import EXAMPLES, KEY, TINY, RunningDemo, running_command, save_u
 from seqclf.audio.io import load_audio
 from seqclf.config import TrainConfig
 from seqclf.encoders.audio import AudioEncoder
-from seqclf.encoders.features import FeatureEncoder, read_frames_csv
+from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder
+from seqclf.input_files import read_frames_csv
 from seqclf.training.run import run_training
 
 

@@ -13,8 +13,7 @@ from playwright.sync_api import expect
 from ui_support import EXAMPLES, KEY, LANGUAGE, SURNAME, RunningDemo, audio_example
 
 from seqclf import Predictor
-from seqclf.encoders.features import read_frames_csv
-from seqclf.ui.tabs import find_examples
+from seqclf.ui.tabs import MAX_EXAMPLES
 
 pytest.importorskip("playwright", reason="the browser tests need playwright: pip install 'seqclf[test]'")
 from seqclf.ui.screenshots import (
@@ -60,8 +59,8 @@ def test_every_tab_can_be_screenshotted_after_an_example(demo: RunningDemo, tmp_
     assert sorted(answers) == ["digits", "names", "sentiment", "vowels"]
     for name, answer in answers.items():
         predictor = Predictor.from_pretrained(demo.models_dir / name, device="cpu")
-        first = find_examples(EXAMPLES, name, predictor.encoder.modality)[0]
-        example = read_frames_csv(first) if name == "vowels" else first
+        first = predictor.modality.examples(EXAMPLES, name, MAX_EXAMPLES)[0]
+        example = predictor.modality.from_widget(first)  # a CSV of frames is read, others go as they are
         assert answer == predictor.predict(example)[0]["label"], name  # the page shows the library's answer
         size = (tmp_path / f"ui-{name}.png").stat().st_size
         assert 10_000 < size < 300_000

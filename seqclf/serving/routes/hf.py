@@ -16,7 +16,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from seqclf.serving.decoding import check_audio
 from seqclf.serving.deps import ModelDep, SettingsDep
 from seqclf.serving.errors import NOT_JSON, is_json
 from seqclf.serving.prediction import answer_hf, predict
@@ -62,6 +61,6 @@ def _parse(body: bytes, declared_json: bool) -> HFRequest:
 async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> ORJSONResponse:
     body = await request.body()
     declared_json = is_json(request)
-    if served.modality == "audio" and not declared_json:
-        return ORJSONResponse((await predict(served, [check_audio(body)], None, settings))[0])
+    if served.modality.accepts_files and not declared_json:  # the body is the file itself
+        return ORJSONResponse((await predict(served, [served.modality.from_bytes(body)], None, settings))[0])
     return ORJSONResponse(await answer_hf(served, _parse(body, declared_json), settings))

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
-from seqclf.serving.decoding import check_audio
 from seqclf.serving.deps import ModelDep, ModelsDep, SettingsDep
 from seqclf.serving.prediction import answer_v1, check_count, predict
 from seqclf.serving.responses import ORJSONResponse
@@ -39,11 +38,11 @@ async def predict_files(
     settings: SettingsDep,
     top_k: Annotated[int | None, Form(ge=1, description="Labels per file; all when omitted.")] = None,
 ) -> ORJSONResponse:
-    if served.modality != "audio":
+    if not served.modality.accepts_files:
         raise HTTPException(
-            415, f"model {served.id!r} takes {served.modality}, not audio files: use /predict"
+            415, f"model {served.id!r} takes {served.modality.name}, not audio files: use /predict"
         )
     check_count(len(files), settings)
-    audio = [check_audio(await upload.read(), i) for i, upload in enumerate(files)]
+    audio = [served.modality.from_bytes(await upload.read(), i) for i, upload in enumerate(files)]
     predictions = await predict(served, audio, top_k, settings)
     return ORJSONResponse({"model": served.id, "predictions": predictions})

@@ -1,0 +1,88 @@
+"""The interface of a modality: every way one kind of input reaches a model.
+
+Each method answers one route an input takes (see :mod:`seqclf.modalities`); what a
+modality cannot take (a text model and an uploaded file) is refused here with a message
+that says what it does take.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seqclf.encoders.base import ModalityName
+from seqclf.errors import InvalidInputError
+from seqclf.input_files import Item
+
+
+class Modality(ABC):
+    """One kind of input (text, feature frames, audio): a stateless singleton per kind."""
+
+    name: ClassVar[ModalityName]
+    #: one input as a JSON request carries it, for messages ("a string")
+    json_type: ClassVar[str]
+    #: whether a JSON input is a string (text, base64 audio) or an array (frames)
+    json_is_string: ClassVar[bool]
+    #: whether raw bytes (an uploaded file, a non-JSON HTTP body) are one input
+    accepts_files: ClassVar[bool] = False
+    #: whether encoding is real work (decoding a file), worth a thread off the event loop
+    costly_to_encode: ClassVar[bool] = False
+    #: whether the Hugging Face route answers one input with one flat list of scores, as
+    #: ``InferenceClient.audio_classification`` expects (``text_classification`` gets a
+    #: list per input even for one)
+    flat_single_answer: ClassVar[bool] = True
+    #: whether pressing Enter in the UI's input widget runs the model
+    submit_on_enter: ClassVar[bool] = False
+    #: file suffixes of the UI's bundled examples, in ``<examples>/<model name>/``
+    example_suffixes: ClassVar[tuple[str, ...]] = ()
+    #: what a UI visitor should do when they ran the model without an input
+    missing_hint: ClassVar[str]
+
+    def __repr__(self) -> str:
+        return f"<modality {self.name}>"
+
+    @abstractmethod
+    def is_single(self, inputs: Any) -> bool:
+        """Whether ``inputs`` to ``predict`` is one example rather than a batch of them."""
+
+    def from_json(self, item: Any, index: int) -> Any:
+        """What the encoder takes for input ``index`` of a JSON request, its type checked."""
+        if isinstance(item, str) != self.json_is_string:
+            raise InvalidInputError(f"input {index}: this model takes {self.json_type} per input")
+        return item
+
+    def from_bytes(self, data: bytes, index: int = 0) -> Any:
+        """One input from raw bytes; only modalities that ``accepts_files`` take them."""
+        raise InvalidInputError(f"this model takes {self.json_type} per input, not a file")
+
+    def from_argument(self, text: str) -> Any:
+        """The input a command-line argument stands for: the text itself by default."""
+        return text
+
+    def argument_warning(self, text: str) -> str | None:
+        """A warning for an argument that is probably not what the user meant, if any."""
+        return None
+
+    @abstractmethod
+    def read_items(self, source: str, column: str) -> Iterator[Item]:
+        """The inputs in a file, folder, glob or stdin (``-``), for ``seqclf predict --input``."""
+
+    @abstractmethod
+    def widget(self) -> Any:
+        """The Gradio component a UI visitor gives an input with (needs the ``ui`` extra)."""
+
+    def from_widget(self, value: Any) -> Any:
+        """What the widget handed over -> what the encoder takes; nothing is the user's mistake."""
+        if not value:
+            raise InvalidInputError(f"Give an input first: {self.missing_hint}")
+        return value
+
+    def examples(self, folder: Path, name: str, limit: int) -> list[Any]:
+        """Bundled UI examples for model ``name``: files in ``<folder>/<name>/``."""
+        directory = folder / name
+        if not directory.is_dir():
+            return []
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in self.example_suffixes)
+        return [str(p) for p in files[:limit]]
