@@ -187,7 +187,8 @@ def test_train_series_on_an_arff_and_predict_another(tmp_path: Path) -> None:
     out = tmp_path / "m"
     # a tiny model; a high rate without warm-up so that two epochs learn with a margin
     tiny = (
-        "--hidden-size 8 --embedding-dim 8 --batch-size 8 --epochs 2 --lr 0.03 --warmup-epochs 0 --device cpu"
+        "--hidden-size 8 --embedding-dim 8 --batch-size 8 --epochs 2 --lr 0.03 --warmup-epochs 0 --device cpu "
+        "--ensemble 1"
     )
     result = runner.invoke(app, ["train", "series", "--data", str(data), "--out", str(out), *tiny.split()])
     assert result.exit_code == 0, result.output

@@ -91,6 +91,8 @@ def test_a_hub_csv_trains_is_pinned_and_evaluates_later_from_the_pinned_commit(h
         str(out),
         "--epochs",
         "8",
+        "--ensemble",
+        "1",
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -30,10 +30,13 @@ from seqclf.data.splits import Examples, per_class_split
 from seqclf.data.tables import read_texts
 from seqclf.errors import DataError
 from seqclf.tasks import get_task
+from seqclf.tasks.recipe import choose_recipe
 from seqclf.training.run import run_training
 
 runner = CliRunner()
-FAST = {"hidden_size": 24, "embedding_dim": 16}
+# one network: the recipe gives small sets a five-network ensemble, which test_ensemble.py and
+# test_small_sets_get_an_ensemble_and_say_why cover; here it would only multiply the time
+FAST = {"hidden_size": 24, "embedding_dim": 16, "ensemble": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -185,6 +188,18 @@ def test_small_data_gets_one_validation_example_per_class_instead_of_a_refusal()
     assert len(splits.train) == 30 and set(splits.train.labels) == set(labels)
     again = per_class_split(Examples(list(range(50)), labels), validation=0.1, test=0.2, seed=0)
     assert again.test.inputs == splits.test.inputs
+
+
+def test_small_sets_get_an_ensemble_and_say_why() -> None:
+    def recipe_for(n: int):
+        labels = [str(i % 4) for i in range(n)]
+        splits = per_class_split(Examples(list(range(n)), labels), validation=0.1, test=0.2, seed=0)
+        return choose_recipe(splits, "features", [20] * n, channels=3)
+
+    small, large = recipe_for(200), recipe_for(2000)
+    assert small.model["ensemble"] == 5 and large.model["ensemble"] == 1  # 140 and 1,400 to train on
+    assert any(r.startswith("ensemble: 5 networks") for r in small.reasons)
+    assert not any(r.startswith("ensemble") for r in large.reasons)
 
 
 def ts_cases(rng: np.random.Generator, n: int, classes: int = 3) -> tuple[list[np.ndarray], list[str]]:
@@ -371,7 +386,9 @@ def test_fit_trains_from_memory_and_returns_a_predictor(tmp_path: Path) -> None:
     )
     assert training["metrics"]["test"]["accuracy"] >= 0.75
     sequences, series_labels = ts_cases(np.random.default_rng(4), 30)
-    series = seqclf.fit("series", sequences, series_labels, tmp_path / "s", epochs=2, log=lambda _: None)
+    series = seqclf.fit(
+        "series", sequences, series_labels, tmp_path / "s", epochs=2, ensemble=1, log=lambda _: None
+    )
     assert series.predict(sequences[0], top_k=None)[0]["label"] in {"1", "2", "3"}
     with pytest.raises(seqclf.ConfigError, match=r"unknown option.*hiden_size"):
         seqclf.fit("text", texts, labels, tmp_path / "x", hiden_size=3)
@@ -403,6 +420,8 @@ def test_out_is_checked_before_any_work(tmp_path: Path) -> None:
             str(tmp_path / "taken"),
             "--overwrite",
             "--epochs",
+            "1",
+            "--ensemble",
             "1",
         ],
     )
@@ -446,6 +465,6 @@ def test_fit_drops_repeated_rows_as_the_command_does(tmp_path: Path) -> None:
 
     rows = names_rows(tmp_path, 20)
     texts, labels = [t for t, _ in rows] * 2, [y for _, y in rows] * 2
-    seqclf.fit("text", texts, labels, tmp_path / "m", epochs=1, log=lambda _: None)
+    seqclf.fit("text", texts, labels, tmp_path / "m", epochs=1, ensemble=1, log=lambda _: None)
     split = json.loads((tmp_path / "m" / "config.json").read_text())["training"]["split"]
     assert split["duplicates_dropped"] == len(rows) and sum(split["sizes"].values()) == len(rows)

@@ -121,7 +121,7 @@ def _train(tmp_path: Path, out: str, *extra: str) -> tuple[int, str]:
         [
             "train", "text", "--data", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
             "--out", str(tmp_path / out), "--epochs", "25", "--patience", "25", "--hidden-size", "16",
-            "--step-dropout", "0", *extra,
+            "--step-dropout", "0", "--ensemble", "1", *extra,
         ],
     )  # fmt: skip
     return result.exit_code, result.output
