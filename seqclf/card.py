@@ -17,6 +17,7 @@ from huggingface_hub import EvalResult, ModelCardData
 from seqclf.config import ModelConfig
 from seqclf.errors import ModelLoadError
 from seqclf.install import pip_install, project_link
+from seqclf.modalities import Modality, modality_named
 from seqclf.pretrained import CARD_NAME, PretrainedClassifier
 from seqclf.record import TrainingRecord
 from seqclf.tasks import Task, get_task
@@ -71,18 +72,12 @@ def _is_text(literal: str) -> bool:
     return literal.startswith('"')
 
 
-def _rest_call(task: Task, name: str) -> str:
+def _rest_call(example: str, modality: Modality, name: str) -> str:
     """A request to the service's ``/v1`` route, and its Hugging Face Inference API call."""
-    example = task.example_input
     url = f"{SERVE_URL}/v1/models/{name}/predict"
-    if task.pipeline_tag == "audio-classification" and _is_text(example):
-        # a sound file: /v1 takes it base64-encoded; InferenceClient sends the file itself
-        wav = example.strip('"')
-        body = f'"{{\\"inputs\\": [\\"$(base64 -w0 {wav})\\"], \\"parameters\\": {{\\"top_k\\": 3}}}}"'
-        client_call = f"client.audio_classification({example}, top_k=3)"
-    else:
-        body = f"""'{{"inputs": [{example}], "parameters": {{"top_k": 3}}}}'"""
-        client_call = f"client.text_classification({example}, top_k=3)" if _is_text(example) else ""
+    body = modality.curl_data(example)
+    method = modality.hf_client_method
+    client_call = f"client.{method}({example}, top_k=3)" if method else ""
     curl = f"curl -s {url} \\\n  -H 'content-type: application/json' -d {body}"
     if not client_call:
         return f"""```bash
@@ -105,7 +100,7 @@ print({client_call})
 ```"""
 
 
-def _usage(task: Task, name: str, repo_id: str | None, source: str) -> str:
+def _usage(task: Task, modality: Modality, name: str, repo_id: str | None, source: str) -> str:
     """Snippets for the three ways to use the model: library, REST service, web UI."""
     where = "a model folder also works" if repo_id else "or a Hub repo id, OWNER/NAME"
     pin = f"{repo_id}@main" if repo_id else source
@@ -131,7 +126,7 @@ print(predictor.predict([{example}], top_k=3))  # [[{{"label": ..., "score": ...
 seqclf serve --model {name}={pin}   # NAME=FOLDER, or NAME=OWNER/REPO@REVISION
 ```
 
-{_rest_call(task, name)}
+{_rest_call(example, modality, name)}
 
 ### Web UI
 
@@ -294,7 +289,7 @@ Command:
 {_recipe(training)}
 ## Usage
 
-{_usage(task, name, repo_id, source)}
+{_usage(task, modality_named(pretrained.encoder.modality_name), name, repo_id, source)}
 """
 
 

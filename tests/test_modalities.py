@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import get_args
 
@@ -156,3 +157,15 @@ def test_bundled_examples(tmp_path: Path):
     assert [Path(p).name for p in AUDIO.examples(tmp_path, "digits", 5)] == ["1.wav", "2.wav"]
     assert FEATURES.examples(tmp_path, "digits", 5) == []  # a frames tab wants CSVs, not WAVs
     assert AUDIO.examples(tmp_path, "vowels", 5) == []
+
+
+def test_model_cards_show_a_request_body_each_kind_can_send():
+    body = TEXT.curl_data('"Nakamura"')
+    assert json.loads(body.strip("'")) == {"inputs": ["Nakamura"], "parameters": {"top_k": 3}}
+    assert json.loads(FEATURES.curl_data("[[0.1, 0.2]]").strip("'"))["inputs"] == [[[0.1, 0.2]]]
+    assert "$(base64 -w0 recording.wav)" in AUDIO.curl_data('"recording.wav"')
+    assert (TEXT.hf_client_method, AUDIO.hf_client_method, FEATURES.hf_client_method) == (
+        "text_classification",
+        "audio_classification",
+        "",  # InferenceClient has no task that sends a matrix
+    )

@@ -33,6 +33,8 @@ class Modality(ABC):
     #: ``InferenceClient.audio_classification`` expects (``text_classification`` gets a
     #: list per input even for one)
     flat_single_answer: ClassVar[bool] = True
+    #: the ``huggingface_hub.InferenceClient`` method that sends one such input ("": none)
+    hf_client_method: ClassVar[str] = ""
     #: whether pressing Enter in the UI's input widget runs the model
     submit_on_enter: ClassVar[bool] = False
     #: file suffixes of the UI's bundled examples, in ``<examples>/<model name>/``
@@ -64,6 +66,10 @@ class Modality(ABC):
     def argument_warning(self, text: str) -> str | None:
         """A warning for an argument that is probably not what the user meant, if any."""
         return None
+
+    def curl_data(self, literal: str) -> str:
+        """The shell-quoted JSON body of a ``/v1`` request for the input ``literal`` (model cards)."""
+        return f"""'{{"inputs": [{literal}], "parameters": {{"top_k": 3}}}}'"""
 
     @abstractmethod
     def read_items(self, source: str, column: str) -> Iterator[Item]:

@@ -16,6 +16,7 @@ class TextModality(Modality):
     json_type = "a string"
     json_is_string = True
     flat_single_answer = False
+    hf_client_method = "text_classification"
     submit_on_enter = True
     missing_hint = "type a text or pick an example."
 
