@@ -13,7 +13,7 @@ speaker's standard test recordings (repetitions 0-4).
 The model folder records the hold-out, so
 ``seqclf evaluate runs/digits-without-theo --data ../shared/data/fsdd`` rebuilds the
 figure. One speaker per run (two to four minutes on one CPU thread); run several at
-once on several cores. ``--augment-copies`` and ``--step-dropout`` try the recipe with
+once on several cores. ``--augment-copies``, ``--step-dropout``, ``--ensemble``, ``--n-mfcc`` and ``--cvn`` try the recipe with
 those settings changed, to compare recipes on voices they never heard.
 """
 
@@ -30,7 +30,7 @@ from machine import describe, table
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.evaluation import evaluate
 from seqclf.pretrained import PretrainedClassifier
-from seqclf.tasks import get_task
+from seqclf.tasks import digits, get_task
 from seqclf.training.run import run_training
 
 
@@ -45,6 +45,11 @@ def main() -> None:
         "--augment-copies", type=int, default=None, help="Perturbed copies per clip (default: the recipe's)."
     )
     parser.add_argument("--step-dropout", type=float, default=None, help="Default: the recipe's.")
+    parser.add_argument("--ensemble", type=int, default=None, help="Networks to average (default: 1).")
+    parser.add_argument("--n-mfcc", type=int, default=None, help="MFCCs per frame (default: the recipe's).")
+    parser.add_argument(
+        "--cvn", action="store_true", help="Also normalise each MFCC's variance per utterance (CMVN)."
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -54,7 +59,14 @@ def main() -> None:
         recipe = replace(recipe, epochs=args.epochs)
     if args.augment_copies is not None:  # a what-if on the task's class-level setting
         type(task).augment_copies = args.augment_copies
+    frontend = {"n_mfcc": args.n_mfcc} if args.n_mfcc is not None else {}
+    if args.cvn:
+        frontend["cvn"] = True
+    if frontend:  # a what-if on the task's front end, as for augment_copies
+        digits.FRONTEND = replace(digits.FRONTEND, **frontend)
     overrides = {} if args.step_dropout is None else {"step_dropout": args.step_dropout}
+    if args.ensemble is not None:
+        overrides["ensemble"] = args.ensemble
     command = " ".join(["python", *sys.argv])
     held_out = run_training(
         "digits",

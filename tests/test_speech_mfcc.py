@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from speech_data import clip, tone
@@ -77,6 +79,21 @@ def test_frames_are_cmn_mfcc_plus_librosa_deltas():
     np.testing.assert_allclose(frames[:, :20], cmn, atol=1e-3 * np.abs(cmn).max())
     deltas = librosa.feature.delta(cmn.T, width=9, mode="nearest").T
     np.testing.assert_allclose(frames[:, 20:], deltas, atol=1e-3 * np.abs(deltas).max())
+
+
+def test_variance_normalisation_scales_each_coefficient_to_unit_spread():
+    settings = replace(SETTINGS[0], cvn=True, trim_db=None)
+    samples = clip("4", settings.sampling_rate, np.random.default_rng(5))
+    frames, _ = MfccExtractor(settings).frames(samples)
+    plain = MfccExtractor(settings).mfcc(samples / np.abs(samples).max())  # checked against librosa above
+    expected = (plain - plain.mean(axis=0)) / plain.std(axis=0)
+    np.testing.assert_allclose(frames[:, :20], expected, atol=1e-4)
+    np.testing.assert_allclose(frames[:, :20].std(axis=0), 1.0, atol=1e-4)
+    # the same shape contract as without it, and the same answer twice
+    assert frames.shape == MfccExtractor(replace(settings, cvn=False)).frames(samples)[0].shape
+    np.testing.assert_array_equal(frames, MfccExtractor(settings).frames(samples)[0])
+    with pytest.raises(ConfigError, match=r"cvn .* needs cmn"):
+        FrontEnd(cmn=False, cvn=True)
 
 
 def test_pure_tone_peaks_in_its_mel_band():

@@ -44,6 +44,8 @@ class FrontEnd:
     deltas: int = 1  # 0: MFCC only; 1: + deltas; 2: + delta-deltas
     delta_width: int = 9
     cmn: bool = True
+    #: also divide each coefficient by its standard deviation over the utterance (CMVN)
+    cvn: bool = False
     trim_db: float | None = 40.0  # None: keep silent edges
     min_seconds: float = 0.1
     max_seconds: float = 10.0
@@ -57,6 +59,8 @@ class FrontEnd:
             problems.append(f"n_mfcc must be in 1..n_mels ({self.n_mels}), got {self.n_mfcc}")
         if not 0 <= self.fmin < (self.fmax or nyquist) <= nyquist:
             problems.append(f"need 0 <= fmin < fmax <= {nyquist:g} Hz")
+        if self.cvn and not self.cmn:
+            problems.append("cvn (variance normalisation) needs cmn (mean normalisation)")
         if self.deltas not in (0, 1, 2):
             problems.append("deltas must be 0, 1 or 2")
         if self.delta_width < 3 or self.delta_width % 2 == 0:
@@ -180,6 +184,8 @@ class MfccExtractor:
         coefficients = (log_mel[first:last] @ self.dct.T).numpy()
         if s.cmn:
             coefficients = coefficients - coefficients.mean(axis=0, keepdims=True)
+        if s.cvn:  # a floor keeps a near-constant coefficient of a short clip from exploding
+            coefficients = coefficients / np.maximum(coefficients.std(axis=0, keepdims=True), 1e-3)
         parts = [coefficients]
         for order in range(1, s.deltas + 1):
             parts.append(
