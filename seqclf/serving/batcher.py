@@ -17,6 +17,10 @@ refused at once (:class:`QueueFullError`, a 503 with Retry-After), so under over
 the service keeps running full batches at its best rate, the latency of what it
 accepts stays bounded, and the excess is told to come back instead of piling up.
 
+A request cancelled while it waits (its client went away: a timeout, a closed tab)
+leaves the queue's count at once and takes no room in a pass. Without that, clients
+that give up and retry under overload fill the queue with work nobody will read.
+
 Padding does not change results (the model packs sequences), so a batched answer
 equals the answer for the input alone, up to float rounding in the matrix products.
 """
@@ -49,6 +53,7 @@ class _Request:
     inputs: Sequence[torch.Tensor]
     future: asyncio.Future[torch.Tensor]
     arrived: float = field(default_factory=time.monotonic)
+    queued: bool = True  # counted in the depth: not yet taken for a pass nor cancelled
 
 
 class DynamicBatcher:
@@ -130,9 +135,9 @@ class DynamicBatcher:
                 await self._worker
         while self._queue:
             request = self._queue.popleft()
+            self._dequeue(request)
             if not request.future.done():
                 request.future.set_exception(BatcherStoppedError("the service is shutting down"))
-        self._depth = 0
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 
@@ -145,12 +150,22 @@ class DynamicBatcher:
         self._queue.append(request)
         self._depth += len(inputs)
         self._arrived.set()
-        return await request.future
+        try:
+            return await request.future
+        except asyncio.CancelledError:  # the caller gave up: its inputs stop counting, the pass skips them
+            self._dequeue(request)
+            raise
+
+    def _dequeue(self, request: _Request) -> None:
+        if request.queued:
+            request.queued = False
+            self._depth -= len(request.inputs)
 
     async def _run(self) -> None:
         while True:
             batch = await self._collect()
-            self._depth -= sum(len(r.inputs) for r in batch)
+            for request in batch:
+                self._dequeue(request)
             live = [r for r in batch if not r.future.done()]  # skip clients that went away
             try:
                 if live:
@@ -192,7 +207,10 @@ class DynamicBatcher:
         """How many queued requests, oldest first, make the next batch (at least one), and their inputs."""
         count = size = 0
         for request in self._queue:
-            if count and size + len(request.inputs) > self.max_batch_size:
+            if request.future.done():  # cancelled: taken along, to be dropped, but takes no room
+                count += 1
+                continue
+            if size and size + len(request.inputs) > self.max_batch_size:
                 break
             count += 1
             size += len(request.inputs)

@@ -14,13 +14,21 @@ declared length within the body limit, the API key (when one is set) right, a kn
 Everything else, and every request that turns out to be invalid, goes to the FastAPI app
 unchanged (with its body replayed), so every error is the one the routes have always
 given, from the same code. A full queue is answered here, with the same 503, because
-under overload that answer must cost as little as possible.
+under overload that answer must cost as little as possible: it is given before the body
+is read or validated.
+
+While a request waits for its forward pass, the connection is watched: a client that
+hangs up (a timeout, then often a retry on a new connection) takes its inputs out of
+the queue, so under overload the model does not spend its passes on answers nobody reads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -103,15 +111,19 @@ class HotPath:
             return receive
 
         started = time.perf_counter()
-        body = await _read_body(receive)
-        if body is None:  # the client went away
-            return None
-        replay = _replay(body, receive)
         try:
+            served.batcher.check_room()  # refuse under overload before any other work
+            body = await _read_body(receive)
+            if body is None:  # the client went away
+                return None
+            replay = _replay(body, receive)
             if route == V1_ROUTE:
-                content = await answer_v1(served, PredictRequest.model_validate_json(body), settings)
+                answer = answer_v1(served, PredictRequest.model_validate_json(body), settings)
             else:
-                content = await answer_hf(served, HFRequest.model_validate_json(body), settings)
+                answer = answer_hf(served, HFRequest.model_validate_json(body), settings)
+            content = await _unless_gone(answer, receive)
+            if content is _GONE:
+                return None
         except (ValidationError, InvalidInputError):
             return replay  # the FastAPI route says what is wrong, as it always has
         except (QueueFullError, BatcherStoppedError) as err:
@@ -124,6 +136,33 @@ class HotPath:
         metrics: Metrics = self.state.metrics
         metrics.record(model_id, route, status, time.perf_counter() - started)
         return None
+
+
+_GONE = object()
+
+
+async def _unless_gone(answer: Coroutine[Any, Any, Any], receive: Receive) -> Any:
+    """``answer``'s result, or ``_GONE`` (with ``answer`` cancelled) if the client hangs up first.
+
+    The body has been read, so the next message ``receive`` gives is the disconnect.
+    """
+    work = asyncio.ensure_future(answer)
+    gone = asyncio.ensure_future(_disconnect(receive))
+    try:
+        await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if work.done():
+        return work.result()
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+    return _GONE
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(receive: Receive) -> bytes | None:

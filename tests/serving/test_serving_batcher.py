@@ -168,3 +168,31 @@ def test_the_queue_is_bounded_by_the_wait_it_would_take() -> None:
             await batcher.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_request_given_up_leaves_the_queue_and_takes_no_room_in_a_pass() -> None:
+    forward = Gate()
+
+    async def scenario() -> list[torch.Tensor]:
+        batcher = DynamicBatcher(forward, max_batch_size=2, max_wait_s=0.0, max_queue=3)
+        await batcher.start()
+        try:
+            first = asyncio.ensure_future(batcher.submit([torch.tensor([1])]))
+            await asyncio.to_thread(forward.started.wait, 10)  # the first pass is running
+            waiting = [asyncio.ensure_future(batcher.submit([torch.tensor([v])])) for v in (2, 3, 4)]
+            await asyncio.sleep(0.01)
+            assert batcher.depth == 3
+            waiting[0].cancel()  # its client hung up
+            await asyncio.sleep(0.01)
+            assert batcher.depth == 2  # counted out at once: a new request fits again
+            waiting.append(asyncio.ensure_future(batcher.submit([torch.tensor([5])])))
+            await asyncio.sleep(0.01)
+            forward.release.set()
+            return await asyncio.gather(first, *waiting[1:])
+        finally:
+            await batcher.stop()
+
+    results = asyncio.run(scenario())
+    assert [r.flatten().tolist() for r in results] == [[1], [3], [4], [5]]
+    # the cancelled input is in no pass, and did not shrink the pass it was queued for
+    assert forward.sizes == [1, 2, 1]

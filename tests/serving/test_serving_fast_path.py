@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import http.client as http_client
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -93,23 +95,31 @@ def test_a_lone_request_is_one_pass_of_one_input_at_once(server: LiveServer) -> 
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def slow_server(models_dir) -> Iterator[LiveServer]:
-    """Passes of one input that take 0.1 s each, and a queue bounded at 0.25 s of work."""
-    settings = ServiceSettings(
-        models_dir=models_dir, max_batch_size=1, max_queue=1000, max_queue_wait_ms=250, max_wait_ms=0
-    )
-    served = load_models(settings)
+def slowed(models_dir, seconds: float, **settings) -> tuple[LiveServer, dict, threading.Event]:
+    """A live server whose names passes take one input and ``seconds`` each, its models, and
+    an event set when a pass starts."""
+    service = ServiceSettings(models_dir=models_dir, max_batch_size=1, max_wait_ms=0, **settings)
+    served = load_models(service)
     forward = served["names"].batcher.forward
 
+    started = threading.Event()
+
     def slow(inputs):
-        time.sleep(0.1)
+        started.set()
+        time.sleep(seconds)
         return forward(inputs)
 
     served["names"].batcher.forward = slow
-    running = run_app(create_app(settings, served))
-    yield LiveServer(running.url, settings, running)
-    running.stop()
+    running = run_app(create_app(service, served))
+    return LiveServer(running.url, service, running), served, started
+
+
+@pytest.fixture(scope="module")
+def slow_server(models_dir) -> Iterator[LiveServer]:
+    """Passes of one input that take 0.1 s each, and a queue bounded at 0.25 s of work."""
+    server, _, _ = slowed(models_dir, 0.1, max_queue=1000, max_queue_wait_ms=250)
+    yield server
+    server.stop()
 
 
 def test_a_queue_full_of_time_sheds_at_once_with_retry_after(slow_server: LiveServer) -> None:
@@ -148,3 +158,40 @@ def test_a_queue_full_of_time_sheds_at_once_with_retry_after(slow_server: LiveSe
     assert healthz == [200] * 5
     with httpx.Client(base_url=slow_server.url, timeout=30) as http:  # and it recovers
         assert http.post(PREDICT, json={"inputs": ["Ito"]}).status_code == 200
+
+
+def test_a_client_that_hangs_up_while_queued_costs_no_forward_pass(models_dir) -> None:
+    server, served, started = slowed(models_dir, 0.6, max_queue=1000)
+    batcher = served["names"].batcher
+    host, port = server.url.removeprefix("http://").split(":")
+    body = json.dumps({"inputs": ["Ito"]}).encode()
+    request = (
+        f"POST {PREDICT} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            passes, _ = forward_passes(http, "names")
+            holder = http_client.HTTPConnection(host, int(port), timeout=30)
+            holder.request("POST", PREDICT, body, JSON)  # its pass holds the model 0.6 s
+            assert started.wait(5)
+            deadline = time.monotonic() + 5
+            leavers = [socket.create_connection((host, int(port))) for _ in range(4)]
+            for leaver in leavers:
+                leaver.sendall(request)
+            while batcher.depth < 4:  # all four wait behind the holder's pass
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            for leaver in leavers:
+                leaver.close()
+            while batcher.depth > 0:  # counted out as they hang up, while the pass still runs
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            response = holder.getresponse()
+            assert response.status == 200 and json.loads(response.read())["predictions"][0]
+            holder.close()
+            time.sleep(0.2)
+            assert forward_passes(http, "names")[0] == passes + 1  # the holder's pass, no other
+            assert http.post(PREDICT, json={"inputs": ["Ito"]}).status_code == 200
+    finally:
+        server.stop()
