@@ -114,12 +114,9 @@ class Predictor:
     def top(self, probabilities: torch.Tensor, top_k: int | None = 1) -> list[Prediction]:
         """Turn probability rows into sorted ``{"label", "score"}`` lists."""
         scores, indices = probabilities.topk(self._resolve_top_k(top_k), dim=-1)
-        return [
-            [
-                {"label": self.labels[i], "score": s}
-                for i, s in zip(row_i.tolist(), row_s.tolist(), strict=True)
-            ]
-            for row_i, row_s in zip(indices, scores, strict=True)
+        return [  # one tolist() per matrix: iterating a tensor's rows costs more than the model on the hot path
+            [{"label": self.labels[i], "score": s} for i, s in zip(row_i, row_s, strict=True)]
+            for row_i, row_s in zip(indices.tolist(), scores.tolist(), strict=True)
         ]
 
     def predict(self, inputs: Any, top_k: int | None = 1) -> list[Prediction] | Prediction:

@@ -171,6 +171,8 @@ def test_a_client_that_hangs_up_while_queued_costs_no_forward_pass(models_dir) -
     ).encode() + body
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
+            assert http.post(PREDICT, json={"inputs": ["Ito"]}).status_code == 200  # times a pass: 0.6 s
+            started.clear()
             passes, _ = forward_passes(http, "names")
             holder = http_client.HTTPConnection(host, int(port), timeout=30)
             holder.request("POST", PREDICT, body, JSON)  # its pass holds the model 0.6 s
