@@ -12,6 +12,9 @@ into a UI differs in three ways this module imitates:
 
 Gain is not varied: the front end peak-normalises and subtracts each coefficient's
 mean (CMN), so the model is level-invariant by construction.
+
+:func:`room_impulse_response` makes a synthetic room's reverberation, for benchmarks
+(``benchmarks/digits_robustness.py``); :func:`perturb` does not use it yet.
 """
 
 from __future__ import annotations
@@ -46,3 +49,39 @@ def perturb(samples: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndar
     signal_rms = np.sqrt(np.mean(samples**2)) + 1e-12
     snr_db = rng.uniform(10.0, 40.0)
     return padded + coloured_noise(len(padded), rng) * signal_rms * 10 ** (-snr_db / 20)
+
+
+def room_impulse_response(
+    rt60_s: float, rate: int, rng: np.random.Generator, *, direct_to_reverberant_db: float = 0.0
+) -> np.ndarray:
+    """A synthetic room's impulse response: a direct path, then exponentially decaying noise.
+
+    This is the statistical model of reverberation of Schroeder (1962, "Frequency-correlation
+    functions of frequency responses in rooms") and Polack (1988, thesis "La transmission de
+    l'energie sonore dans les salles"): a few milliseconds after the direct sound so many
+    reflections arrive, from so many directions, that the tail is indistinguishable from
+    Gaussian noise whose energy falls exponentially, by 60 dB over the reverberation time
+    RT60. Here the tail is white Gaussian noise times the amplitude envelope
+    ``exp(-6.9 t / RT60)`` (energy ``exp(-13.8 t / RT60)``: -60 dB at RT60, as
+    ln(1000) = 6.9), after the direct sound, an impulse at ``t = 0``.
+
+    The response lasts ``rt60_s`` seconds (``round(rt60_s * rate)`` samples, at least 2);
+    what would follow is more than 60 dB down. ``direct_to_reverberant_db`` is the
+    direct path's energy over the tail's; 0 dB is a talker at about the room's critical
+    distance (around a metre in a furnished room), more reverberant than a headset or a
+    laptop at arm's length. The response is normalised to unit energy, so convolving with
+    it keeps a signal's power about the same. At 0 dB or more the direct path is the
+    largest sample by far (the tail's peak is some 12-20 dB below it). The decay is the
+    same at every frequency and there are no distinct early reflections: a coarse room,
+    enough to test or train indifference to reverberation, not a model of a particular one.
+    """
+    if rt60_s <= 0 or rate < 1:
+        raise ValueError(f"need rt60_s > 0 and rate >= 1, got {rt60_s!r} and {rate!r}")
+    length = max(2, round(rt60_s * rate))
+    t = np.arange(length) / rate
+    tail = rng.standard_normal(length) * np.exp(-6.9 * t / rt60_s)
+    tail[0] = 0.0
+    tail *= 10 ** (-direct_to_reverberant_db / 20) / (np.sqrt(np.sum(tail**2)) + 1e-12)
+    response = tail
+    response[0] = 1.0
+    return (response / np.sqrt(np.sum(response**2))).astype(np.float32)
