@@ -19,7 +19,7 @@ from seqclf.errors import ModelLoadError
 from seqclf.install import pip_install, project_link
 from seqclf.modalities import Modality, modality_named
 from seqclf.pretrained import CARD_NAME, PretrainedClassifier
-from seqclf.record import TrainingRecord
+from seqclf.record import Evaluation, TrainingRecord
 from seqclf.tasks import Task, get_task
 
 CONFUSION_IMAGE = "confusion_matrix.png"
@@ -202,6 +202,22 @@ def _recipe(training: TrainingRecord) -> str:
     )
 
 
+def _evaluations(training: TrainingRecord) -> str:
+    """The tables measured after training, each with its command and machine."""
+    if not training.evaluations:
+        return ""
+    parts = ["## Further evaluation\n"]
+    for evaluation in training.evaluations:
+        header = "| " + " | ".join(evaluation.columns) + " |"
+        rule = "| --- |" + " ---: |" * (len(evaluation.columns) - 1)
+        rows = "\n".join("| " + " | ".join(row) + " |" for row in evaluation.rows)
+        parts.append(
+            f"### {evaluation.title}\n\n```\n{evaluation.command}\n```\n\n"
+            f"Measured on: {evaluation.machine}\n\n{header}\n{rule}\n{rows}\n"
+        )
+    return "\n".join(parts) + "\n"
+
+
 def _record(pretrained: PretrainedClassifier) -> TrainingRecord:
     if pretrained.training is None:
         raise ModelLoadError(
@@ -287,7 +303,7 @@ Command:
 | --- | --- |
 {chr(10).join(f"| {k} | {v} |" for k, v in hyper.items())}
 {_recipe(training)}
-## Usage
+{_evaluations(training)}## Usage
 
 {_usage(task, modality_named(pretrained.encoder.modality_name), name, repo_id, source)}
 """
@@ -307,6 +323,17 @@ def write_card(folder: str | Path, repo_id: str | None = None) -> Path:
     path = folder / CARD_NAME
     path.write_text(card, encoding="utf-8")
     return path
+
+
+def add_evaluation(folder: str | Path, evaluation: Evaluation) -> Path:
+    """Record ``evaluation`` in a model folder's config (replacing one of the same title), regenerate its card."""
+    folder = Path(folder)
+    pretrained = PretrainedClassifier.from_folder(folder)
+    training = _record(pretrained)
+    kept = [e for e in training.evaluations if e.title != evaluation.title]
+    training.evaluations = [*kept, evaluation]
+    pretrained.save_config(folder)
+    return write_card(folder)
 
 
 def draw_images(pretrained: PretrainedClassifier, folder: Path, only_missing: bool = False) -> None:

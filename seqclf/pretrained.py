@@ -60,15 +60,19 @@ class PretrainedClassifier:
             "training": self.training.to_dict() if self.training is not None else {},
         }
 
+    def save_config(self, folder: Path) -> None:
+        """Write ``config.json`` alone: for a record updated after training, weights untouched."""
+        (folder / CONFIG_NAME).write_text(
+            json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
     def save_pretrained(self, folder: str | Path, card: str | None = None) -> Path:
         """Write the model folder (created if needed); ``card`` becomes README.md."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
         save_file(state, folder / WEIGHTS_NAME, metadata={"format": "pt"})
-        (folder / CONFIG_NAME).write_text(
-            json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        self.save_config(folder)
         # safetensors creates its file owner-only (0600) whatever the umask; give it the
         # mode config.json got, so a server running as another user (a container's
         # non-root user, a service account) can read the folder it was handed.

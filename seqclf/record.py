@@ -68,6 +68,22 @@ class NetworkRecord:
 
 
 @dataclass
+class Evaluation:
+    """A table measured on a model after training (e.g. by a benchmark), for its card.
+
+    The test split's figures are in the record already; this is what they cannot say,
+    such as accuracy on voices the recipe never heard or on altered recordings. ``command``
+    and ``machine`` say how to measure it again and where it was measured.
+    """
+
+    title: str
+    command: str
+    machine: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
 class TrainingRecord:
     """Provenance and figures of one ``seqclf train`` run.
 
@@ -91,6 +107,7 @@ class TrainingRecord:
     validation: dict[str, Any]
     test: dict[str, Any]
     recipe: list[str] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
 
     @property
     def in_memory(self) -> bool:
@@ -115,6 +132,7 @@ class TrainingRecord:
             "torch_version": self.torch_version,
             "seqclf_version": self.seqclf_version,
             "metrics": {"validation": self.validation, "test": self.test},
+            **({"evaluations": [asdict(e) for e in self.evaluations]} if self.evaluations else {}),
         }
 
     @classmethod
@@ -143,6 +161,7 @@ class TrainingRecord:
                 validation=data["metrics"]["validation"],
                 test=data["metrics"]["test"],
                 recipe=data.get("recipe", []),
+                evaluations=[Evaluation(**e) for e in data.get("evaluations", [])],
             )
         except (KeyError, TypeError, AttributeError) as err:
             names = ", ".join(f.name for f in fields(cls))

@@ -138,3 +138,43 @@ def test_install_lines_name_a_source_that_exists(model_dir: Path, monkeypatch) -
     assert card_command(str(model_dir))[0] == 0
     card = (model_dir / "README.md").read_text(encoding="utf-8")
     assert 'pip install "seqclf[serve]"' in card and "[seqclf](https://pypi.org/project/seqclf/)" in card
+
+
+def test_an_evaluation_added_after_training_is_in_the_card_and_survives_regenerating(
+    model_dir: Path,
+) -> None:
+    from seqclf.card import add_evaluation
+    from seqclf.record import Evaluation
+
+    weights = (model_dir / "model.safetensors").read_bytes()
+    first = Evaluation(
+        "Noisy names",
+        "python bench.py --noise 1",
+        "CPU: test",
+        ["condition", "accuracy"],
+        [["clean", "0.9000"], ["noisy", "0.7000"]],
+    )
+    add_evaluation(model_dir, first)
+    again = Evaluation(
+        "Noisy names",
+        "python bench.py --noise 2",
+        "CPU: test",
+        ["condition", "accuracy"],
+        [["clean", "0.9100"]],
+    )
+    other = Evaluation(
+        "Long names", "python long.py", "CPU: test", ["length", "accuracy"], [["20", "0.5000"]]
+    )
+    add_evaluation(model_dir, again)  # same title: replaces the first
+    add_evaluation(model_dir, other)
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert "## Further evaluation" in card
+    assert "python bench.py --noise 2" in card and "| clean | 0.9100 |" in card
+    assert "--noise 1" not in card and "0.7000" not in card
+    assert card.index("### Noisy names") < card.index("### Long names") < card.index("## Usage")
+    recorded = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["training"]["evaluations"]
+    assert [e["title"] for e in recorded] == ["Noisy names", "Long names"]
+    assert (model_dir / "model.safetensors").read_bytes() == weights  # only the record changed
+    (model_dir / "README.md").unlink()
+    assert card_command(str(model_dir))[0] == 0
+    assert (model_dir / "README.md").read_text(encoding="utf-8") == card
