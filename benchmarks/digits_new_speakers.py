@@ -13,7 +13,7 @@ speaker's standard test recordings (repetitions 0-4).
 The model folder records the hold-out, so
 ``seqclf evaluate runs/digits-without-theo --data ../shared/data/fsdd`` rebuilds the
 figure. One speaker per run (two to four minutes on one CPU thread); run several at
-once on several cores. ``--augment-copies``, ``--step-dropout``, ``--ensemble``, ``--n-mfcc`` and ``--cvn`` try the recipe with
+once on several cores. ``--augment-copies``, ``--reverb``, ``--step-dropout``, ``--ensemble``, ``--n-mfcc`` and ``--cvn`` try the recipe with
 those settings changed, to compare recipes on voices they never heard.
 """
 
@@ -44,6 +44,12 @@ def main() -> None:
     parser.add_argument(
         "--augment-copies", type=int, default=None, help="Perturbed copies per clip (default: the recipe's)."
     )
+    parser.add_argument(
+        "--reverb",
+        type=float,
+        default=None,
+        help="Share of perturbed copies in a synthetic room (default: the recipe's).",
+    )
     parser.add_argument("--step-dropout", type=float, default=None, help="Default: the recipe's.")
     parser.add_argument("--ensemble", type=int, default=None, help="Networks to average (default: 1).")
     parser.add_argument("--n-mfcc", type=int, default=None, help="MFCCs per frame (default: the recipe's).")
@@ -59,6 +65,8 @@ def main() -> None:
         recipe = replace(recipe, epochs=args.epochs)
     if args.augment_copies is not None:  # a what-if on the task's class-level setting
         type(task).augment_copies = args.augment_copies
+    if args.reverb is not None:
+        type(task).reverb_probability = args.reverb
     frontend = {"n_mfcc": args.n_mfcc} if args.n_mfcc is not None else {}
     if args.cvn:
         frontend["cvn"] = True

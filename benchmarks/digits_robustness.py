@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,12 +38,13 @@ import numpy as np
 import soundfile
 import torch
 from machine import describe, table
-from scipy.signal import fftconvolve
 
-from seqclf.audio.augment import coloured_noise, room_impulse_response
+from seqclf.audio.augment import coloured_noise, reverberate, room_impulse_response
 from seqclf.audio.io import load_audio, resample
+from seqclf.card import add_evaluation
 from seqclf.data.fsdd import NAME, fsdd_splits
 from seqclf.predictor import Predictor
+from seqclf.record import Evaluation
 
 RATE = 8000
 MAX_SECONDS = 10.0
@@ -70,8 +72,7 @@ def padded(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray
 
 def reverberant(x: np.ndarray, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
     """``x`` in a synthetic room (with its reverberant tail), rescaled to ``x``'s peak."""
-    wet = fftconvolve(x, room_impulse_response(rt60_s, RATE, rng))
-    return (wet * (np.max(np.abs(x)) / (np.max(np.abs(wet)) + 1e-12))).astype(np.float32)
+    return reverberate(x, room_impulse_response(rt60_s, RATE, rng))
 
 
 def browser_wav(x: np.ndarray, rate: int = 48000) -> bytes:
@@ -152,6 +153,12 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=None, help="Use only the first N clips of each.")
     parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        help="Also record the table in this model folder's config.json and card (e.g. models/digits).",
+    )
     args = parser.parse_args()
     if args.speaker and args.model is not None:
         parser.error("--model is for the standard split; with --speaker give --models")
@@ -167,9 +174,11 @@ def main() -> None:
         speakers = list(dict.fromkeys(args.speaker))
         tests = {s: (args.models.format(speaker=s), fsdd_splits(args.data, [s]).test) for s in speakers}
         what = "all recordings of each speaker, with the model for them"
+        title = "New voices: the recipe trained without each speaker, on that speaker's altered recordings"
     else:
         tests = {"accuracy": (args.model or "models/digits", fsdd_splits(args.data).test)}
         what = "the standard test split (repetitions 0-4, six training speakers)"
+        title = "Microphone conditions: altered copies of the standard test split"
     columns: dict[str, dict[str, float]] = {}
     notes = []
     for column, (model, test) in tests.items():
@@ -192,6 +201,11 @@ def main() -> None:
             cells.append(f"{mean[name]:.4f}")
         rows.append([name, *cells, "" if name.startswith("clean") else f"{mean[name] - clean:+.4f}"])
     print(table(headers, rows))
+    if args.record is not None:
+        machine = "; ".join(describe().splitlines())
+        command = " ".join(["python", *sys.argv])
+        card = add_evaluation(args.record, Evaluation(title, command, machine, headers, rows))
+        print(f"recorded in {args.record / 'config.json'} and {card}")
 
 
 if __name__ == "__main__":

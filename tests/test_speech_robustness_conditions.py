@@ -1,11 +1,14 @@
-"""The synthetic room of the robustness benchmark (and, later, the augmentation)."""
+"""The synthetic room of the robustness benchmark and of the training augmentation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from seqclf.audio.augment import room_impulse_response
+from seqclf.audio.augment import perturb, reverberate, room_impulse_response
+from seqclf.audio.mfcc import FrontEnd
+from seqclf.data.splits import Examples
+from seqclf.tasks.augmentation import augmented
 
 RATE = 8000
 
@@ -79,3 +82,65 @@ def test_convolving_an_impulse_gives_the_response() -> None:
 def test_refuses_a_room_that_cannot_be(rt60: float, rate: int) -> None:
     with pytest.raises(ValueError):
         room_impulse_response(rt60, rate, np.random.default_rng(0))
+
+
+def test_reverberate_is_the_full_convolution_rescaled_to_the_dry_peak() -> None:
+    # reference: numpy's direct (time-domain) convolution, against the FFT one used
+    rng = np.random.default_rng(3)
+    dry = (rng.standard_normal(700) * 0.3).astype(np.float32)
+    response = room_impulse_response(0.4, RATE, rng)
+    wet = reverberate(dry, response)
+    reference = np.convolve(dry.astype(np.float64), response.astype(np.float64))
+    reference *= np.max(np.abs(dry)) / np.max(np.abs(reference))
+    assert wet.dtype == np.float32 and len(wet) == len(dry) + len(response) - 1
+    # float32 FFT round-off is ~1e-6 of the peak; a wrong alignment or scale is ~1e-1
+    np.testing.assert_allclose(wet, reference, atol=1e-5 * np.max(np.abs(dry)))
+    assert np.max(np.abs(wet)) == pytest.approx(np.max(np.abs(dry)), rel=1e-6)
+
+
+def test_without_rooms_perturb_draws_what_it_always_drew() -> None:
+    # probability 0 must not consume a random number: old variants stay reproducible
+    word = np.sin(np.arange(4000) * 0.3).astype(np.float32)
+    for seed in range(3):
+        default = perturb(word, RATE, np.random.default_rng(seed))
+        explicit = perturb(word, RATE, np.random.default_rng(seed), reverb_probability=0.0)
+        # the same operations on the same numbers: any difference means an extra draw
+        np.testing.assert_allclose(explicit, default, rtol=0, atol=1e-7)
+
+
+def test_a_room_variant_is_reproducible_under_its_seed_and_has_a_tail() -> None:
+    # a click in a room: its energy is spread over the room's tail, past the dry click
+    click = np.zeros(2000, np.float32)
+    click[1000] = 1.0
+    wet = [perturb(click, RATE, np.random.default_rng(s), reverb_probability=1.0) for s in (7, 7, 8)]
+    np.testing.assert_allclose(wet[0], wet[1], rtol=0, atol=1e-7)
+    assert len(wet[0]) != len(wet[2]) or not np.allclose(wet[0], wet[2])
+
+    # the dry variant's click is within +-5 ms of its peak (the resampler's filter), the rest
+    # is noise; in a room (RT60 >= 0.1 s) far more energy lies 5-100 ms after the peak
+    def late_share(x: np.ndarray) -> float:
+        peak = int(np.argmax(np.abs(x)))
+        late = x[peak + RATE // 200 : peak + RATE // 10]
+        return float(np.sum(late**2) / np.sum(x**2))
+
+    for seed in range(8):  # rooms of RT60 0.1-0.9 s and DRR -3 to +9 dB: 0.09-0.46 here, dry <= 0.03
+        room = perturb(click, RATE, np.random.default_rng(seed), reverb_probability=1.0)
+        assert late_share(room) > 3 * late_share(perturb(click, RATE, np.random.default_rng(seed)))
+
+
+def test_augmented_examples_keep_labels_and_add_room_variants_under_a_seed() -> None:
+    rng = np.random.default_rng(0)
+    clips = [{"array": (rng.standard_normal(3000) * 0.2).astype(np.float32), "sampling_rate": RATE}]
+    examples = Examples(clips * 2, ["a", "b"])
+    frontend = FrontEnd(sampling_rate=RATE, max_seconds=2.0)
+    plain = augmented(examples, frontend, 1, seed=5)
+    rooms = augmented(examples, frontend, 1, seed=5, reverb_probability=1.0)
+    again = augmented(examples, frontend, 1, seed=5, reverb_probability=1.0)
+    assert plain.labels == rooms.labels == ["a", "b", "a", "b"]
+    assert rooms.inputs[:2] == clips * 2  # the originals come first, untouched
+    for mine, other in zip(rooms.inputs[2:], again.inputs[2:], strict=True):
+        np.testing.assert_allclose(mine["array"], other["array"], rtol=0, atol=1e-7)
+    # each room adds its response's length (>= 0.1 s) to the variant
+    assert all(
+        len(r["array"]) != len(p["array"]) for r, p in zip(rooms.inputs[2:], plain.inputs[2:], strict=True)
+    )

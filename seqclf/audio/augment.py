@@ -8,13 +8,16 @@ into a UI differs in three ways this module imitates:
   tempo and formants, as a different, faster or slower speaker would;
 - **background noise and microphones**: coloured noise (white through brown, via a
   random one-pole filter) at 10-40 dB SNR;
-- **untrimmed edges**: up to 0.4 s of that noise before and after the word.
+- **untrimmed edges**: up to 0.4 s of that noise before and after the word;
+- **rooms** (opt-in, ``reverb_probability``): a share of the variants is first played
+  in a synthetic room (:func:`room_impulse_response`, RT60 0.1-0.9 s, direct-to-reverberant
+  ratio -3 to +9 dB), wider than the benchmark's two rooms so as not to train on its test.
 
 Gain is not varied: the front end peak-normalises and subtracts each coefficient's
 mean (CMN), so the model is level-invariant by construction.
 
-:func:`room_impulse_response` makes a synthetic room's reverberation, for benchmarks
-(``benchmarks/digits_robustness.py``); :func:`perturb` does not use it yet.
+:func:`room_impulse_response` and :func:`reverberate` also make the benchmark's rooms
+(``benchmarks/digits_robustness.py``).
 """
 
 from __future__ import annotations
@@ -41,9 +44,32 @@ def coloured_noise(length: int, rng: np.random.Generator) -> np.ndarray:
     return (noise / (np.sqrt(np.mean(noise**2)) + 1e-12)).astype(np.float32)
 
 
-def perturb(samples: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-    """One random variant of a clip: new speed, silent padding, background noise."""
+def reverberate(samples: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """``samples`` played through ``response`` (with its tail), rescaled to the dry peak.
+
+    Rescaling keeps the level where the dry clip had it; the front end peak-normalises
+    anyway, so this only keeps a later SNR defined against the same peak.
+    """
+    from scipy.signal import fftconvolve  # lazy: ~1 s off `import seqclf`
+
+    wet = fftconvolve(samples, response)
+    return (wet * (np.max(np.abs(samples)) / (np.max(np.abs(wet)) + 1e-12))).astype(np.float32)
+
+
+def perturb(
+    samples: np.ndarray, rate: int, rng: np.random.Generator, *, reverb_probability: float = 0.0
+) -> np.ndarray:
+    """One random variant of a clip: new speed, maybe a room, silent padding, background noise.
+
+    With ``reverb_probability`` 0 no random number is drawn for the room, so variants are
+    the same as before the option existed.
+    """
     samples = change_speed(samples, rng.uniform(0.85, 1.15))
+    if reverb_probability and rng.random() < reverb_probability:
+        response = room_impulse_response(
+            rng.uniform(0.1, 0.9), rate, rng, direct_to_reverberant_db=rng.uniform(-3.0, 9.0)
+        )
+        samples = reverberate(samples, response)
     before, after = (int(rng.uniform(0.0, 0.4) * rate) for _ in range(2))
     padded = np.concatenate([np.zeros(before), samples, np.zeros(after)]).astype(np.float32)
     signal_rms = np.sqrt(np.mean(samples**2)) + 1e-12

@@ -30,6 +30,8 @@ class DigitsTask(Task):
     }
     #: perturbed copies of each training recording (see seqclf.audio.augment)
     augment_copies: ClassVar[int] = 1
+    #: share of those variants played in a synthetic room first (seqclf.audio.augment)
+    reverb_probability: ClassVar[float] = 0.0
     data_notes = (
         "FSDD's standard split by repetition index: 0-4 test, 5-9 validation (for early stopping), "
         "10-49 train; every split has all 6 speakers and all 10 digits. Audio is resampled to 8 kHz "
@@ -72,4 +74,6 @@ class DigitsTask(Task):
         return AudioEncoder.fit(train.inputs, frontend=FRONTEND)
 
     def augment(self, train: Examples, seed: int) -> Examples:
-        return augmented(train, FRONTEND, self.augment_copies, seed)
+        return augmented(
+            train, FRONTEND, self.augment_copies, seed, reverb_probability=self.reverb_probability
+        )

@@ -209,6 +209,8 @@ class AudioTask(Task):
     limitations = _LIMITATIONS
     data_options = ("test_file",)
     augment_copies: ClassVar[int] = 1
+    #: share of those variants played in a synthetic room first (seqclf.audio.augment)
+    reverb_probability: ClassVar[float] = 0.0
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         return read_audiofolder(data)
@@ -225,7 +227,9 @@ class AudioTask(Task):
         return AudioEncoder.fit(train.inputs, frontend=AUDIO_FRONTEND)
 
     def augment(self, train: Examples, seed: int) -> Examples:
-        return augmented(train, AUDIO_FRONTEND, self.augment_copies, seed)
+        return augmented(
+            train, AUDIO_FRONTEND, self.augment_copies, seed, reverb_probability=self.reverb_probability
+        )
 
 
 class SeriesTask(Task):
