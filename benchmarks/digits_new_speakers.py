@@ -13,25 +13,54 @@ speaker's standard test recordings (repetitions 0-4).
 The model folder records the hold-out, so
 ``seqclf evaluate runs/digits-without-theo --data ../shared/data/fsdd`` rebuilds the
 figure. One speaker per run (two to four minutes on one CPU thread); run several at
-once on several cores. ``--augment-copies``, ``--reverb``, ``--step-dropout``, ``--ensemble``, ``--n-mfcc`` and ``--cvn`` try the recipe with
-those settings changed, to compare recipes on voices they never heard.
+once on several cores. To compare recipes on voices they never heard, ``--model``,
+``--augment`` and ``--frontend`` change single fields of the recipe's
+:class:`~seqclf.config.ModelConfig`, :class:`~seqclf.audio.augment.Augmentation` and
+:class:`~seqclf.audio.mfcc.FrontEnd`, e.g. ``--model hidden_size=128 --augment
+band_stop_probability=0.5 speed=0.8,1.25 --frontend cvn=true``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
+import typing
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from machine import describe, table
 
+from seqclf.audio.augment import Augmentation
+from seqclf.audio.mfcc import FrontEnd
+from seqclf.config import ModelConfig
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.evaluation import evaluate
 from seqclf.pretrained import PretrainedClassifier
 from seqclf.tasks import digits, get_task
 from seqclf.training.run import run_training
+
+
+def assignments(pairs: list[str], config: type) -> dict[str, Any]:
+    """``["hidden_size=128", "speed=0.8,1.2"]`` as ``config``'s field values, typed by its hints."""
+    hints = typing.get_type_hints(config)
+    names = {f.name for f in fields(config)}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        if name not in names or not text:
+            raise SystemExit(f"{pair!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(names))}")
+        kind = typing.get_origin(hints[name]) or hints[name]
+        if kind is tuple:
+            values[name] = tuple(float(x) for x in text.split(","))
+        elif kind is bool:
+            values[name] = text.lower() in ("1", "true", "yes")
+        elif kind in (int, float):
+            values[name] = kind(text)
+        else:  # a string, a Literal, or an optional number
+            values[name] = float(text) if text.replace(".", "", 1).isdigit() else text
+    return values
 
 
 def main() -> None:
@@ -42,20 +71,12 @@ def main() -> None:
     parser.add_argument("--shipped", type=Path, default=Path("models/digits"))
     parser.add_argument("--epochs", type=int, default=None, help="Default: the recipe's.")
     parser.add_argument(
-        "--augment-copies", type=int, default=None, help="Perturbed copies per clip (default: the recipe's)."
+        "--ensemble", type=int, default=None, help="Networks to average (default: the recipe's)."
     )
-    parser.add_argument(
-        "--reverb",
-        type=float,
-        default=None,
-        help="Share of perturbed copies in a synthetic room (default: the recipe's).",
-    )
-    parser.add_argument("--step-dropout", type=float, default=None, help="Default: the recipe's.")
-    parser.add_argument("--ensemble", type=int, default=None, help="Networks to average (default: 1).")
-    parser.add_argument("--n-mfcc", type=int, default=None, help="MFCCs per frame (default: the recipe's).")
-    parser.add_argument(
-        "--cvn", action="store_true", help="Also normalise each MFCC's variance per utterance (CMVN)."
-    )
+    for flag, config in (("--model", ModelConfig), ("--augment", Augmentation), ("--frontend", FrontEnd)):
+        parser.add_argument(
+            flag, nargs="+", default=[], metavar="NAME=VALUE", help=f"Fields of {config.__name__} to change."
+        )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -63,16 +84,10 @@ def main() -> None:
     recipe = task.train_defaults
     if args.epochs is not None:
         recipe = replace(recipe, epochs=args.epochs)
-    if args.augment_copies is not None:  # a what-if on the task's class-level setting
-        type(task).augment_copies = args.augment_copies
-    if args.reverb is not None:
-        type(task).reverb_probability = args.reverb
-    frontend = {"n_mfcc": args.n_mfcc} if args.n_mfcc is not None else {}
-    if args.cvn:
-        frontend["cvn"] = True
-    if frontend:  # a what-if on the task's front end, as for augment_copies
-        digits.FRONTEND = replace(digits.FRONTEND, **frontend)
-    overrides = {} if args.step_dropout is None else {"step_dropout": args.step_dropout}
+    # what-ifs on the task's class-level recipe, for this process only
+    type(task).augmentation = replace(task.augmentation, **assignments(args.augment, Augmentation))
+    digits.FRONTEND = replace(digits.FRONTEND, **assignments(args.frontend, FrontEnd))
+    overrides = assignments(args.model, ModelConfig)
     if args.ensemble is not None:
         overrides["ensemble"] = args.ensemble
     command = " ".join(["python", *sys.argv])

@@ -11,7 +11,13 @@ into a UI differs in three ways this module imitates:
 - **untrimmed edges**: up to 0.4 s of that noise before and after the word;
 - **rooms** (opt-in, ``reverb_probability``): a share of the variants is first played
   in a synthetic room (:func:`room_impulse_response`, RT60 0.1-0.9 s, direct-to-reverberant
-  ratio -3 to +9 dB), wider than the benchmark's two rooms so as not to train on its test.
+  ratio -3 to +9 dB), wider than the benchmark's two rooms so as not to train on its test;
+- **missing bands** (opt-in, ``band_stop_probability``): a share of the variants loses a
+  random band of 1/4 to 1 octave to a band-stop filter, the waveform-domain counterpart of
+  SpecAugment's frequency masks (Park et al. 2019), so the classifier cannot lean on one
+  speaker's formant region. (SpecAugment's time masks are the model's ``step_dropout``.)
+
+:class:`Augmentation` holds every range, so a task states its recipe in one value.
 
 Gain is not varied: the front end peak-normalises and subtracts each coefficient's
 mean (CMN), so the model is level-invariant by construction.
@@ -22,9 +28,39 @@ mean (CMN), so the model is level-invariant by construction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """How a task perturbs its training recordings: how many variants and within which ranges.
+
+    A probability of 0 draws no random number for its step, so turning an option off
+    reproduces the variants made before it existed.
+    """
+
+    #: random variants of each training recording, beside the recording itself
+    copies: int = 1
+    #: speed factors drawn uniformly from this range (tempo and formants together)
+    speed: tuple[float, float] = (0.85, 1.15)
+    #: signal-to-noise ratio of the added coloured noise, dB, drawn uniformly
+    snr_db: tuple[float, float] = (10.0, 40.0)
+    #: most seconds of noise-only padding before and after the word (each drawn from 0 to it)
+    max_pad_seconds: float = 0.4
+    #: share of variants played in a synthetic room first
+    reverb_probability: float = 0.0
+    #: share of variants with one random band removed (a frequency mask)
+    band_stop_probability: float = 0.0
+
+    def __post_init__(self) -> None:
+        low, high = self.speed
+        if self.copies < 0 or not 0 < low <= high or self.snr_db[0] > self.snr_db[1]:
+            raise ValueError(f"need copies >= 0 and ordered, positive ranges, got {self!r}")
+        if not (0 <= self.reverb_probability <= 1 and 0 <= self.band_stop_probability <= 1):
+            raise ValueError(f"probabilities must be in [0, 1], got {self!r}")
 
 
 def change_speed(samples: np.ndarray, factor: float) -> np.ndarray:
@@ -56,24 +92,38 @@ def reverberate(samples: np.ndarray, response: np.ndarray) -> np.ndarray:
     return (wet * (np.max(np.abs(samples)) / (np.max(np.abs(wet)) + 1e-12))).astype(np.float32)
 
 
-def perturb(
-    samples: np.ndarray, rate: int, rng: np.random.Generator, *, reverb_probability: float = 0.0
-) -> np.ndarray:
-    """One random variant of a clip: new speed, maybe a room, silent padding, background noise.
+def band_stop(samples: np.ndarray, rate: int, centre_hz: float, octaves: float) -> np.ndarray:
+    """``samples`` without the band ``octaves`` wide around ``centre_hz`` (4th-order Butterworth).
 
-    With ``reverb_probability`` 0 no random number is drawn for the room, so variants are
-    the same as before the option existed.
+    The band is clipped to stay below 0.95 of the Nyquist frequency.
     """
-    samples = change_speed(samples, rng.uniform(0.85, 1.15))
-    if reverb_probability and rng.random() < reverb_probability:
+    from scipy.signal import butter, sosfilt  # lazy: ~1 s off `import seqclf`
+
+    low = centre_hz * 2 ** (-octaves / 2)
+    high = min(centre_hz * 2 ** (octaves / 2), 0.95 * rate / 2)
+    sos = butter(2, [low, high], btype="bandstop", fs=rate, output="sos")
+    return sosfilt(sos, samples).astype(np.float32)
+
+
+def perturb(
+    samples: np.ndarray, rate: int, rng: np.random.Generator, augmentation: Augmentation = Augmentation()
+) -> np.ndarray:
+    """One random variant of a clip: new speed, maybe a missing band and a room, padding, noise."""
+    a = augmentation
+    samples = change_speed(samples, rng.uniform(*a.speed))
+    if a.band_stop_probability and rng.random() < a.band_stop_probability:
+        # centres log-uniform over the speech band, 150 Hz to 0.8 of the Nyquist frequency
+        centre = float(np.exp(rng.uniform(np.log(150.0), np.log(0.4 * rate))))
+        samples = band_stop(samples, rate, centre, rng.uniform(0.25, 1.0))
+    if a.reverb_probability and rng.random() < a.reverb_probability:
         response = room_impulse_response(
             rng.uniform(0.1, 0.9), rate, rng, direct_to_reverberant_db=rng.uniform(-3.0, 9.0)
         )
         samples = reverberate(samples, response)
-    before, after = (int(rng.uniform(0.0, 0.4) * rate) for _ in range(2))
+    before, after = (int(rng.uniform(0.0, a.max_pad_seconds) * rate) for _ in range(2))
     padded = np.concatenate([np.zeros(before), samples, np.zeros(after)]).astype(np.float32)
     signal_rms = np.sqrt(np.mean(samples**2)) + 1e-12
-    snr_db = rng.uniform(10.0, 40.0)
+    snr_db = rng.uniform(*a.snr_db)
     return padded + coloured_noise(len(padded), rng) * signal_rms * 10 ** (-snr_db / 20)
 
 

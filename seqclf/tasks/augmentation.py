@@ -8,30 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqclf.audio.augment import perturb
+from seqclf.audio.augment import Augmentation, perturb
 from seqclf.audio.io import load_audio
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.splits import Examples
 
+#: the speech tasks' recipe (digits, audio): one variant per recording, no rooms, no masks
+SPEECH_AUGMENTATION = Augmentation()
 
-def augmented(
-    examples: Examples, frontend: FrontEnd, copies: int, seed: int, *, reverb_probability: float = 0.0
-) -> Examples:
-    """``examples`` (recordings) followed by ``copies`` random variants of each, at the front end's rate.
 
-    ``reverb_probability`` is the share of variants played in a synthetic room first.
+def augmented(examples: Examples, frontend: FrontEnd, augmentation: Augmentation, seed: int) -> Examples:
+    """``examples`` (recordings) followed by ``augmentation.copies`` random variants of each.
+
+    The variants are made at the front end's rate.
     """
     rng = np.random.default_rng(seed)
     rate = frontend.sampling_rate
     inputs, labels = list(examples.inputs), list(examples.labels)
     for example, label in zip(examples.inputs, examples.labels, strict=True):
         samples = load_audio(example, rate, frontend.max_seconds)
-        for _ in range(copies):
-            inputs.append(
-                {
-                    "array": perturb(samples, rate, rng, reverb_probability=reverb_probability),
-                    "sampling_rate": rate,
-                }
-            )
+        for _ in range(augmentation.copies):
+            inputs.append({"array": perturb(samples, rate, rng, augmentation), "sampling_rate": rate})
             labels.append(label)
     return Examples(inputs, labels)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.config import TrainConfig
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.encoders.audio import AudioEncoder
-from seqclf.tasks.augmentation import augmented
+from seqclf.tasks.augmentation import SPEECH_AUGMENTATION, augmented
 from seqclf.tasks.base import Task
 
 FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
@@ -28,16 +29,14 @@ class DigitsTask(Task):
         "url": "https://github.com/Jakobovski/free-spoken-digit-dataset",
         "license": "CC BY-SA 4.0",
     }
-    #: perturbed copies of each training recording (see seqclf.audio.augment)
-    augment_copies: ClassVar[int] = 1
-    #: share of those variants played in a synthetic room first (seqclf.audio.augment)
-    reverb_probability: ClassVar[float] = 0.0
+    #: how training recordings are perturbed (seqclf.audio.augment)
+    augmentation: ClassVar[Augmentation] = SPEECH_AUGMENTATION
     data_notes = (
         "FSDD's standard split by repetition index: 0-4 test, 5-9 validation (for early stopping), "
         "10-49 train; every split has all 6 speakers and all 10 digits. Audio is resampled to 8 kHz "
         "mono, peak-normalised, trimmed of edges 40 dB below the loudest frame, and turned into 20 "
         "MFCC + 20 deltas per 16 ms frame (32 ms window) with cepstral mean normalisation. Each training recording "
-        f"is used as is and in {augment_copies} random variants (speed 0.85-1.15, coloured noise at "
+        f"is used as is and in {augmentation.copies} random variants (speed 0.85-1.15, coloured noise at "
         "10-40 dB SNR, up to 0.4 s of noisy padding at each end)."
     )
     license = "cc-by-sa-4.0"
@@ -74,6 +73,4 @@ class DigitsTask(Task):
         return AudioEncoder.fit(train.inputs, frontend=FRONTEND)
 
     def augment(self, train: Examples, seed: int) -> Examples:
-        return augmented(
-            train, FRONTEND, self.augment_copies, seed, reverb_probability=self.reverb_probability
-        )
+        return augmented(train, FRONTEND, self.augmentation, seed)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.hub_data import local_data
@@ -29,7 +30,7 @@ from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder, tokenize
 from seqclf.errors import ConfigError
-from seqclf.tasks.augmentation import augmented
+from seqclf.tasks.augmentation import SPEECH_AUGMENTATION, augmented
 from seqclf.tasks.base import Task
 from seqclf.tasks.recipe import Recipe, choose_recipe
 
@@ -208,9 +209,8 @@ class AudioTask(Task):
     example_input = '"recording.wav"'
     limitations = _LIMITATIONS
     data_options = ("test_file",)
-    augment_copies: ClassVar[int] = 1
-    #: share of those variants played in a synthetic room first (seqclf.audio.augment)
-    reverb_probability: ClassVar[float] = 0.0
+    #: how training recordings are perturbed (seqclf.audio.augment)
+    augmentation: ClassVar[Augmentation] = SPEECH_AUGMENTATION
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         return read_audiofolder(data)
@@ -227,9 +227,7 @@ class AudioTask(Task):
         return AudioEncoder.fit(train.inputs, frontend=AUDIO_FRONTEND)
 
     def augment(self, train: Examples, seed: int) -> Examples:
-        return augmented(
-            train, AUDIO_FRONTEND, self.augment_copies, seed, reverb_probability=self.reverb_probability
-        )
+        return augmented(train, AUDIO_FRONTEND, self.augmentation, seed)
 
 
 class SeriesTask(Task):
