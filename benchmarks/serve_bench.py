@@ -144,13 +144,12 @@ def start_plain(source: str, threads: int) -> tuple[subprocess.Popen, str]:
 
 
 def start_service(models: list[str], threads: int, workers: int, extra: dict[str, str]):
-    """``seqclf serve`` with these models; ``--workers`` only when more than one."""
+    """``seqclf serve`` with these models and ``--workers`` (without it, the command chooses)."""
     port = free_port()
     command = [sys.executable, "-m", "seqclf", "serve", "--port", str(port), "--log-level", "warning"]
     for spec in models:
         command += ["--model", spec]
-    if workers > 1:
-        command += ["--workers", str(workers)]
+    command += ["--workers", str(workers)]
     return start(command, {**thread_env(threads), "SEQCLF_TORCH_THREADS": str(threads), **extra}, port)
 
 
@@ -474,7 +473,7 @@ def main() -> None:
             )
         if "service" in args.targets:
             for n in workers:
-                label = TARGETS["service"] + (f" --workers {n}" if n > 1 else "")
+                label = f"{TARGETS['service']} --workers {n}"
                 runs.append(
                     (
                         "service",
@@ -490,7 +489,7 @@ def main() -> None:
             try:
                 for connections in args.concurrency:
                     # /metrics is per process: with several workers the batch sizes are not all in one
-                    metric_id = model_id if kind == "service" and "--workers" not in label else None
+                    metric_id = model_id if kind == "service" and label.endswith(" --workers 1") else None
                     result = measure(
                         url, process.pid, path, bodies, connections, args.seconds, args.warmup, metric_id
                     )

@@ -148,3 +148,37 @@ def test_serve_chooses_threads_once_and_workers_share_them(capsys, monkeypatch) 
     assert shared.torch_threads == 1 and "1 thread per worker" in capsys.readouterr().out
     asked = command._choose_threads(ServiceSettings(models_dir=Path("models"), torch_threads=3), workers=2)
     assert asked.torch_threads == 3 and capsys.readouterr().out == ""  # asked: applied as given, silently
+
+
+@pytest.mark.parametrize(
+    ("cpus", "args", "processes"),
+    [(2, [], 2), (16, [], 4), (1, [], 1), (8, ["--workers", "1"], 1), (2, ["--workers", "3"], 3)],
+)
+def test_serve_starts_one_process_per_cpu_unless_told(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch, cpus: int, args: list[str], processes: int
+) -> None:
+    # one interpreter cannot overlap HTTP work with the model; each process copies the models
+    import uvicorn
+
+    from seqclf.serving import command
+
+    started: list[dict] = []
+    monkeypatch.setattr(command, "usable_cpus", lambda: cpus)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(options))
+    with monkeypatch.context() as patched:
+        patched.setattr("os.environ", dict(os.environ))  # the workers' settings go there
+        result = CliRunner().invoke(app, ["serve", "--models-dir", str(models_dir), "--device", "cpu", *args])
+    assert result.exit_code == 0, result.output
+    assert started[0].get("workers", 1) == processes
+    # a choice made for the user is said once; one asked for is not
+    assert ("serving from" in result.output) is (not args and processes > 1)
+
+
+def test_the_ui_keeps_one_process(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqclf.serving import command
+    from seqclf.serving.settings import ServiceSettings
+
+    monkeypatch.setattr(command, "usable_cpus", lambda: 8)
+    settings = ServiceSettings(models_dir=models_dir, device="cpu")
+    assert command._choose_workers(settings, ui=True) == 1
+    assert command._choose_workers(settings, ui=False) == 4
