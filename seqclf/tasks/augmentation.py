@@ -13,8 +13,9 @@ from seqclf.audio.io import load_audio
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.data.splits import Examples
 
-#: the speech tasks' recipe (digits, audio): one variant per recording, no rooms, no masks
-SPEECH_AUGMENTATION = Augmentation()
+#: the speech tasks' recipe (digits, audio): one variant per recording, half of them missing a band
+#: (on six held-out speakers one network scored 0.885 against 0.864 without: docs/speech.md)
+SPEECH_AUGMENTATION = Augmentation(band_stop_probability=0.5)
 
 
 def augmented(examples: Examples, frontend: FrontEnd, augmentation: Augmentation, seed: int) -> Examples:

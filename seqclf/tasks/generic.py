@@ -204,7 +204,7 @@ class AudioTask(Task):
         "Read with `seqclf train audio`: recordings resampled to 8 kHz mono, peak-normalised, edges 40 dB "
         "below the loudest frame trimmed, 20 MFCC + 20 deltas per 16 ms frame with cepstral mean "
         "normalisation (the digits front end); each training recording also in one random variant "
-        "(speed, noise, padding). Split per class (seed 0): 20% test unless a test folder was given."
+        "(speed, noise, padding, half of them missing a frequency band). Split per class (seed 0): 20% test unless a test folder was given."
     )
     example_input = '"recording.wav"'
     limitations = _LIMITATIONS
