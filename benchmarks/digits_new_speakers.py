@@ -31,6 +31,7 @@ from typing import Any
 
 import torch
 from machine import describe, table
+from pydantic import TypeAdapter, ValidationError
 
 from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
@@ -43,7 +44,10 @@ from seqclf.training.run import run_training
 
 
 def assignments(pairs: list[str], config: type) -> dict[str, Any]:
-    """``["hidden_size=128", "speed=0.8,1.2"]`` as ``config``'s field values, typed by its hints."""
+    """``["hidden_size=128", "speed=0.8,1.2"]`` as ``config``'s field values, typed by its hints.
+
+    pydantic converts each text to its field's type (numbers, booleans, Literals, tuples).
+    """
     hints = typing.get_type_hints(config)
     names = {f.name for f in fields(config)}
     values: dict[str, Any] = {}
@@ -51,15 +55,11 @@ def assignments(pairs: list[str], config: type) -> dict[str, Any]:
         name, _, text = pair.partition("=")
         if name not in names or not text:
             raise SystemExit(f"{pair!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(names))}")
-        kind = typing.get_origin(hints[name]) or hints[name]
-        if kind is tuple:
-            values[name] = tuple(float(x) for x in text.split(","))
-        elif kind is bool:
-            values[name] = text.lower() in ("1", "true", "yes")
-        elif kind in (int, float):
-            values[name] = kind(text)
-        else:  # a string, a Literal, or an optional number
-            values[name] = float(text) if text.replace(".", "", 1).isdigit() else text
+        given = text.split(",") if typing.get_origin(hints[name]) is tuple else text
+        try:
+            values[name] = TypeAdapter(hints[name]).validate_python(given)
+        except ValidationError as err:
+            raise SystemExit(f"{pair!r}: {err.errors()[0]['msg']}") from None
     return values
 
 
