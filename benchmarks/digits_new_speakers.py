@@ -14,10 +14,11 @@ The model folder records the hold-out, so
 ``seqclf evaluate runs/digits-without-theo --data ../shared/data/fsdd`` rebuilds the
 figure. One speaker per run (two to four minutes on one CPU thread); run several at
 once on several cores. To compare recipes on voices they never heard, ``--model``,
-``--augment`` and ``--frontend`` change single fields of the recipe's
-:class:`~seqclf.config.ModelConfig`, :class:`~seqclf.audio.augment.Augmentation` and
-:class:`~seqclf.audio.mfcc.FrontEnd`, e.g. ``--model hidden_size=128 --augment
-band_stop_probability=0.5 speed=0.8,1.25 --frontend cvn=true``.
+``--train``, ``--augment`` and ``--frontend`` change single fields of the recipe's
+:class:`~seqclf.config.ModelConfig`, :class:`~seqclf.config.TrainConfig`,
+:class:`~seqclf.audio.augment.Augmentation` and :class:`~seqclf.audio.mfcc.FrontEnd`,
+e.g. ``--model hidden_size=128 --train epochs=40 --augment speed=0.8,1.25 --frontend
+cvn=true``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
-from seqclf.config import ModelConfig
+from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.evaluation import evaluate
 from seqclf.pretrained import PretrainedClassifier
@@ -69,11 +70,15 @@ def main() -> None:
     parser.add_argument("--speaker", required=True, help="The FSDD speaker to hold out, e.g. theo.")
     parser.add_argument("--out", type=Path, required=True, help="Folder for the model trained without them.")
     parser.add_argument("--shipped", type=Path, default=Path("models/digits"))
-    parser.add_argument("--epochs", type=int, default=None, help="Default: the recipe's.")
     parser.add_argument(
         "--ensemble", type=int, default=None, help="Networks to average (default: the recipe's)."
     )
-    for flag, config in (("--model", ModelConfig), ("--augment", Augmentation), ("--frontend", FrontEnd)):
+    for flag, config in (
+        ("--model", ModelConfig),
+        ("--train", TrainConfig),
+        ("--augment", Augmentation),
+        ("--frontend", FrontEnd),
+    ):
         parser.add_argument(
             flag, nargs="+", default=[], metavar="NAME=VALUE", help=f"Fields of {config.__name__} to change."
         )
@@ -81,9 +86,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     task = get_task("digits")
-    recipe = task.train_defaults
-    if args.epochs is not None:
-        recipe = replace(recipe, epochs=args.epochs)
+    recipe = replace(task.train_defaults, **assignments(args.train, TrainConfig))
     # what-ifs on the task's class-level recipe, for this process only
     type(task).augmentation = replace(task.augmentation, **assignments(args.augment, Augmentation))
     digits.FRONTEND = replace(digits.FRONTEND, **assignments(args.frontend, FrontEnd))
