@@ -49,7 +49,7 @@ class DigitsTask(Task):
         "and tested on all 500 of that speaker's recordings (python benchmarks/digits_new_speakers.py "
         "--data ../shared/data/fsdd --speaker S --out runs/EG-S: five networks, as shipped), this "
         "recipe scored 0.82-0.99, mean 0.883 over the six speakers, and noise at 10 dB SNR or a "
-        "reverberant room cost such a voice another 6 to 15 points (table below; docs/speech.md). "
+        "reverberant room cost such a voice another 6 to 15 points (docs/speech.md). "
         "It always answers one of ten digits, also for speech that is not a digit or for several "
         "digits in one recording. Not for identifying speakers or for any security use."
     )
