@@ -17,6 +17,7 @@ predicts. Which reader a model uses is its modality's choice (:mod:`seqclf.modal
 from __future__ import annotations
 
 import glob
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -76,9 +77,26 @@ def read_frames_csv(path: str | Path) -> np.ndarray:
             warnings.simplefilter("ignore", UserWarning)
             return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
     except ValueError as err:
-        # numpy's reason, without its advice to pass `usecols`, which a CLI user cannot do.
-        reason = str(err).split("; use `usecols`")[0]
-        raise InvalidInputError(f"{path} is not a CSV of numbers, one frame per line: {reason}") from err
+        raise InvalidInputError(
+            f"{path} is not a CSV of numbers, one frame per line: {_csv_problem(err)}"
+        ) from err
+
+
+def _csv_problem(err: ValueError) -> str:
+    """Where numpy's ``loadtxt`` failed, without the offending text.
+
+    numpy quotes the value it could not convert; the UI hands this message to whoever
+    uploaded the file, and a message must never quote a file's content (the file may not
+    be what the caller says it is). Its advice to pass ``usecols`` is left out too: a CLI
+    or UI user cannot.
+    """
+    reason = str(err)
+    place = re.search(r"at row (\d+), column (\d+)", reason)
+    if reason.startswith("could not convert") and place:
+        return f"a value that is not a number at row {place[1]}, column {place[2]}"
+    if reason.startswith("the number of columns changed"):
+        return reason.split("; use `usecols`")[0]
+    return "it could not be parsed"
 
 
 def texts(source: str, column: str) -> Iterator[Item]:

@@ -85,9 +85,12 @@ def test_csv_frames_for_the_command_line(tmp_path, encoder):
     frames = FEATURES.from_argument(str(path))
     assert frames.shape == (2, 4)
     assert torch.equal(encoder.encode(frames), encoder.encode([[1, 2, 3, 4], [5, 6, 7, 8]]))
-    (tmp_path / "bad.csv").write_text("1,2,x,4\n")
-    with pytest.raises(InvalidInputError, match="not a CSV of numbers"):
+    (tmp_path / "bad.csv").write_text("1,2,3,4\n1,2,root:x:0:0:hunter2,4\n")
+    with pytest.raises(InvalidInputError, match="not a CSV of numbers") as refused:
         read_frames_csv(tmp_path / "bad.csv")
+    # where, never what: the message goes to whoever sent the file, which may not be theirs
+    assert str(refused.value).endswith("not a number at row 1, column 3")
+    assert "hunter2" not in str(refused.value)
     with pytest.raises(InvalidInputError, match="no CSV file"):
         read_frames_csv(tmp_path / "missing.csv")
     (tmp_path / "ragged.csv").write_text("1,2,3\n1,2\n")

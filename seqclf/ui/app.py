@@ -114,9 +114,16 @@ def mount(
         # the login routes come before the mount, which would otherwise take every path under "/"
         app.router.routes.extend(login_routes(settings.api_key, path))
         app.add_middleware(KeyGate, key=settings.api_key, prefix=path)
+    demo = build_demo(tabs, examples_dir, settings.tabs)
+    # Gradio checks that a file an API call names was uploaded to it only once the app has
+    # "launched" (gradio/processing_utils.py, _check_allowed), and mount_gradio_app never
+    # says so: a call naming /etc/passwd got it copied into the upload folder and served
+    # back. A mounted demo is as live as a launched one. tests/ui/test_ui_server_files.py
+    # sends such calls to every file tab, so a Gradio that moves this check fails there.
+    demo.has_launched = True
     return gr.mount_gradio_app(
         app,
-        build_demo(tabs, examples_dir, settings.tabs),
+        demo,
         path=path,
         allowed_paths=[str(examples_dir)],
         footer_links=["api", "settings"],
