@@ -235,13 +235,40 @@ def test_long_univariate_series_are_patched(tmp_path: Path) -> None:
     assert forced.encoder["patch"] == 1 and "patches: 1 (--patch)" in forced.reasons
 
 
-def test_unequal_length_npz_of_object_arrays(tmp_path: Path) -> None:
+def test_unequal_length_npz_end_to_end_with_lengths(tmp_path: Path) -> None:
     sequences, labels = ts_cases(np.random.default_rng(2), 6)
-    series = np.empty(len(sequences), dtype=object)
-    series[:] = sequences
-    np.savez(tmp_path / "s.npz", X=series, y=np.array(labels))
+    lengths = [len(s) for s in sequences]
+    np.savez(tmp_path / "s.npz", X=np.concatenate(sequences), lengths=lengths, y=np.array(labels))
     examples = read_series(tmp_path / "s.npz")
-    assert [len(x) for x in examples.inputs] == [len(s) for s in sequences] and examples.labels == labels
+    assert [len(x) for x in examples.inputs] == lengths and examples.labels == labels
+    for case, sequence in zip(examples.inputs, sequences, strict=True):
+        np.testing.assert_array_equal(case, sequence.astype(np.float32))
+    np.savez(tmp_path / "short.npz", X=np.concatenate(sequences), lengths=[*lengths[:-1], 1], y=labels)
+    with pytest.raises(DataError, match=r"'lengths' adds up to \d+ steps but X has \d+"):
+        read_series(tmp_path / "short.npz")
+
+
+class _Payload:
+    """Unpickling this opens (so creates) ``marker``: what a hostile ``.npz`` would run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("key", ["X", "y"])
+def test_an_npz_with_a_pickle_runs_nothing(tmp_path: Path, key: str) -> None:
+    marker = tmp_path / "ran"
+    payload = np.empty(2, dtype=object)
+    payload[:] = [_Payload(marker), _Payload(marker)]
+    arrays = {"X": np.zeros((2, 5, 1)), "y": np.array(["a", "b"]), key: payload}
+    np.savez(tmp_path / "evil.npz", **arrays)
+    with pytest.raises(DataError, match=f"'{key}' is an object array.*lengths=") as refused:
+        read_series(tmp_path / "evil.npz")
+    assert not marker.exists()
+    assert "\n" not in str(refused.value)  # one line
 
 
 def write_audiofolder(root: Path, with_metadata: bool, per_class: int = 12) -> Path:

@@ -165,6 +165,22 @@ def test_an_audio_folder_with_a_broken_file_goes_on_past_it(tmp_path: Path) -> N
     assert code == 2 and "broken.wav" in err and "--fail-fast" in err
 
 
+def test_an_npz_with_a_pickle_is_refused_before_it_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple:
+            return (open, (str(marker), "w"))
+
+    payload = np.empty(3, dtype=object)
+    payload[:] = [Payload(), Payload(), Payload()]
+    np.savez(tmp_path / "evil.npz", X=payload)
+    code, out, err = predict(str(ROOT / "models" / "vowels"), "--input", str(tmp_path / "evil.npz"))
+    assert code == 2 and out == ""
+    assert not marker.exists()
+    assert err.startswith("error: ") and "object array" in err and len(err.strip().splitlines()) == 1
+
+
 def test_series_from_an_unlabelled_npz_and_ts_and_a_glob_of_csvs(tmp_path: Path) -> None:
     model = str(ROOT / "models" / "vowels")
     files = sorted((ROOT / "examples" / "vowels").glob("*.csv"))
@@ -174,7 +190,7 @@ def test_series_from_an_unlabelled_npz_and_ts_and_a_glob_of_csvs(tmp_path: Path)
     assert [p[0]["score"] > 0.5 for p in expected].count(True) >= 8  # confident, not uniform
 
     npz = tmp_path / "cases.npz"
-    np.savez(npz, X=np.array(cases, dtype=object))
+    np.savez(npz, X=np.concatenate(cases), lengths=[len(c) for c in cases])
     ts = tmp_path / "cases.ts"
     body = "\n".join(":".join(",".join(f"{v:.6g}" for v in channel) for channel in case.T) for case in cases)
     ts.write_text(

@@ -3,10 +3,15 @@
 ``.ts`` is read by :mod:`seqclf.data.uea`, Weka ``.arff`` (univariate, or multivariate
 with a relational attribute) by :mod:`seqclf.data.arff`.
 
-``.npz`` holds ``X`` and ``y``: ``X`` a ``(cases, steps, channels)`` array, a
-``(cases, steps)`` array of univariate series, or an object array of ``(steps,
-channels)`` arrays of different lengths (``np.savez(path, X=np.array(series,
-dtype=object), y=labels)``). Missing values (NaN) are filled as in ``.ts`` files.
+``.npz`` holds ``X`` and ``y``: ``X`` a ``(cases, steps, channels)`` array or a
+``(cases, steps)`` array of univariate series; series of different lengths are stored
+end to end, ``X`` a ``(total steps, channels)`` array with ``lengths`` (one per case, in
+order) beside it (:data:`UNEQUAL_NPZ_HINT`). Missing values (NaN) are filled as in
+``.ts`` files.
+
+Pickles are refused: numpy stores an object array (the obvious way to keep series of
+different lengths) as a pickle, and loading a pickle runs whatever code it names. A data
+file, even one fetched from the Hub, is data; it never runs anything.
 """
 
 from __future__ import annotations
@@ -36,16 +41,17 @@ def _as_case(value: np.ndarray, index: int, path: Path) -> np.ndarray:
     return fill_missing(array)
 
 
+#: how to save series of different lengths without a pickle, for docs and error messages
+UNEQUAL_NPZ_HINT = "np.savez(path, X=np.concatenate(series), lengths=[len(s) for s in series], y=labels)"
+
+
 def read_npz(path: Path, require_labels: bool = True) -> Examples:
-    """``X`` and ``y`` from an ``.npz``; object arrays (unequal lengths) need numpy's pickle.
+    """``X`` (and ``lengths``) and ``y`` from an ``.npz``, with numpy's pickle support off.
 
     Without ``require_labels`` (prediction), ``y`` may be left out; the labels are then empty.
-
-    An object array can only be stored pickled, so it is loaded with ``allow_pickle=True``:
-    only read ``.npz`` files you made yourself, as with any pickle.
     """
     try:
-        archive = np.load(path, allow_pickle=True)
+        archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
         raise DataError(f"{path} is not a readable .npz file: {err}") from err
     with archive:
@@ -53,15 +59,48 @@ def read_npz(path: Path, require_labels: bool = True) -> Examples:
         missing = [key for key in needed if key not in archive.files]
         if missing:
             raise DataError(f"{path} has no {' or '.join(missing)} (its arrays: {', '.join(archive.files)})")
-        series = archive["X"]
-        labels = archive["y"] if "y" in archive.files else np.full(len(series), "")
-    if len(series) != len(labels):
-        raise DataError(f"{path}: X has {len(series)} cases but y has {len(labels)} labels")
-    inputs = [_as_case(case, i, path) for i, case in enumerate(series)]
+        series = _array(archive, "X", path)
+        lengths = _array(archive, "lengths", path) if "lengths" in archive.files else None
+        labels = _array(archive, "y", path) if "y" in archive.files else None
+    cases = _split_cases(series, lengths, path)
+    labels = np.full(len(cases), "") if labels is None else labels
+    if len(cases) != len(labels):
+        raise DataError(f"{path}: X has {len(cases)} cases but y has {len(labels)} labels")
+    inputs = [_as_case(case, i, path) for i, case in enumerate(cases)]
     channels = {case.shape[1] for case in inputs}
     if len(channels) > 1:
         raise DataError(f"{path}: the cases have different numbers of channels {sorted(channels)}")
     return Examples(inputs, [str(label) for label in np.asarray(labels).tolist()])
+
+
+def _array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    """One array of the archive; an object array (a pickle) is refused with the way to save it."""
+    try:
+        return archive[key]
+    except ValueError as err:
+        if "allow_pickle" not in str(err):
+            raise DataError(f"{path}: its {key!r} array is not readable: {err}") from err
+        raise DataError(
+            f"{path}: {key!r} is an object array, which numpy stores as a pickle that could run "
+            f"code, so seqclf does not load it; save series of different lengths as {UNEQUAL_NPZ_HINT}"
+            " and labels as strings or numbers"
+        ) from err
+
+
+def _split_cases(series: np.ndarray, lengths: np.ndarray | None, path: Path) -> list[np.ndarray]:
+    """The cases of ``X``: its rows, or the consecutive runs of rows ``lengths`` gives."""
+    if not np.issubdtype(series.dtype, np.number):
+        raise DataError(f"{path}: X holds {series.dtype} values; it must hold numbers")
+    if lengths is None:
+        return list(series)
+    if lengths.ndim != 1 or not np.issubdtype(lengths.dtype, np.integer) or (lengths < 1).any():
+        raise DataError(f"{path}: 'lengths' must be positive whole numbers, one per case")
+    if int(lengths.sum()) != len(series):
+        raise DataError(
+            f"{path}: 'lengths' adds up to {int(lengths.sum())} steps but X has {len(series)}; "
+            f"X holds the cases end to end ({UNEQUAL_NPZ_HINT})"
+        )
+    return np.split(series, np.cumsum(lengths)[:-1])
 
 
 def read_series(path: str | Path, require_labels: bool = True) -> Examples:
