@@ -37,6 +37,17 @@ def is_json(request: Request) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+#: problems listed in a 422's message, and in its ``details``: an answer stays small
+#: however many problems a request has (the schema gives at most one per input)
+SUMMARISED_ERRORS = 5
+MAX_REPORTED_ERRORS = 20
+
+
+def count_message(count: int, max_inputs: int) -> str:
+    """The refusal of a request of ``count`` inputs, more than ``max_inputs``, for every route."""
+    return f"{count:,} inputs in one request; this server takes at most {max_inputs}: split them over several requests"
+
+
 # "body" starts every location; "one"/"many" tag the Hugging Face route's single-or-batch union.
 _UNINFORMATIVE = {"body", "one", "many"}
 
@@ -58,9 +69,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             "msg": e.get("msg", "").removeprefix("Value error, "),
             "type": e.get("type", ""),
         }
-        for e in errors
+        for e in errors[:MAX_REPORTED_ERRORS]
     ]
-    summary = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
+    for error in errors:  # a list over its ceiling gives one error, not one per item
+        if error.get("type") == "too_long" and _location(error.get("loc", ())) == "inputs":
+            count = error.get("ctx", {}).get("actual_length", 0)
+            return error_response(422, count_message(count, request.app.state.settings.max_inputs))
+    summary = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:SUMMARISED_ERRORS])
+    if len(errors) > SUMMARISED_ERRORS:
+        summary += f"; and {len(errors) - SUMMARISED_ERRORS} more"
     return error_response(422, f"invalid request: {summary}", details=details)
 
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from seqclf.errors import InvalidInputError
 from seqclf.predictor import Prediction
+from seqclf.serving.errors import count_message
 from seqclf.serving.registry import ServedModel
 from seqclf.serving.schemas import HFRequest, PredictRequest, is_one_input
 from seqclf.serving.settings import ServiceSettings
@@ -22,10 +23,7 @@ from seqclf.serving.settings import ServiceSettings
 
 def check_count(count: int, settings: ServiceSettings) -> None:
     if count > settings.max_inputs:
-        raise InvalidInputError(
-            f"{count} inputs in one request; this server takes at most {settings.max_inputs}: "
-            "split them over several requests"
-        )
+        raise InvalidInputError(count_message(count, settings.max_inputs))
 
 
 def check_encoded(encoded: Sequence[torch.Tensor], settings: ServiceSettings) -> None:

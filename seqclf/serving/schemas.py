@@ -3,7 +3,13 @@
 Types do the first line of validation, so the OpenAPI schema documents exactly what
 is accepted: feature values must be finite numbers (JSON's NaN/Infinity extensions
 are refused), a feature matrix must be rectangular, unknown keys are errors rather
-than silently ignored typos.
+than silently ignored typos. Types are strict: ``"3"``, ``true`` and ``3.0`` are not a
+``top_k`` and ``"1"`` is not a frame value, so a client's type mistake is an error
+rather than a guess.
+
+Every list has a ceiling (:mod:`seqclf.limits`) that is checked before its items, and a
+matrix stops at its first bad value: one request yields at most one error per input,
+whatever its size, and :mod:`seqclf.serving.errors` reports only the first few.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from seqclf.encoders.base import ModalityName
+from seqclf.limits import MAX_FRAME_WIDTH, MAX_INPUTS_CEILING, MAX_STEPS_CEILING
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 
 
 def _rectangular(matrix: list[list[float]]) -> list[list[float]]:
@@ -26,8 +33,13 @@ def _rectangular(matrix: list[list[float]]) -> list[list[float]]:
 
 
 FeatureMatrix = Annotated[
-    list[Annotated[list[FiniteFloat], Field(min_length=1)]],
-    Field(min_length=1, description="A (T, F) matrix: T frames of F finite numbers each."),
+    list[Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_FRAME_WIDTH, fail_fast=True)]],
+    Field(
+        min_length=1,
+        max_length=MAX_STEPS_CEILING,
+        fail_fast=True,
+        description="A (T, F) matrix: T frames of F finite numbers each.",
+    ),
     AfterValidator(_rectangular),
 ]
 
@@ -55,6 +67,16 @@ Input = Annotated[
 ]
 
 
+Inputs = Annotated[
+    list[Input],
+    Field(
+        min_length=1,
+        max_length=MAX_INPUTS_CEILING,
+        description="One or more inputs, each answered separately (the server's limit: SEQCLF_MAX_INPUTS).",
+    ),
+]
+
+
 def is_one_input(value: Any) -> bool:
     """One text or base64 string, or one (T, F) matrix (its rows hold numbers, not matrices)."""
     if isinstance(value, str):
@@ -74,7 +96,7 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     top_k: int | None = Field(
-        None, ge=1, description="Labels per input, best first; all labels when omitted."
+        None, ge=1, strict=True, description="Labels per input, best first; all labels when omitted."
     )
     function_to_apply: Literal["softmax"] | None = Field(
         None, description="Accepted for Hugging Face compatibility; scores are always softmax probabilities."
@@ -84,7 +106,7 @@ class Parameters(BaseModel):
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inputs: list[Input] = Field(min_length=1, description="One or more inputs, each answered separately.")
+    inputs: Inputs
     parameters: Parameters = Field(default_factory=Parameters)
 
 
@@ -94,7 +116,7 @@ class HFRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inputs: Annotated[
-        Annotated[Input, Tag("one")] | Annotated[list[Input], Field(min_length=1), Tag("many")],
+        Annotated[Input, Tag("one")] | Annotated[Inputs, Tag("many")],
         Discriminator(lambda value: "one" if is_one_input(value) else "many"),
     ]
     parameters: Parameters = Field(default_factory=Parameters)

@@ -18,7 +18,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from seqclf.limits import MAX_BODY_BYTES, MAX_STEPS
+from seqclf.limits import MAX_BODY_BYTES, MAX_INPUTS, MAX_INPUTS_CEILING, MAX_STEPS, MAX_STEPS_CEILING
 
 
 class ServiceSettings(BaseSettings):
@@ -58,9 +58,14 @@ class ServiceSettings(BaseSettings):
         "only (docs/serving.md: at 500 ms on 2 cores, the flood of refusals starved the model).",
     )
 
-    max_inputs: int = Field(64, ge=1, description="Most inputs in one request.")
+    max_inputs: int = Field(
+        MAX_INPUTS, ge=1, le=MAX_INPUTS_CEILING, description="Most inputs in one request."
+    )
     max_steps: int = Field(
-        MAX_STEPS, ge=1, description="Most encoded steps (characters, words, frames) per input."
+        MAX_STEPS,
+        ge=1,
+        le=MAX_STEPS_CEILING,
+        description="Most encoded steps (characters, words, frames) per input.",
     )
     max_body_bytes: int = Field(
         MAX_BODY_BYTES, ge=1, description="Largest request body (and UI upload) in bytes."

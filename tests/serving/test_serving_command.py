@@ -69,7 +69,7 @@ def test_serve_refuses_a_port_outside_the_tcp_range() -> None:
 
 
 def test_a_settings_error_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEQCLF_MAX_INPUTS", "5000")
+    monkeypatch.setenv("SEQCLF_MAX_INPUTS", "2000")  # over the default queue of 1,024
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "SEQCLF_MAX_QUEUE" in result.output and "SEQCLF_MAX_INPUTS" in result.output
