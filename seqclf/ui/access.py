@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import posixpath
+import re
 import time
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -53,9 +55,16 @@ def session_token(key: str, now: float | None = None) -> str:
     return f"{expires}.{_signature(key, expires)}"
 
 
+#: an expiry is seconds since 1970: ten digits until the year 2286
+_EXPIRY = re.compile(r"[0-9]{1,12}")
+
+
 def valid_token(key: str, token: str, now: float | None = None) -> bool:
+    """Whether ``token`` (from a cookie: anything at all) is one :func:`session_token` made, unexpired."""
     expires_text, _, signature = token.partition(".")
-    if not expires_text.isdigit():
+    # ASCII digits only, and few: str.isdigit() takes "²", which int() refuses, and int()
+    # refuses 5,000 digits too; either was a 500 before the key was even looked at
+    if not _EXPIRY.fullmatch(expires_text):
         return False
     expires = int(expires_text)
     if expires < (now if now is not None else time.time()):
@@ -88,11 +97,11 @@ class KeyGate:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        cookie = Request(scope).cookies.get(COOKIE, "")
+        cookie = HTTPConnection(scope).cookies.get(COOKIE, "")  # an HTTP request or a WebSocket
         if valid_bearer(self.key, headers.get("authorization")) or valid_token(self.key, cookie):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":
+        if scope["type"] == "websocket":  # closing before accepting: the server answers 403
             await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
@@ -132,10 +141,24 @@ def login_routes(key: str, home: str) -> list[Route]:
     """``GET``/``POST /login`` and ``GET /logout`` for people in a browser; ``home`` is the UI's path."""
 
     def safe_next(target: str | None) -> str:
-        # only a path under the UI: never another site (an open redirect) or another route
-        if target and target.startswith("/") and not target.startswith("//") and _within(target, home):
-            return target
-        return home.rstrip("/") + "/"
+        """``target`` if it is a path under the UI, else the UI's home page.
+
+        Never another site (an open redirect: ``//host``, or ``/\\host``, which browsers
+        read as ``//host``) nor another route of the server by way of dot segments
+        (``/ui/../v1``, ``/ui/%2e%2e/v1``, which browsers resolve before asking): the path
+        is decoded and normalised first, and the normalised form is where we send people.
+        """
+        fallback = home.rstrip("/") + "/"
+        if not target or not target.isprintable() or "\\" in target:
+            return fallback
+        path, mark, query = target.partition("?")
+        decoded = unquote(path)
+        if not decoded.startswith("/") or decoded.startswith("//") or "\\" in decoded:
+            return fallback
+        normalised = posixpath.normpath(decoded) + ("/" if decoded.endswith("/") and decoded != "/" else "")
+        if normalised.startswith("//") or not _within(normalised, home):
+            return fallback
+        return quote(normalised) + mark + query
 
     def form(target: str, error: str = "", status: int = 200) -> HTMLResponse:
         error_html = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""

@@ -68,6 +68,37 @@ def test_a_browser_without_the_key_is_sent_to_the_login_form(guarded: str) -> No
         assert browser.get("/ui/config").status_code == 401
 
 
+def test_crafted_cookies_and_websockets_are_refusals_not_errors(guarded: str) -> None:
+    for cookie in ("\u00b2.x", "9" * 5000 + ".x", "1.", ".", "x" * 10_000):
+        answer = httpx.get(f"{guarded}/ui/config", headers=[(b"cookie", f"seqclf_ui={cookie}".encode())])
+        assert answer.status_code == 401, (cookie[:20], answer.status_code)
+    upgrade = {
+        "connection": "Upgrade",
+        "upgrade": "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    for path in ("/ui/", "/ui/gradio_api/queue/join", "/ui/anything"):
+        assert httpx.get(f"{guarded}{path}", headers=upgrade).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("target", "sent_to"),
+    [
+        ("/ui/../v1/models", "/ui/"),
+        ("/ui/%2e%2e/v1/models", "/ui/"),
+        ("/\\evil.example/", "/ui/"),
+        ("/%5Cevil.example/", "/ui/"),
+        ("https://evil.example/ui/", "/ui/"),
+        ("/ui/a/../config", "/ui/config"),
+        ("/ui/?view=api", "/ui/?view=api"),
+    ],
+)
+def test_login_sends_people_only_under_the_ui(guarded: str, target: str, sent_to: str) -> None:
+    answer = httpx.post(f"{guarded}/login", data={"key": KEY, "next": target})
+    assert answer.status_code == 303 and answer.headers["location"] == sent_to
+
+
 def test_with_the_key_the_ui_and_rest_answer_as_the_library_does(guarded: str, models_dir: Path) -> None:
     expected = Predictor.from_pretrained(models_dir / "names", device="cpu").predict(SURNAME)[0]
     client = Client(f"{guarded}/ui/", headers=BEARER, verbose=False)
