@@ -88,7 +88,8 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(index.router)
     app.include_router(health.router)
-    protected = [Depends(require_api_key)]
+    # Only a server with a key asks for one, so its OpenAPI schema says so and no other does.
+    protected = [Depends(require_api_key)] if settings.api_key is not None else []
     app.include_router(models.router, dependencies=protected)
     app.include_router(hf.router, dependencies=protected)
     return app
