@@ -10,14 +10,86 @@ Both sit here, below the tasks and the training loop, which both read them.
 
 from __future__ import annotations
 
+import math
+import reprlib
+import types
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from seqclf.errors import ConfigError
 
 CellType = Literal["rnn", "lstm", "gru"]
 InputKind = Literal["tokens", "features"]
 POOLINGS = ("last", "mean", "max", "attention")
+
+#: The most parameters a :class:`ModelConfig` may imply, all networks of an ensemble together.
+#: A model folder is untrusted input (a visitor can name any Hub repo in the demo), and its
+#: config alone decides what is allocated before a single weight is read; this bound is what
+#: keeps one config.json from asking for terabytes. 200 million float32 parameters are 800 MB,
+#: which a laptop still holds; the shipped models have 0.05 to 3.5 million, and the largest a
+#: user would plausibly train -- a word model whose embedding table holds a few hundred
+#: thousand 300-d pretrained vectors -- about 100 million.
+MAX_PARAMETERS = 200_000_000
+#: The most stacked layers, and networks in an ensemble. Each is a separate module, and
+#: building a million of them takes minutes however narrow they are, a cost the parameter
+#: count does not see; deep RNNs in the literature stop near ten layers, ensembles near ten
+#: networks, so 64 of each leaves room while building the largest takes about a second.
+MAX_LAYERS = 64
+MAX_ENSEMBLE = 64
+#: weight matrices per recurrent cell: one for a simple RNN, three gates for a GRU, four for an LSTM
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def _allows(hint: Any, value: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``hint``, as JSON can spell it.
+
+    ``bool`` is a subclass of ``int`` and JSON numbers may come as floats, so ``True`` or
+    ``1e300`` would pass ``isinstance(value, int)``-style checks (or fail later, deep inside
+    torch); here an ``int`` field takes only a real int, a ``float`` field a finite int or
+    float, and a ``Literal`` the type of its values (which value is checked by its owner).
+    """
+    origin = get_origin(hint)
+    if origin is Literal:
+        return any(type(value) is type(choice) for choice in get_args(hint))
+    if origin in (Union, types.UnionType):
+        return any(_allows(choice, value) for choice in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin is Literal:
+        return " or ".join(sorted({_type_name(type(choice)) for choice in get_args(hint)}))
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(choice) for choice in get_args(hint))
+    names = {bool: "true or false", int: "an integer", float: "a finite number", str: "a string"}
+    return names.get(hint, "null" if hint is type(None) else getattr(hint, "__name__", str(hint)))
+
+
+def check_field_types(cls: type, values: Mapping[str, Any]) -> None:
+    """Refuse, with one :class:`ConfigError` naming each field, values of the wrong type.
+
+    ``values`` maps field names of the dataclass ``cls`` to values (other keys are left to
+    the caller); run before any range check, which would otherwise fail with a bare
+    ``TypeError`` on a string, or pass a bool or a float on to torch.
+    """
+    hints = get_type_hints(cls)
+    problems = [
+        f"{f.name} must be {_type_name(hints[f.name])}, got {reprlib.repr(values[f.name])}"
+        for f in fields(cls)
+        if f.name in values and not _allows(hints[f.name], values[f.name])
+    ]
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def setting(default: Any, help: str, minimum: int | None = None) -> Any:
@@ -73,6 +145,7 @@ class ModelConfig:
     )
 
     def __post_init__(self) -> None:
+        check_field_types(ModelConfig, {f.name: getattr(self, f.name) for f in fields(self)})
         problems = []
         if self.num_labels < 2:
             problems.append(f"num_labels must be at least 2, got {self.num_labels}")
@@ -86,14 +159,27 @@ class ModelConfig:
             problems.append(f"cell must be 'rnn', 'lstm' or 'gru', got {self.cell!r}")
         if self.nonlinearity not in ("tanh", "relu"):
             problems.append(f"nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
-        if self.hidden_size < 1 or self.num_layers < 1 or self.embedding_dim < 1:
-            problems.append("hidden_size, num_layers and embedding_dim must be positive")
+        if (
+            self.input_kind == "tokens"
+            and self.vocab_size >= 2
+            and not 0 <= self.padding_idx < self.vocab_size
+        ):
+            problems.append(f"padding_idx must be in 0..vocab_size - 1, got {self.padding_idx}")
+        problems += [
+            f"{name} must be at least 1, got {getattr(self, name)}"
+            for name in ("embedding_dim", "hidden_size", "num_layers")
+            if getattr(self, name) < 1
+        ]
+        if self.num_layers > MAX_LAYERS:
+            problems.append(f"num_layers must be at most {MAX_LAYERS}, got {self.num_layers}")
         if not 0.0 <= self.dropout < 1.0:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
         if not 0.0 <= self.step_dropout < 1.0:
             problems.append(f"step_dropout must be in [0, 1), got {self.step_dropout}")
         if self.ensemble < 1:
             problems.append(f"ensemble must be at least 1 (one network), got {self.ensemble}")
+        if self.ensemble > MAX_ENSEMBLE:
+            problems.append(f"ensemble must be at most {MAX_ENSEMBLE} networks, got {self.ensemble}")
         unknown = [p for p in self.pooling_methods if p not in POOLINGS]
         if unknown or not self.pooling_methods:
             problems.append(
@@ -102,6 +188,63 @@ class ModelConfig:
             )
         if problems:
             raise ConfigError("; ".join(problems))
+        self._check_size()
+
+    def _parts(self) -> dict[str, tuple[int, str]]:
+        """One network's parameters by part, each with the fields that size it.
+
+        The count follows the modules :class:`~seqclf.model.SequenceClassifier` builds: an
+        embedding table (no bias) or a linear input projection; per layer and direction,
+        ``gates`` input and recurrent matrices and two biases of ``gates * hidden_size``
+        (``nn.RNNBase``); the attention scorer (a square layer with a bias, then a bias-free
+        score); the head, one row and a bias per label.
+        """
+        gates, hidden, embedding = _GATES[self.cell], self.hidden_size, self.embedding_dim
+        step_dim = hidden * self.num_directions
+        if self.input_kind == "tokens":
+            inputs = self.vocab_size * embedding
+            input_fields = f"vocab_size={self.vocab_size}, embedding_dim={embedding}"
+        else:
+            inputs = (self.num_features + 1) * embedding
+            input_fields = f"num_features={self.num_features}, embedding_dim={embedding}"
+        first_layer = gates * hidden * (embedding + hidden + 2)
+        later_layer = gates * hidden * (step_dim + hidden + 2)
+        recurrent = self.num_directions * (first_layer + (self.num_layers - 1) * later_layer)
+        attention = step_dim * (step_dim + 2) if "attention" in self.pooling_methods else 0
+        head = (step_dim * len(self.pooling_methods) + 1) * self.num_labels
+        return {
+            "the input layer": (inputs, input_fields),
+            "the recurrent layers": (
+                recurrent,
+                f"hidden_size={hidden}, num_layers={self.num_layers}, embedding_dim={embedding}, "
+                f"bidirectional={self.bidirectional}",
+            ),
+            "the attention pooling": (attention, f"hidden_size={hidden}, bidirectional={self.bidirectional}"),
+            "the head": (
+                head,
+                f"num_labels={self.num_labels}, hidden_size={hidden}, pooling={self.pooling!r}",
+            ),
+        }
+
+    def parameter_count(self) -> int:
+        """The number of parameters the model has, counted from the config alone.
+
+        In exact Python integers, so that a config is sized before anything is allocated,
+        and an absurd one is refused rather than overflowing.
+        """
+        return self.ensemble * sum(count for count, _ in self._parts().values())
+
+    def _check_size(self) -> None:
+        """Refuse a config implying more than :data:`MAX_PARAMETERS`, naming what makes it big."""
+        total = self.parameter_count()
+        if total <= MAX_PARAMETERS:
+            return
+        part, (count, sized_by) = max(self._parts().items(), key=lambda item: item[1][0])
+        each = f" in each of the ensemble={self.ensemble} networks" if self.ensemble > 1 else ""
+        raise ConfigError(
+            f"the model would have {total:,} parameters, more than the {MAX_PARAMETERS:,} seqclf "
+            f"builds: {part} ({sized_by}) account for {count:,} of them{each}"
+        )
 
     @property
     def pooling_methods(self) -> tuple[str, ...]:
