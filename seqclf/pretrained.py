@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder, encoder_from_dict
@@ -30,6 +30,10 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
+#: The largest config.json read. It is parsed whole, into Python objects several times its
+#: size, before anything in it can be checked; the shipped configs are 16 to 250 KB (the
+#: largest holds a 14,000-word vocabulary), and a 1-million-word vocabulary takes about 16 MB.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -104,6 +108,16 @@ class PretrainedClassifier:
                 f"{folder / CONFIG_NAME} lists {len(labels)} labels but the model has "
                 f"{model_config.num_labels} outputs"
             )
+        # The encoder decides the input layer (a vocabulary's size, a frame's width): a model
+        # whose config says otherwise would fail on its first input, or index past its table.
+        differ = {k: v for k, v in encoder.model_fields().items() if getattr(model_config, k) != v}
+        if differ:
+            raise ModelLoadError(
+                f"{folder / CONFIG_NAME} is inconsistent: its encoder gives "
+                + ", ".join(f"{k}={v!r}" for k, v in differ.items())
+                + " but the model has "
+                + ", ".join(f"{k}={getattr(model_config, k)!r}" for k in differ)
+            )
         model = build_model(model_config)
         load_weights(model, folder / WEIGHTS_NAME)
         model.to(device).eval()
@@ -119,6 +133,11 @@ def read_config(folder: Path) -> dict[str, Any]:
         raise ModelLoadError(
             f"{folder} is not a seqclf model folder: it has no {CONFIG_NAME}. "
             "Pass a folder written by `seqclf train` or a Hub repo id."
+        )
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ModelLoadError(
+            f"{path} is {size:,} bytes; seqclf reads configs of at most {MAX_CONFIG_BYTES:,} bytes"
         )
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
@@ -141,17 +160,33 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
-    """Load safetensors weights strictly: same names, same shapes, nothing left over."""
+    """Load safetensors weights strictly: same names, same shapes, nothing left over.
+
+    The names and shapes are compared from the file's header before any tensor is read,
+    so a file of the wrong size is refused without reading it (safetensors itself refuses
+    a file its header does not cover exactly, so matching shapes bound its size).
+    """
     if not path.is_file():
         raise ModelLoadError(f"{path} is missing: the model folder has no weights")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     try:
-        state = load_file(path)
+        with safe_open(path, framework="pt") as weights:
+            # a safe_open handle has keys() but is not iterable
+            shapes = {k: tuple(weights.get_slice(k).get_shape()) for k in weights.keys()}  # noqa: SIM118
+            _check_shapes(path, shapes, expected)
+            state = {k: weights.get_tensor(k) for k in shapes}
     except (SafetensorError, OSError) as err:
         raise ModelLoadError(f"{path} is not a readable safetensors file: {err}") from err
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong_shape = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    model.load_state_dict(state, strict=True)
+
+
+def _check_shapes(
+    path: Path, found: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]]
+) -> None:
+    """Refuse weights whose names or shapes differ from the architecture's."""
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    wrong_shape = sorted(k for k in set(found) & set(expected) if found[k] != expected[k])
     if missing or unexpected or wrong_shape:
         details = []
         if missing:
@@ -160,8 +195,6 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
             details.append(f"unexpected {unexpected}")
         if wrong_shape:
             details.append(
-                "wrong shape "
-                + ", ".join(f"{k} {tuple(state[k].shape)} != {tuple(expected[k].shape)}" for k in wrong_shape)
+                "wrong shape " + ", ".join(f"{k} {found[k]} != {expected[k]}" for k in wrong_shape)
             )
         raise ModelLoadError(f"{path} does not match the architecture in config.json: " + "; ".join(details))
-    model.load_state_dict(state, strict=True)

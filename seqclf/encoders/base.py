@@ -8,8 +8,9 @@ pickled, so a model folder from an untrusted source cannot run code when loaded.
 
 from __future__ import annotations
 
+import reprlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -71,6 +72,8 @@ class Encoder(ABC):
 
 def encoder_from_dict(data: dict[str, Any]) -> Encoder:
     """Revive a saved encoder by its ``type``; unknown types get a clear error."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"the encoder must be a JSON object, got {reprlib.repr(data)}")
     kind = data.get("type")
     if kind not in _REGISTRY:
         raise ConfigError(
@@ -78,3 +81,26 @@ def encoder_from_dict(data: dict[str, Any]) -> Encoder:
             "The model may need a newer seqclf."
         )
     return _REGISTRY[kind].from_dict(data)
+
+
+# A saved encoder comes from config.json, which may be anyone's: its ``from_dict`` reads each
+# value through these, so a wrong type is one ConfigError naming the value, not a ValueError
+# from ``int("64")`` or a bool taken for a number.
+
+
+def positive_int(encoder: str, data: Mapping[str, Any], key: str, default: int) -> int:
+    """``data[key]`` (``default`` when absent), refused unless it is a real int of at least 1."""
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"the {encoder} encoder's {key} must be a positive integer, got {reprlib.repr(value)}"
+        )
+    return value
+
+
+def string_list(encoder: str, data: Mapping[str, Any], key: str) -> list[str]:
+    """``data[key]``, refused unless it is a list of strings."""
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"the {encoder} encoder's {key} must be a list of strings")
+    return value

@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 
-from seqclf.encoders.base import Encoder
-from seqclf.errors import InvalidInputError
+from seqclf.encoders.base import Encoder, positive_int, string_list
+from seqclf.errors import ConfigError, InvalidInputError
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -94,4 +94,9 @@ class CharEncoder(Encoder):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CharEncoder:
-        return cls(list(data["vocab"]), max_length=int(data.get("max_length", 64)))
+        vocab = string_list(cls.type, data, "vocab")
+        max_length = positive_int(cls.type, data, "max_length", 64)
+        try:
+            return cls(vocab, max_length=max_length)
+        except ValueError as err:
+            raise ConfigError(f"invalid character encoder: {err}") from err

@@ -15,14 +15,16 @@ transformers on time series (Nie et al. 2023, "A Time Series is Worth 64 Words")
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+import reprlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from seqclf.encoders.base import Encoder
-from seqclf.errors import InvalidInputError
+from seqclf.encoders.base import Encoder, positive_int
+from seqclf.errors import ConfigError, InvalidInputError
 
 
 class ChannelStats:
@@ -44,6 +46,32 @@ class ChannelStats:
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, encoder: str, data: Mapping[str, Any]) -> ChannelStats:
+        """Read :meth:`to_dict`'s output, refusing what :meth:`fit` could not have written.
+
+        ``fit`` gives one finite mean and one positive standard deviation per channel;
+        anything else in a config.json (a string, a nested list, a zero that would divide
+        every input by zero) is a :class:`~seqclf.errors.ConfigError` naming the encoder.
+        """
+        mean, std = data.get("mean"), data.get("std")
+        for name, values, least in (("mean", mean, -math.inf), ("std", std, 0.0)):
+            if not isinstance(values, list) or not values or not all(_number_above(v, least) for v in values):
+                raise ConfigError(
+                    f"the {encoder} encoder's {name} must be a non-empty list of "
+                    f"{'positive' if least == 0 else 'finite'} numbers"
+                )
+        if len(mean) != len(std):
+            raise ConfigError(
+                f"the {encoder} encoder has {len(mean)} channel means but {len(std)} deviations"
+            )
+        return cls(mean, std)
+
+
+def _number_above(value: Any, least: float) -> bool:
+    """Whether ``value`` is a finite JSON number (not a bool) greater than ``least``."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and least < value < math.inf
 
 
 def as_frames(example: Any, num_features: int, max_length: int) -> np.ndarray:
@@ -149,9 +177,15 @@ class FeatureEncoder(Encoder):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureEncoder:
+        step_seconds = data.get("step_seconds")
+        if step_seconds is not None and not _number_above(step_seconds, 0.0):
+            raise ConfigError(
+                f"the features encoder's step_seconds must be a positive number or null, "
+                f"got {reprlib.repr(step_seconds)}"
+            )
         return cls(
-            ChannelStats(data["mean"], data["std"]),
-            max_length=int(data.get("max_length", 10_000)),
-            step_seconds=data.get("step_seconds"),
-            patch=int(data.get("patch", 1)),
+            ChannelStats.from_dict(cls.type, data),
+            max_length=positive_int(cls.type, data, "max_length", 10_000),
+            step_seconds=step_seconds,
+            patch=positive_int(cls.type, data, "patch", 1),
         )

@@ -31,6 +31,7 @@ The tokenizer, and why this one:
 from __future__ import annotations
 
 import re
+import reprlib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -38,7 +39,7 @@ from typing import Any
 
 import torch
 
-from seqclf.encoders.base import Encoder
+from seqclf.encoders.base import Encoder, positive_int, string_list
 from seqclf.errors import ConfigError, InvalidInputError
 
 PAD, UNK = "<pad>", "<unk>"
@@ -224,14 +225,14 @@ class WordEncoder(Encoder):
         tokenizer = data.get("tokenizer", f"seqclf-words-v{TOKENIZER_VERSION}")
         if tokenizer != f"seqclf-words-v{TOKENIZER_VERSION}":
             raise ConfigError(f"unknown tokenizer {tokenizer!r}: the model needs a newer seqclf")
-        vocab = data.get("vocab")
-        if not isinstance(vocab, list) or not all(isinstance(w, str) for w in vocab):
-            raise ConfigError("the word encoder's vocab must be a list of strings")
-        try:
-            return cls(
-                vocab,
-                max_length=int(data.get("max_length", 256)),
-                lowercase=bool(data.get("lowercase", True)),
+        vocab = string_list(cls.type, data, "vocab")
+        max_length = positive_int(cls.type, data, "max_length", 256)
+        lowercase = data.get("lowercase", True)
+        if not isinstance(lowercase, bool):
+            raise ConfigError(
+                f"the words encoder's lowercase must be true or false, got {reprlib.repr(lowercase)}"
             )
+        try:
+            return cls(vocab, max_length=max_length, lowercase=lowercase)
         except ValueError as err:
             raise ConfigError(f"invalid word encoder: {err}") from err
