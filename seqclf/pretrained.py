@@ -11,7 +11,11 @@ default and would let a mismatched file load silently.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,24 +69,51 @@ class PretrainedClassifier:
         }
 
     def save_config(self, folder: Path) -> None:
-        """Write ``config.json`` alone: for a record updated after training, weights untouched."""
-        (folder / CONFIG_NAME).write_text(
-            json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        """Write ``config.json`` alone: for a record updated after training, weights untouched.
 
-    def save_pretrained(self, folder: str | Path, card: str | None = None) -> Path:
-        """Write the model folder (created if needed); ``card`` becomes README.md."""
+        The text goes to a temporary file renamed over the old config, so a full disk or a
+        kill mid-write leaves the old config whole rather than a truncated one that would
+        make the model unloadable; the old file's mode carries over, as writing in place kept it.
+        """
+        path = folder / CONFIG_NAME
+        temporary = folder / f".{CONFIG_NAME}.{secrets.token_hex(4)}"
+        try:
+            temporary.write_text(
+                json.dumps(self.config_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            if path.exists():
+                shutil.copymode(path, temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    def save_pretrained(
+        self, folder: str | Path, card: str | None = None, extra_files: Callable[[Path], object] | None = None
+    ) -> Path:
+        """Write the model folder (created if needed); ``card`` becomes README.md.
+
+        The files are written into a new folder beside ``folder`` and swapped in whole
+        (:func:`_written_whole`), so ``folder`` holds the old model or the new one at every
+        moment: a crash, a kill or a full disk part-way through ``--overwrite`` leaves the old
+        model loadable, never new weights beside the old config. ``extra_files`` is called
+        with that new folder before the swap, to write files that belong to this model (a
+        card's images), so they appear with it or not at all. Files of an existing ``folder``
+        that this save does not write (a user's own, a card not rewritten) are kept.
+        """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, folder / WEIGHTS_NAME, metadata={"format": "pt"})
-        self.save_config(folder)
-        # safetensors creates its file owner-only (0600) whatever the umask; give it the
-        # mode config.json got, so a server running as another user (a container's
-        # non-root user, a service account) can read the folder it was handed.
-        shutil.copymode(folder / CONFIG_NAME, folder / WEIGHTS_NAME)
-        if card is not None:
-            (folder / CARD_NAME).write_text(card, encoding="utf-8")
+        with _written_whole(folder.resolve()) as staging:
+            state = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
+            save_file(state, staging / WEIGHTS_NAME, metadata={"format": "pt"})
+            self.save_config(staging)
+            # safetensors creates its file owner-only (0600) whatever the umask; give it the
+            # mode config.json got, so a server running as another user (a container's
+            # non-root user, a service account) can read the folder it was handed.
+            shutil.copymode(staging / CONFIG_NAME, staging / WEIGHTS_NAME)
+            if card is not None:
+                (staging / CARD_NAME).write_text(card, encoding="utf-8")
+            if extra_files is not None:
+                extra_files(staging)
         return folder
 
     @classmethod
@@ -124,6 +155,82 @@ class PretrainedClassifier:
         record = config.get("training")
         training = TrainingRecord.from_dict(record, str(folder / CONFIG_NAME)) if record else None
         return cls(model, encoder, labels, config.get("task", "custom"), training)
+
+
+@contextmanager
+def _written_whole(target: Path) -> Iterator[Path]:
+    """A new, empty folder beside ``target`` to write into; on leaving the block it becomes ``target``.
+
+    Beside, so that it is on the same file system and renaming it is atomic. If the block
+    raises, the new folder is removed and ``target`` is untouched. The new folder gets the
+    mode a plain ``mkdir`` gives (or the old folder's), not ``mkdtemp``'s owner-only 0700,
+    so a server running as another user can still read it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"{target} is a file, not a model folder")
+    staging = target.with_name(f".{target.name}.saving-{secrets.token_hex(4)}")
+    staging.mkdir()
+    try:
+        yield staging
+        _flush(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_in(staging, target)
+
+
+def _flush(folder: Path) -> None:
+    """Make the files written into ``folder`` durable before it is renamed into place.
+
+    A rename reaches the disk on its own schedule: without this, a power cut soon after a
+    save could leave the renamed folder with empty files where the model was.
+    """
+    for path in [*sorted(folder.rglob("*")), folder]:
+        if not path.is_symlink() and (path.is_file() or path.is_dir()):
+            _fsync(path)
+
+
+def _fsync(path: Path) -> None:
+    """Wait until ``path`` (a file's data, or a folder's entries) is on the disk."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put the folder ``staging`` at ``target``, replacing any folder there in one step.
+
+    Entries of the old ``target`` that ``staging`` lacks (a user's files, a checkpoint the
+    trainer removes next) are moved across first. Then the old folder is renamed aside, the
+    new one into its place, and the old one removed; if anything fails on the way, each
+    step is undone, so the old folder is back as it was and nothing of the user's is lost.
+    """
+    backup = target.with_name(f".{target.name}.replaced-{secrets.token_hex(4)}")
+    moved: list[str] = []
+    replaced = False
+    try:
+        if target.exists():
+            shutil.copymode(target, staging)
+            for name in sorted(os.listdir(target)):
+                if not os.path.lexists(staging / name):
+                    os.rename(target / name, staging / name)
+                    moved.append(name)
+            os.rename(target, backup)
+            replaced = True
+        os.rename(staging, target)
+    except BaseException:
+        if replaced:
+            os.rename(backup, target)
+        for name in moved:
+            os.rename(staging / name, target / name)
+        shutil.rmtree(staging)  # reached only once every moved entry is back: what is left is ours
+        raise
+    # The new model is in place; an old copy that will not go away wastes space, nothing more.
+    shutil.rmtree(backup, ignore_errors=True)
+    _fsync(target.parent)
 
 
 def read_config(folder: Path) -> dict[str, Any]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tolerances import SAME_SCORES, assert_same_prediction_lists
 
 from seqclf.config import ModelConfig
 from seqclf.data.batching import pad_batch
 from seqclf.encoders import CharEncoder
 from seqclf.errors import ModelLoadError
 from seqclf.model import SequenceClassifier
+from seqclf.predictor import Predictor
 from seqclf.pretrained import FORMAT_VERSION, PretrainedClassifier
 
 
@@ -121,3 +124,94 @@ def test_loading_never_unpickles(saved, monkeypatch):
     monkeypatch.setattr(pickle, "loads", refuse)
     monkeypatch.setattr(torch, "load", refuse)
     PretrainedClassifier.from_pretrained(folder)
+
+
+def _other_model(encoder: CharEncoder) -> PretrainedClassifier:
+    """A model unlike ``saved``'s: another architecture, so its weights cannot load under the old config."""
+    torch.manual_seed(1)
+    config = ModelConfig(num_labels=3, **encoder.model_fields(), embedding_dim=6, hidden_size=7, cell="lstm")
+    return PretrainedClassifier(SequenceClassifier(config).eval(), encoder, ["x", "y", "z"], "names")
+
+
+def _probabilities(folder) -> list:
+    return Predictor.from_pretrained(folder).predict(["abc", "fedcba", "ihg"], top_k=None)
+
+
+def _fail_the_config_write(monkeypatch):
+    def full_disk(self, folder):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(PretrainedClassifier, "save_config", full_disk)
+
+
+def _fail_the_swap(monkeypatch):
+    """Let every rename through except the one that puts the new folder itself in place."""
+    rename = os.rename
+
+    def refuse_the_swap(source, destination):
+        if ".saving-" in os.path.basename(source):
+            raise OSError(5, "Input/output error")
+        rename(source, destination)
+
+    monkeypatch.setattr(os, "rename", refuse_the_swap)
+
+
+@pytest.mark.parametrize("fail", [_fail_the_config_write, _fail_the_swap])
+def test_a_failed_overwrite_leaves_the_old_model_loadable(saved, monkeypatch, fail):
+    old, folder = saved
+    (folder / "notes.txt").write_text("mine")
+    before = _probabilities(folder)
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    fail(monkeypatch)
+    with pytest.raises(OSError):
+        _other_model(old.encoder).save_pretrained(folder, card="# the new card\n")
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert_same_prediction_lists(_probabilities(folder), before)
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+
+
+def test_an_overwrite_is_the_new_model_keeps_other_files_and_leaves_nothing_beside(saved):
+    old, folder = saved
+    (folder / "notes.txt").write_text("mine")
+    (folder / "plots").mkdir()
+    before = _probabilities(folder)
+    old_weights = (folder / "model.safetensors").read_bytes()
+    new = _other_model(old.encoder)
+    # A server that had the old weights open (safetensors maps the file) still reads them whole.
+    with (folder / "model.safetensors").open("rb") as reading:
+        new.save_pretrained(folder)  # no card: the old one stays, as a user's files do
+        assert reading.read() == old_weights
+    after = _probabilities(folder)
+    assert PretrainedClassifier.from_folder(folder).model.config == new.model.config
+    batch = pad_batch([new.encoder.encode(s) for s in ["abc", "fedcba", "ihg"]])
+    expected = torch.softmax(new.model(*batch), dim=-1)
+    for predictions, row in zip(after, expected, strict=True):
+        scores = {p["label"]: p["score"] for p in predictions}
+        assert [scores[label] for label in new.labels] == pytest.approx(row.tolist(), abs=SAME_SCORES)
+    assert max(abs(a[0]["score"] - b[0]["score"]) for a, b in zip(after, before, strict=True)) > 1e-3
+    assert (folder / "notes.txt").read_text() == "mine" and (folder / "plots").is_dir()
+    assert (folder / "README.md").read_text() == "# card\n"
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("config.json", "model.safetensors"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+def test_a_failed_config_rewrite_leaves_the_old_config_whole(saved, monkeypatch):
+    """``save_config`` rewrites a saved folder's config alone (``card.add_evaluation`` records a new evaluation)."""
+    old, folder = saved
+    config = (folder / "config.json").read_bytes()
+    write_text = Path.write_text
+
+    def half_then_full_disk(self, data, *args, **kwargs):
+        write_text(self, data[: len(data) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_full_disk)
+    with pytest.raises(OSError):
+        old.save_config(folder)
+    monkeypatch.undo()
+    assert (folder / "config.json").read_bytes() == config
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]

@@ -251,10 +251,8 @@ def run_training(
     )
     out = Path(out)
     card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        draw_images(pretrained, out)
-        pretrained.save_pretrained(out, card=card)
+    try:  # the images go into the folder before it is swapped in, so they always match its model
+        pretrained.save_pretrained(out, card=card, extra_files=lambda folder: draw_images(pretrained, folder))
     except OSError as err:  # a full disk, a folder removed meanwhile: the checkpoint stays for --resume
         raise ConfigError(f"could not write the model to {out}: {err}") from err
     for path in checkpoints:
