@@ -286,9 +286,12 @@ class TrainConfig:
     ``none`` weights all examples alike. ``clip_norm`` caps the global gradient norm
     (the lecture's remedy for exploding gradients; 0 turns it off). Training stops
     after ``patience`` epochs without a better validation macro-F1, keeping the best
-    weights. ``ties`` says which epoch is best when several reach the same macro-F1, as
-    they often do on a validation set of a few dozen examples: the ``first``, or the one
-    with the ``lower_loss`` (often a later, better-fitted one). ``ema_decay`` > 0 keeps
+    weights; only a rise of at least ``min_delta`` counts as progress, so a run whose
+    validation macro-F1 has reached 1.0 ends ``patience`` epochs later instead of running
+    to its epoch budget on ever lower losses. ``ties`` says which epoch's weights are kept
+    when several reach the same macro-F1, as they often do on a validation set of a few
+    dozen examples: the ``first``, or the one with the ``lower_loss`` (often a later,
+    better-fitted one); a tie never extends the run. ``ema_decay`` > 0 keeps
     an exponential moving average of the weights (Polyak averaging), updated after every
     optimiser step; validation, early stopping and the saved model then use the average,
     which smooths the step-to-step noise of small-batch training. 0 turns it off.
@@ -299,7 +302,10 @@ class TrainConfig:
     lr: float = setting(3e-3, "AdamW peak learning rate.")
     weight_decay: float = setting(0.01, "AdamW weight decay.")
     clip_norm: float = setting(1.0, "Clip the gradient norm to this (0: off).")
-    patience: int = setting(6, "Epochs without a better validation macro-F1 before stopping.")
+    patience: int = setting(6, "Epochs without progress (see min_delta) before stopping.")
+    min_delta: float = setting(
+        0.001, "Rise in validation macro-F1 that counts as progress; a tie or a lower loss does not."
+    )
     seed: int = setting(0, "Seed for initialisation and batch order.")
     class_weighting: ClassWeighting = setting(
         "sqrt", "Loss weights against class imbalance: none, sqrt or balanced."
@@ -325,6 +331,8 @@ class TrainConfig:
             problems.append("clip_norm must be >= 0 (0 turns clipping off)")
         if self.patience < 1:
             problems.append("patience must be at least 1")
+        if not 0 <= self.min_delta < 1:
+            problems.append("min_delta must be in [0, 1)")
         if self.class_weighting not in ("none", "sqrt", "balanced"):
             problems.append("class_weighting must be none, sqrt or balanced")
         if self.ties not in ("first", "lower_loss"):

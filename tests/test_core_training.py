@@ -120,3 +120,33 @@ def test_reading_and_encoding_show_progress_on_a_terminal(names_folder, tmp_path
         ("encoding test", 24),
     ):
         assert re.search(rf"{phase}: +\d+%\|[^|]*\| *\d+/{total} ", shown), phase
+
+
+def test_training_stops_once_validation_stops_rising_whatever_the_loss_does():
+    """Easy data: validation macro-F1 reaches 1.0 early and the loss keeps falling.
+
+    A lower loss on a tie still moves the kept weights (ties=lower_loss) but no longer
+    resets patience, so the run ends ``patience`` epochs after the last real rise instead
+    of running to its epoch budget.
+    """
+    from seqclf.config import ModelConfig
+    from seqclf.model import SequenceClassifier
+    from seqclf.training.trainer import seed_everything, train_model
+
+    seed_everything(0)
+    # token 1 six times is class 0, token 2 six times class 1: separable after an epoch or two
+    examples = [(torch.full((6,), 1 + label), label) for label in (0, 1) for _ in range(16)]
+    model = SequenceClassifier(
+        ModelConfig(num_labels=2, vocab_size=4, embedding_dim=4, hidden_size=4, num_layers=1, ensemble=1)
+    )
+    config = replace(TINY_TRAINING, epochs=60, patience=4, ties="lower_loss", lr=1e-2)
+    logs: list[str] = []
+    state = train_model(model, examples, examples[::2], config, torch.device("cpu"), log=logs.append)
+    history = state.history
+    first_perfect = next(e.epoch for e in history if e.val_macro_f1 == 1.0)
+    assert first_perfect < 20
+    assert len(history) == first_perfect + config.patience  # not 60
+    assert history[-1].val_loss < history[first_perfect - 1].val_loss  # the loss was still falling
+    assert state.best_epoch > first_perfect  # and the kept weights followed it
+    assert any("ends by epoch" in line for line in logs)
+    assert logs[-1].startswith("early stop: validation macro-F1 has not risen by 0.001 for 4 epochs")

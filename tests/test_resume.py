@@ -213,7 +213,7 @@ class _Payload:
 
 def test_checkpoint_loading_never_unpickles_objects(tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_FILE
-    torch.save({"format": "seqclf-checkpoint-1", "payload": _Payload()}, path)
+    torch.save({"format": ckpt.CHECKPOINT_FORMAT, "payload": _Payload()}, path)
     with pytest.raises(DataError, match="not a readable seqclf checkpoint"):
         ckpt.load(path)
 
@@ -222,15 +222,15 @@ def test_atomic_save_replaces_whole_files_and_clears_leftovers(tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_FILE
     leftover = tmp_path / f".{path.name}.dead.tmp"
     leftover.write_bytes(b"half a checkpoint from a killed run")
-    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "x": torch.arange(3)}, path)
-    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "x": torch.arange(5)}, path)
+    ckpt.save_atomic({"format": ckpt.CHECKPOINT_FORMAT, "x": torch.arange(3)}, path)
+    ckpt.save_atomic({"format": ckpt.CHECKPOINT_FORMAT, "x": torch.arange(5)}, path)
     assert torch.equal(ckpt.load(path)["x"], torch.arange(5))
     assert sorted(p.name for p in tmp_path.iterdir()) == [ckpt.CHECKPOINT_FILE]
 
 
 def test_rng_states_round_trip_through_a_weights_only_checkpoint(tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_FILE
-    ckpt.save_atomic({"format": "seqclf-checkpoint-1", "rng": ckpt.rng_state()}, path)
+    ckpt.save_atomic({"format": ckpt.CHECKPOINT_FORMAT, "rng": ckpt.rng_state()}, path)
     expected = (random.random(), np.random.rand(), torch.rand(1))
     ckpt.set_rng_state(ckpt.load(path)["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1)) == expected

@@ -29,7 +29,7 @@ from seqclf.errors import ConfigError, DataError
 
 CHECKPOINT_FILE = "checkpoint.pt"
 # Marks a file as a seqclf checkpoint; a new layout would get a new name.
-CHECKPOINT_FORMAT = "seqclf-checkpoint-1"
+CHECKPOINT_FORMAT = "seqclf-checkpoint-2"  # 2: the stopping rule's progress epoch
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
@@ -73,8 +73,13 @@ def load(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
         raise DataError(f"{path} is not a readable seqclf checkpoint: {err}") from err
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state, dict) or not str(state.get("format", "")).startswith("seqclf-checkpoint-"):
         raise DataError(f"{path} is not a seqclf training checkpoint")
+    if state["format"] != CHECKPOINT_FORMAT:
+        raise DataError(
+            f"{path} was written by another version of seqclf ({state['format']}); "
+            "train afresh (leave out --resume)"
+        )
     return state
 
 

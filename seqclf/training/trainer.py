@@ -129,6 +129,10 @@ class TrainState:
     best_val_macro_f1: float = -1.0
     best_val_loss: float = math.inf
     best_model: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: the last epoch whose macro-F1 rose by ``min_delta`` over the previous such epoch's;
+    #: patience counts from here (a tie on a lower loss keeps new weights, not the run going)
+    progress_epoch: int = 0
+    progress_macro_f1: float = -1.0
     history: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -137,10 +141,12 @@ class TrainState:
         """The weights that are validated and kept: the live model, or its moving average."""
         return self.ema.module if self.ema is not None else self.model
 
-    def observe(self, entry: EpochLog, ties: str) -> bool:
+    def observe(self, entry: EpochLog, ties: str, min_delta: float) -> bool:
         """Log an epoch's figures; keep its weights if they are the best yet (returned)."""
         self.history.append(entry)
         self.epoch = entry.epoch
+        if entry.val_macro_f1 >= self.progress_macro_f1 + min_delta:
+            self.progress_epoch, self.progress_macro_f1 = entry.epoch, entry.val_macro_f1
         improved = entry.val_macro_f1 > self.best_val_macro_f1 or (
             ties == "lower_loss"
             and entry.val_macro_f1 == self.best_val_macro_f1
@@ -166,6 +172,8 @@ class TrainState:
             "best_epoch": self.best_epoch,
             "best_val_macro_f1": self.best_val_macro_f1,
             "best_model": self.best_model,
+            "progress_epoch": self.progress_epoch,
+            "progress_macro_f1": self.progress_macro_f1,
             "history": [asdict(e) for e in self.history],
             "seconds": self.seconds,
         }
@@ -189,6 +197,25 @@ class TrainState:
         self.history = [EpochLog(**entry) for entry in state["history"]]
         self.best_val_loss = next(h.val_loss for h in self.history if h.epoch == self.best_epoch)
         self.best_model, self.seconds = state["best_model"], state["seconds"]
+        self.progress_epoch = state["progress_epoch"]
+        self.progress_macro_f1 = state["progress_macro_f1"]
+
+    def last_epoch(self, config: TrainConfig) -> int:
+        """The epoch training ends after unless validation makes progress before then."""
+        return min(config.epochs, self.progress_epoch + config.patience)
+
+
+def _time_left(state: TrainState, epoch: int, last: int) -> str:
+    """The estimate a user waits on: the epochs left until the stopping rule ends the run."""
+    if epoch >= last:
+        return ""
+    left = state.seconds / len(state.history) * (last - epoch)
+    return f"  ends by epoch {last} (~{_duration(left)}) unless validation improves"
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def _new_state(
@@ -368,13 +395,17 @@ def train_model(
             lr=state.scheduler.get_last_lr()[0],
             seconds=time.perf_counter() - epoch_start,
         )
-        improved = state.observe(entry, config.ties)
-        log(entry.line() + ("  *" if improved else ""))
-        if not improved and epoch - state.best_epoch >= config.patience:
-            log(f"early stop: no better validation macro-F1 for {config.patience} epochs")
-            state.finished = True
-        state.finished = state.finished or epoch >= config.epochs
+        improved = state.observe(entry, config.ties, config.min_delta)
         state.seconds = seconds_before + time.perf_counter() - started
+        last = state.last_epoch(config)
+        if epoch >= last:
+            state.finished = True
+        log(entry.line() + ("  *" if improved else "  ") + _time_left(state, epoch, last))
+        if state.finished and epoch < config.epochs:
+            log(
+                f"early stop: validation macro-F1 has not risen by {config.min_delta:g} "
+                f"for {config.patience} epochs"
+            )
         if checkpoint is not None:
             rng = distributed.all_gather_objects(rng_state())
             if rank == 0:
