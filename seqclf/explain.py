@@ -22,12 +22,42 @@ The baseline is the "nothing" input of the same length: every token the padding 
 standardise their channels, the training mean). A positive score means the step
 pushed the model towards the target class, a negative one away from it.
 
-**Unfolding** asks the model about every prefix: the class probabilities after the
-first 1, 2, ..., T steps, in one batched pass. For a bidirectional model a prefix
-prediction is what the model would answer *if the input ended there*: its backward
-direction reads that prefix only, never the steps still to come, so the curve shows
-how the answer forms as the sequence arrives, not what the model "thought" midway
-through the full input.
+**Unfolding** asks the model about prefixes: the class probabilities after the first
+1, 2, ..., T steps (every prefix of a short input, evenly spaced ones of a long one; see
+below). For a bidirectional model a prefix prediction is what the model would answer
+*if the input ended there*: its backward direction reads that prefix only, never the
+steps still to come, so the curve shows how the answer forms as the sequence arrives,
+not what the model "thought" midway through the full input.
+
+**Bounded work.** Both answers run the model over many sequences, and done naively
+their work grows with the square of the input's length ``T``: every prefix is
+``1 + 2 + ... + T`` steps, and 64 integration points of ``T`` steps each also carry a
+backward pass. One click at the demo's longest input then held a CPU for a minute or
+more (``benchmarks/ui_click_cost.py``), so a visitor with a loop could take the demo
+down. Each answer therefore has a budget in *network-steps* (one step of one sequence
+through one network of an ensemble, all its layers), the unit the recurrence's cost
+grows with; an ensemble of five pays five per step:
+
+- Integrated gradients takes ``clamp(IG_BUDGET // (T * networks), 1, 64)``
+  interpolation points (:func:`integration_points`): all 64 for a name or a review
+  of everyday length, about 15 for a spoken digit (a second of audio, five networks),
+  fewer for longer inputs, down to one (the gradient half-way along the path times
+  the input's distance from the baseline). Fewer points make the integral coarser, never the split dishonest:
+  ``delta`` still reports what the scores leave unexplained. The points run as one
+  batch: the budget that bounds their work bounds their memory too, and splitting the
+  batch would pay the recurrence's per-step overhead once per piece.
+- An unfolding asks about every prefix of an input of up to :data:`MAX_PREFIXES`
+  steps, exactly as before; of a longer one, evenly spaced prefix lengths from 1 to
+  ``T``, the whole input always among them, as many as :data:`UNFOLD_BUDGET` pays for
+  but at most :data:`MAX_PREFIXES` (:func:`prefix_count`; :attr:`Unfolding.lengths`
+  says which). 64 points show how the answer forms as well as a thousand do on a chart
+  a few hundred pixels wide. The prefixes go through the model in chunks of at most
+  :data:`UNFOLD_CHUNK_STEPS` padded steps, so memory stays bounded too.
+
+The budgets are set so that one demo click at each shipped model's longest input costs
+well under 2 s of CPU on a 2-core machine with one torch thread (``docs/ui.md`` has the
+table). Offline, where time is no one else's, ``steps=64`` for :func:`explain` and
+``prefixes=len(input)`` for :func:`unfold` ask for the full answers at any length.
 """
 
 from __future__ import annotations
@@ -35,7 +65,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -47,7 +77,16 @@ if TYPE_CHECKING:
     from seqclf.predictor import Predictor
 
 METHOD = "integrated-gradients"
+#: integration points of an explanation whose input is short enough for all of them
 DEFAULT_IG_STEPS = 64
+#: network-steps (points x length x networks) the integration points may cost together
+IG_BUDGET = 4096
+#: the most prefixes an unfolding asks about; up to this length, every one of them
+MAX_PREFIXES = 64
+#: network-steps (the prefixes' steps together x networks) an unfolding of a longer input may cost
+UNFOLD_BUDGET = 32768
+#: the most padded steps (prefixes x the longest of them) one forward batch of an unfolding holds
+UNFOLD_CHUNK_STEPS = 8192
 
 # cuDNN's RNN kernels only run backward in training mode; explanations switch cuDNN off
 # for their own pass, and the switch is process-wide, so GPU explanations take turns.
@@ -77,11 +116,23 @@ class Explanation:
 
 @dataclass(frozen=True)
 class Unfolding:
-    """Class probabilities after each prefix; ``probabilities[t][c]`` is after ``t + 1`` steps."""
+    """Class probabilities after some prefixes; ``probabilities[i][c]`` is after ``lengths[i]`` steps.
+
+    ``lengths`` rises from 1 to ``len(steps)``: every length for an input of up to
+    :data:`MAX_PREFIXES` steps, evenly spaced ones for a longer input. Left out, it is
+    every length from 1 to ``len(probabilities)``.
+    """
 
     steps: list[str]
     labels: list[str]
     probabilities: list[list[float]]
+    lengths: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.lengths:
+            object.__setattr__(self, "lengths", list(range(1, len(self.probabilities) + 1)))
+        if len(self.lengths) != len(self.probabilities):
+            raise ValueError(f"{len(self.lengths)} prefix lengths for {len(self.probabilities)} rows")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,13 +147,28 @@ def _gradients_through(model: Classifier) -> Iterator[None]:
         yield
 
 
+def network_count(model: Classifier) -> int:
+    """How many networks read every step: the ensemble's size, or 1."""
+    return model.config.ensemble
+
+
+def integration_points(length: int, networks: int = 1, budget: int = IG_BUDGET) -> int:
+    """How many points integrated gradients takes for an input of ``length`` steps.
+
+    As many as ``budget`` network-steps pay for, between 1 and :data:`DEFAULT_IG_STEPS`.
+    """
+    return max(1, min(DEFAULT_IG_STEPS, budget // (length * networks)))
+
+
 def integrated_gradients(
     model: Classifier, encoded: torch.Tensor, target: int, steps: int = DEFAULT_IG_STEPS
 ) -> tuple[torch.Tensor, float, float]:
     """Attribute ``target``'s logit to the steps of one encoded sequence.
 
     Returns ``(scores, logit, baseline_logit)``, ``scores`` of shape ``(time,)``. The
-    path integral uses the midpoint rule over ``steps`` points, all in one batch.
+    path integral uses the midpoint rule over ``steps`` points, all in one batch: its
+    work is ``steps * time * networks`` network-steps, which :func:`explain` keeps
+    within :data:`IG_BUDGET`.
     """
     if steps < 1:
         raise ValueError("integrated gradients needs at least one step")
@@ -167,16 +233,19 @@ def prepare(predictor: Predictor, example: Any) -> Prepared:
 
 
 def explain(
-    predictor: Predictor, example: Any, target: str | int | None = None, steps: int = DEFAULT_IG_STEPS
+    predictor: Predictor, example: Any, target: str | int | None = None, steps: int | None = None
 ) -> Explanation:
     """Per-step importance for ``example`` (or a :class:`Prepared` one) towards ``target``.
 
-    ``target`` defaults to the predicted class.
+    ``target`` defaults to the predicted class; ``steps``, the integration points, to
+    what :data:`IG_BUDGET` pays for at this length (:func:`integration_points`).
     """
     prepared = prepare(predictor, example)
     encoded = prepared.encoded
     probabilities = predictor.probabilities([encoded])[0]
     index = _target_index(predictor, target, probabilities)
+    if steps is None:
+        steps = integration_points(len(encoded), network_count(predictor.model))
     scores, logit, baseline_logit = integrated_gradients(predictor.model, encoded, index, steps)
     return Explanation(
         steps=prepared.steps,
@@ -189,12 +258,60 @@ def explain(
     )
 
 
-def unfold(predictor: Predictor, example: Any) -> Unfolding:
-    """Class probabilities after each prefix of ``example`` (or a :class:`Prepared` one), in one batch."""
+def prefix_count(length: int, networks: int = 1, budget: int = UNFOLD_BUDGET) -> int:
+    """How many prefixes an unfolding of an input of ``length`` steps asks about.
+
+    Every one up to :data:`MAX_PREFIXES` steps. Beyond, as many evenly spaced ones as
+    ``budget`` network-steps pay for (they average ``(length + 1) / 2`` steps), between
+    2 (the first step and the whole input) and :data:`MAX_PREFIXES`.
+    """
+    if length <= MAX_PREFIXES:
+        return length
+    return max(2, min(MAX_PREFIXES, 2 * budget // ((length + 1) * networks)))
+
+
+def prefix_lengths(length: int, count: int) -> list[int]:
+    """``count`` prefix lengths from 1 to ``length``, evenly spaced; every one if ``count >= length``."""
+    if count >= length:
+        return list(range(1, length + 1))
+    if count < 2:
+        raise ValueError("an unfolding of a longer input needs at least two prefixes: 1 and the full length")
+    # the spacing (length - 1) / (count - 1) exceeds 1, so no two lengths coincide
+    return [1 + k * (length - 1) // (count - 1) for k in range(count)]
+
+
+def _chunks(lengths: list[int], max_steps: int) -> Iterator[list[int]]:
+    """``lengths`` (rising) cut, longest first, into runs whose count times longest is at most
+    ``max_steps``, or a single length where that alone is longer."""
+    chunk: list[int] = []
+    for length in reversed(lengths):
+        if chunk and (len(chunk) + 1) * chunk[0] > max_steps:
+            yield chunk
+            chunk = []
+        chunk.append(length)
+    if chunk:
+        yield chunk
+
+
+def unfold(predictor: Predictor, example: Any, prefixes: int | None = None) -> Unfolding:
+    """Class probabilities after prefixes of ``example`` (or a :class:`Prepared` one).
+
+    ``prefixes`` evenly spaced ones (every one if that is at least the length), by
+    default what :data:`UNFOLD_BUDGET` pays for at this length (:func:`prefix_count`);
+    they run in chunks of at most :data:`UNFOLD_CHUNK_STEPS` padded steps.
+    """
     prepared = prepare(predictor, example)
-    prefixes = [prepared.encoded[:t] for t in range(1, len(prepared.encoded) + 1)]
+    length = len(prepared.encoded)
+    if prefixes is None:
+        prefixes = prefix_count(length, network_count(predictor.model))
+    lengths = prefix_lengths(length, prefixes)
+    rows: dict[int, list[float]] = {}
+    for chunk in _chunks(lengths, UNFOLD_CHUNK_STEPS):
+        chunk_rows = predictor.probabilities([prepared.encoded[:t] for t in chunk]).tolist()
+        rows.update(zip(chunk, chunk_rows, strict=True))
     return Unfolding(
         steps=prepared.steps,
         labels=list(predictor.labels),
-        probabilities=predictor.probabilities(prefixes).tolist(),
+        probabilities=[rows[t] for t in lengths],
+        lengths=lengths,
     )

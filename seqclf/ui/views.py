@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import pandas as pd
 
-from seqclf.explain import Explanation, Unfolding
+from seqclf.explain import MAX_PREFIXES, Explanation, Unfolding
 
 #: lines on the prefix chart: the final top classes plus any class that led at some prefix
 FINAL_TOP_CLASSES = 4
 MAX_LINES = 8
 PREFIX_TEXT_LIMIT = 40
 
+#: said under every prefix chart: a long input's chart has points at some prefixes only
+SPACED_PREFIXES_NOTE = (
+    f" An input longer than {MAX_PREFIXES} steps gets at most {MAX_PREFIXES} points, evenly "
+    "spaced from the first step to the last."
+)
 PREFIX_NOTE = (
     "Each point is the model's answer after reading only the first *t* steps, as if the "
     "input ended there. The model reads in both directions; on a prefix, its backward "
     "direction starts at the prefix's last step and never sees what comes later. So a "
     "point is not what the model thought midway through the whole input: the chart shows "
-    "how the answer forms as the input arrives."
+    "how the answer forms as the input arrives." + SPACED_PREFIXES_NOTE
 )
 UNIDIRECTIONAL_PREFIX_NOTE = (
     "Each point is the model's answer for the first *t* steps alone: what it would say "
-    "if the input ended there."
+    "if the input ended there." + SPACED_PREFIXES_NOTE
 )
 #: how to read the "why" output: highlighted text for named steps, a per-frame plot otherwise
 WHY_NOTES = {
@@ -119,17 +124,21 @@ def step_names(steps: list[str]) -> list[str]:
 
 
 def unfolding_frame(unfolding: Unfolding) -> pd.DataFrame:
-    """Long format for ``gr.LinePlot``: one row per (prefix length, class)."""
+    """Long format for ``gr.LinePlot``: one row per (prefix length, class).
+
+    A long input's unfolding has only some prefix lengths (:attr:`Unfolding.lengths`);
+    each row is named by its own length, so the chart's points sit where they belong.
+    """
     names, named = prefix_names(unfolding.steps), step_names(unfolding.steps)
     rows = [
         {
-            "step": t + 1,
-            "step_name": named[t],
-            "read": names[t],
+            "step": t,
+            "step_name": named[t - 1],
+            "read": names[t - 1],
             "label": label,
             "probability": row[unfolding.labels.index(label)],
         }
         for label in chart_labels(unfolding)
-        for t, row in enumerate(unfolding.probabilities)
+        for t, row in zip(unfolding.lengths, unfolding.probabilities, strict=True)
     ]
     return pd.DataFrame(rows, columns=["step", "step_name", "read", "label", "probability"])
