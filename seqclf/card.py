@@ -227,6 +227,25 @@ def _record(pretrained: PretrainedClassifier) -> TrainingRecord:
     return pretrained.training
 
 
+def _baseline_table(training: TrainingRecord) -> str:
+    """This model beside the baseline fitted on the same training part, on the same test part."""
+    baseline = training.baseline
+    if baseline is None:
+        return ""
+    if not baseline.ran:
+        return f"Baseline: {baseline.method}.\n\n"
+    test = training.test
+    return f"""Beside the model a practitioner would fit first, on the same training part and the same test part
+(`seqclf/baselines.py`):
+
+| model | test accuracy | test macro-F1 | seconds |
+| --- | ---: | ---: | ---: |
+| this model | {test["accuracy"]:.4f} | {test["macro_f1"]:.4f} | {training.train_seconds:.0f} (training) |
+| baseline: {baseline.method} | {baseline.accuracy:.4f} | {baseline.macro_f1:.4f} | {baseline.seconds:.1f} |
+
+"""
+
+
 def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
     """The README.md of a model folder, from the provenance stored in its config.
 
@@ -274,7 +293,7 @@ On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} 
 | accuracy | {validation["accuracy"]:.4f} | {test["accuracy"]:.4f} |
 | macro-F1 | {validation["macro_f1"]:.4f} | {test["macro_f1"]:.4f} |
 
-{_per_class_table(test)}
+{_baseline_table(training)}{_per_class_table(test)}
 
 ![confusion matrix on the test split]({CONFUSION_IMAGE})
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,6 +118,13 @@ def train(
     overwrite: Annotated[
         bool, typer.Option(help="Write the model into --out even if that folder already holds files.")
     ] = False,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Also fit the practitioner's first model (TF-IDF + logistic regression, pooled MFCCs, "
+            "MiniRocket or 1-NN DTW) on the same split and report it beside this one."
+        ),
+    ] = True,
     **settings: Any,
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe (or chosen from your data).
@@ -166,6 +173,7 @@ def train(
                 split=data_options or None,
                 train_overrides=train_overrides,
                 overwrite=overwrite,
+                baseline=baseline,
             )
     except SeqclfError as err:
         raise fail(err) from None
@@ -189,8 +197,16 @@ def evaluate(
         Path | None, typer.Option(help="Also draw the confusion matrix into this PNG (none unless asked).")
     ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Also fit the baseline on the rebuilt training part and score it on the same split "
+            "(not with --split all)."
+        ),
+    ] = True,
 ) -> None:
     """Score a model on its data's split, rebuilt exactly as at training time."""
+    from seqclf.baselines import BUDGET_SHARE, comparison, fit_baseline
     from seqclf.data.hub_data import local_data
     from seqclf.evaluation import evaluate as run_evaluation
     from seqclf.plots import save_confusion_matrix
@@ -202,7 +218,9 @@ def evaluate(
         pretrained = PretrainedClassifier.from_pretrained(model, revision=revision)
         task = get_task(pretrained.task)
         recorded = pretrained.training.split if pretrained.training is not None else None
+        seconds = pretrained.training.train_seconds if pretrained.training is not None else 0.0
         data, _ = local_data(data, log=lambda line: typer.echo(line, err=True))
+        compared = None
         if split == "all":
             report = run_evaluation(pretrained, task.read(data, recorded))
         else:
@@ -216,13 +234,21 @@ def evaluate(
                     fg=typer.colors.YELLOW,
                 )
             report = run_evaluation(pretrained, splits.get(split))
+            if baseline:
+                compared = fit_baseline(
+                    pretrained.encoder, splits, splits.get(split), pretrained.labels, BUDGET_SHARE * seconds
+                )
     except SeqclfError as err:
         raise fail(err) from None
     # The report is printed before the plot is written, so a bad --plot path loses nothing.
     if as_json:
-        typer.echo(json.dumps({"model": model, "split": split, **report}, indent=2))
+        extra = {"baseline": asdict(compared)} if compared is not None else {}
+        typer.echo(json.dumps({"model": model, "split": split, **report, **extra}, indent=2))
     else:
         _print_report(report, split)
+        if compared is not None:
+            for line in comparison(report["accuracy"], report["macro_f1"], seconds, compared):
+                typer.echo(line)
     if plot is None:
         return
     try:

@@ -44,6 +44,7 @@ def fit(
     test: tuple[Any, Any] | None = None,
     device: str | None = None,
     overwrite: bool = False,
+    baseline: bool = True,
     log: Any = tqdm.write,
     **overrides: Any,
 ) -> Predictor:
@@ -54,7 +55,9 @@ def fit(
     ``(inputs, labels)`` pair, is what the card reports on; without it a stratified part
     is held out. ``overwrite`` lets ``out`` already hold files (a model from an earlier
     call, say). ``overrides`` are recipe fields by name (``hidden_size=64``, ``epochs=5``)
-    and the reader's ``tokens``, ``word_vectors`` and ``patch``.
+    and the reader's ``tokens``, ``word_vectors`` and ``patch``. With ``baseline`` the
+    practitioner's first model is fitted and scored on the same split too; the returned
+    predictor's ``pretrained.training.test`` and ``.baseline`` hold the two results.
     """
     from seqclf.training.run import run_training
 
@@ -83,5 +86,6 @@ def fit(
         split=split,
         train_overrides={k: v for k, v in overrides.items() if k in train_fields},
         overwrite=overwrite,
+        baseline=baseline,
     )
     return Predictor.from_pretrained(out, device=device)

@@ -83,6 +83,24 @@ class Evaluation:
     rows: list[list[str]]
 
 
+@dataclass(frozen=True)
+class BaselineResult:
+    """What the practitioner's first model scored on the same split (:mod:`seqclf.baselines`).
+
+    ``accuracy`` and ``macro_f1`` are None when it was not run; ``method`` then says why.
+    ``seconds`` is its fitting and predicting time.
+    """
+
+    method: str
+    accuracy: float | None = None
+    macro_f1: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def ran(self) -> bool:
+        return self.accuracy is not None
+
+
 @dataclass
 class TrainingRecord:
     """Provenance and figures of one ``seqclf train`` run.
@@ -108,6 +126,8 @@ class TrainingRecord:
     test: dict[str, Any]
     recipe: list[str] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
+    #: the baseline fitted on the same training part and scored on the same test part
+    baseline: BaselineResult | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -133,6 +153,7 @@ class TrainingRecord:
             "seqclf_version": self.seqclf_version,
             "metrics": {"validation": self.validation, "test": self.test},
             **({"evaluations": [asdict(e) for e in self.evaluations]} if self.evaluations else {}),
+            **({"baseline": asdict(self.baseline)} if self.baseline is not None else {}),
         }
 
     @classmethod
@@ -162,6 +183,7 @@ class TrainingRecord:
                 test=data["metrics"]["test"],
                 recipe=data.get("recipe", []),
                 evaluations=[Evaluation(**e) for e in data.get("evaluations", [])],
+                baseline=BaselineResult(**data["baseline"]) if "baseline" in data else None,
             )
         except (KeyError, TypeError, AttributeError) as err:
             names = ", ".join(f.name for f in fields(cls))

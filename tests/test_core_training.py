@@ -34,7 +34,10 @@ def test_epoch_lines_report_loss_accuracy_and_macro_f1(tiny_names):
     logs = tiny_names.logs
     epoch_lines = [line for line in logs if line.startswith("epoch")]
     assert epoch_lines and all("loss" in x and "val_acc" in x and "val_macro_f1" in x for x in epoch_lines)
-    assert logs[-1].startswith("test: accuracy")
+    tested = next(i for i, line in enumerate(logs) if line.startswith("test: accuracy"))
+    # then the baseline beside it: the table's header, this model, the baseline, its method
+    assert logs[tested + 2].split()[:2] == ["this", "model"] and logs[tested + 3].startswith("baseline ")
+    assert logs[-1].startswith("baseline: TF-IDF character 1-4 grams + logistic regression")
 
 
 def test_model_folder_has_card_plot_and_provenance(tiny_names):

@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seqclf import __version__
+from seqclf.baselines import BUDGET_SHARE, comparison, fit_baseline
 from seqclf.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.hub_data import local_data
@@ -123,6 +124,7 @@ def run_training(
     split: dict[str, Any] | None = None,
     train_overrides: dict[str, Any] | None = None,
     overwrite: bool = False,
+    baseline: bool = True,
 ) -> PretrainedClassifier:
     """Train ``task_name`` on ``data`` and save the model folder to ``out``.
 
@@ -140,6 +142,10 @@ def run_training(
     chosen from the data for ``text``, ``audio`` and ``series``; each choice is logged and
     recorded). ``model_overrides`` and ``train_overrides`` replace single fields of it;
     a whole ``train_config`` replaces its training settings.
+
+    With ``baseline`` (the default), the practitioner's first model for this kind of input
+    is fitted on the same training part and scored on the same test part
+    (:mod:`seqclf.baselines`), logged beside the model's figures and recorded for its card.
     """
     log = distributed.main_only(log)
     task = get_task(task_name)
@@ -230,6 +236,20 @@ def run_training(
     test = evaluate(pretrained, splits.test, test_sequences)
     seconds = sum(result.seconds for result in results)
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
+    compared = None
+    if baseline:
+        originals = [sequence for sequence, _ in train[: len(splits.train)]]  # not the augmented copies
+        validated = [sequence for sequence, _ in validation_set]
+        compared = fit_baseline(
+            encoder,
+            splits,
+            splits.test,
+            labels,
+            BUDGET_SHARE * seconds,
+            sequences=(originals, validated, test_sequences),
+        )
+        for line in comparison(test["accuracy"], test["macro_f1"], seconds, compared):
+            log(line)
     pretrained.training = TrainingRecord(
         command=command,
         data_path=data_path,
@@ -248,6 +268,7 @@ def run_training(
         validation={k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
         test=test,
         recipe=recipe.reasons,
+        baseline=compared,
     )
     out = Path(out)
     card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
