@@ -100,6 +100,13 @@ def train(
             ".vec or word2vec text file (.gz too), or glove-6b-50d (the glove extra)."
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="text: refuse a file with a row whose text or label is empty (default: skip such rows "
+            "and say so)."
+        ),
+    ] = False,
     patch: Annotated[
         int | None,
         typer.Option(
@@ -147,6 +154,7 @@ def train(
             tokens=tokens,
             word_vectors=word_vectors,
             patch=patch,
+            strict=strict or None,
         )
         misplaced = sorted(set(data_options) - set(recipe.data_options))
         if misplaced:

@@ -339,9 +339,9 @@ def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> 
             r"class\(es\) 'y' have one example",
         ),
         (
-            "text",
-            lambda p: write_table(p / "d.csv", [("ab", "x"), ("  ", "x")]),
-            r"d\.csv, line 3: the 'text' value is empty",
+            "text",  # two per class: nothing left to test on, said before any training
+            lambda p: write_table(p / "d.csv", [("ab", "x"), ("cd", "x"), ("ef", "y"), ("gh", "y")]),
+            r"4 examples in 2 classes leave none to test on: a class needs three",
         ),
         ("text", lambda p: (p / "d.xlsx").write_bytes(b"PK"), "reads texts from .csv"),
         (
@@ -368,6 +368,38 @@ def test_bad_data_is_one_clear_line_and_no_folder(tmp_path: Path, task: str, mak
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert re.search(message, result.output), result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_rows_without_a_text_or_label_are_skipped_and_counted_unless_strict(tmp_path: Path) -> None:
+    rows = [(f"{a}{b}", lang) for lang, a in (("x", "k"), ("y", "z")) for b in "aeiou"]
+    rows[2] = ("  ", "x")
+    rows[7] = ("zo", "")
+    data = write_table(tmp_path / "d.csv", rows)
+    logs: list[str] = []
+    pretrained = run_training(
+        "text",
+        data,
+        tmp_path / "m",
+        {"ensemble": 1},
+        None,
+        "test",
+        torch.device("cpu"),
+        log=logs.append,
+        train_overrides={"epochs": 1},
+    )
+    assert pretrained.training.split["sizes"] == {"train": 4, "validation": 2, "test": 2}  # 8 of 10 rows
+    assert "warning: 2 rows skipped, first " in "\n".join(logs)
+    assert (
+        f"{data}, line 4: the 'text' value is empty; {data}, line 9: the 'label' value is empty"
+        in "\n".join(logs)
+    )
+    strict = runner.invoke(
+        app, ["train", "text", "--data", str(data), "--out", str(tmp_path / "s"), "--strict"]
+    )
+    assert strict.exit_code == 2 and strict.output.strip() == (
+        f"error: {data}, line 4: the 'text' value is empty (--strict)"
+    )
+    assert not (tmp_path / "s").exists()
 
 
 def test_an_unreadable_recording_is_named(tmp_path: Path) -> None:

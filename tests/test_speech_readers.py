@@ -102,6 +102,14 @@ def test_ts_round_trip(tmp_path, cases):
         np.testing.assert_allclose(read, written, atol=1e-6)
 
 
+def test_ts_comments_may_start_with_a_percent_sign_as_tsml_writes_them(tmp_path, cases):
+    sequences, labels = cases
+    path = write_ts(tmp_path / "x.ts", sequences, labels)
+    path.write_text("% written by tsml\n%\n" + path.read_text())
+    examples = read_ts(path)
+    assert examples.labels == labels and len(examples.inputs) == len(sequences)
+
+
 def ts_with(tmp_path: Path, header: str, data: str) -> Path:
     path = tmp_path / "bad.ts"
     path.write_text(f"#comment\n{header}\n@data\n{data}\n", encoding="utf-8")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from seqclf.errors import DataError
@@ -19,10 +19,15 @@ from seqclf.errors import DataError
 
 @dataclass
 class Examples:
-    """Parallel lists of raw examples and their string labels."""
+    """Parallel lists of raw examples and their string labels.
+
+    ``skipped`` names what the reader left out of a file and why (``"line 63: the 'text'
+    value is empty"``), for the one warning a run prints about it.
+    """
 
     inputs: list[Any]
     labels: list[str]
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -110,8 +115,9 @@ def per_class_split(
 
     Each class's examples are shuffled (``seed``) and cut by the fractions, rounded, with
     at least one validation example per class and at least one left to train on; a class
-    of two examples gives none to the test part. sklearn's stratified split would refuse
-    a 50-example, 10-class set; this one gives each class one validation example. With
+    of two examples gives none to the test part, and data with no class of three leaves no
+    test part at all, which is refused. sklearn's stratified split would refuse a
+    50-example, 10-class set; this one gives each class one validation example. With
     ``held_out`` (the user's own test file), nothing of ``data`` is held out for testing.
     The validation part always comes from ``data``, never from the test.
     """
@@ -143,6 +149,11 @@ def per_class_split(
         parts["validation"] += indices[n_test : n_test + n_val]
         parts["train"] += indices[n_test + n_val :]
     chosen = {name: sorted(indices) for name, indices in parts.items()}
+    if held_out is None and not chosen["test"]:
+        raise DataError(
+            f"{len(data):,} examples in {len(by_class)} classes leave none to test on: a class needs "
+            "three (one each to train, validate and test); add examples, or give a test file (--test)"
+        )
     test_part = held_out if held_out is not None else data.subset(chosen["test"])
     splits = Splits(data.subset(chosen["train"]), data.subset(chosen["validation"]), test_part, {})
     splits.info = {

@@ -7,8 +7,8 @@
   layout): the file name is the label.
 
 Labels are read as strings (``1`` and ``"1"`` are one class). Every problem names the
-file, and the line or row where there is one: a missing column lists the columns found;
-an empty text names its row.
+file, and the line or row where there is one: a missing column lists the columns found.
+A row with an empty text or label is skipped and named (an error with ``strict``).
 """
 
 from __future__ import annotations
@@ -98,27 +98,32 @@ def read_table(path: Path) -> Table:
     return Table(path, *_rows_parquet(path), "row")
 
 
-def _read_table(path: Path, text_column: str, label_column: str) -> Examples:
+def _read_table(path: Path, text_column: str, label_column: str, strict: bool) -> Examples:
     table = read_table(path)
     table.require(text_column, "seqclf train's --text-column")
     table.require(label_column, "seqclf train's --label-column")
     where = table.where
-    inputs, labels = [], []
+    inputs, labels, skipped = [], [], []
     for number, row in table.rows:
         table.check_width(number, row)
         for column in (text_column, label_column):
             if column not in row:
                 raise DataError(f"{path}, {where} {number}: no {column!r} key")
         text, label = row.get(text_column), row.get(label_column)
-        if text is None or not str(text).strip():
-            raise DataError(f"{path}, {where} {number}: the {text_column!r} value is empty")
-        if label is None or str(label).strip() == "":
-            raise DataError(f"{path}, {where} {number}: the {label_column!r} value is empty")
+        empty = next(
+            (c for c, v in ((text_column, text), (label_column, label)) if v is None or not str(v).strip()),
+            None,
+        )
+        if empty is not None:
+            if strict:
+                raise DataError(f"{path}, {where} {number}: the {empty!r} value is empty (--strict)")
+            skipped.append(f"{where} {number}: the {empty!r} value is empty")
+            continue
         inputs.append(str(text).strip())
         labels.append(str(label).strip())
     if not inputs:
-        raise DataError(f"{path} has no rows")
-    return Examples(inputs, labels)
+        raise DataError(f"{path} has no rows with a text and a label")
+    return Examples(inputs, labels, skipped)
 
 
 def read_label_files(folder: Path) -> Examples:
@@ -138,8 +143,14 @@ def read_label_files(folder: Path) -> Examples:
     return Examples(inputs, labels)
 
 
-def read_texts(path: str | Path, text_column: str = "text", label_column: str = "label") -> Examples:
-    """Labelled texts from a table file or a folder of ``<label>.txt`` files."""
+def read_texts(
+    path: str | Path, text_column: str = "text", label_column: str = "label", strict: bool = False
+) -> Examples:
+    """Labelled texts from a table file or a folder of ``<label>.txt`` files.
+
+    A row whose text or label is empty (public sentence sets have a few) is left out and
+    named in ``skipped``; with ``strict`` it is an error instead.
+    """
     path = Path(path)
     if path.is_dir():
         return read_label_files(path)
@@ -150,4 +161,4 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str = 
             f"{path.name}: seqclf reads texts from {', '.join(TABLE_SUFFIXES)} files or a folder of "
             "<label>.txt files"
         )
-    return _read_table(path, text_column, label_column)
+    return _read_table(path, text_column, label_column, strict)

@@ -1,6 +1,6 @@
 """Reader for UEA/UCR ``.ts`` time-series files, multivariate and of variable length.
 
-The format (sktime/aeon): ``#`` comment lines, a header of ``@key value`` lines, then
+The format (sktime/aeon): ``#`` comment lines (``%`` too, as tsml writes them), a header of ``@key value`` lines, then
 ``@data`` and one case per line — each dimension's values comma-separated, the
 dimensions separated by ``:``, and the class label as the last ``:`` field. We read
 it with a small parser rather than sktime/aeon, which would pull in a large
@@ -60,7 +60,13 @@ def text_lines(path: Path, kind: str) -> list[str]:
         raise DataError(f"{path} is not a text file: {err}") from err
 
 
-def numbered_lines(lines: list[str], comment: str, start: int = 0) -> Iterator[tuple[int, str]]:
+#: what starts a comment line: ``#`` in the aeon/sktime archives, ``%`` in tsml's
+COMMENTS = ("#", "%")
+
+
+def numbered_lines(
+    lines: list[str], comment: str | tuple[str, ...], start: int = 0
+) -> Iterator[tuple[int, str]]:
     """``(line number, stripped line)`` from ``lines[start:]``, leaving out blank and comment lines."""
     for number, raw in enumerate(lines[start:], start=start + 1):
         line = raw.strip()
@@ -96,7 +102,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
     lines = text_lines(path, ".ts")
     header: dict[str, str] = {}
     data_start = None
-    for number, line in numbered_lines(lines, "#"):
+    for number, line in numbered_lines(lines, COMMENTS):
         if not line.startswith("@"):
             raise DataError(f"{path}:{number}: expected a @header line or @data before the cases")
         key, _, value = line[1:].partition(" ")
@@ -122,7 +128,7 @@ def read_ts(path: str | Path, require_labels: bool = True) -> Examples:
 
     inputs: list[np.ndarray] = []
     labels: list[str] = []
-    for number, line in numbered_lines(lines, "#", data_start):
+    for number, line in numbered_lines(lines, COMMENTS, data_start):
         fields = [field.strip() for field in line.split(":")]
         series, label = (fields[:-1], fields[-1]) if labelled else (fields, "")
         if not series:

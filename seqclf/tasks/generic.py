@@ -94,27 +94,34 @@ class TextTask(Task):
     )
     example_input = '"..."'
     limitations = _LIMITATIONS
-    data_options = ("text_column", "label_column", "tokens", "word_vectors", "test_file")
+    data_options = ("text_column", "label_column", "tokens", "word_vectors", "test_file", "strict")
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         split = split or {}
-        return read_texts(data, split.get("text_column", "text"), split.get("label_column", "label"))
+        return read_texts(
+            data,
+            split.get("text_column", "text"),
+            split.get("label_column", "label"),
+            strict=split.get("strict", False),
+        )
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
         split = dict(split or {})
         tokens = split.get("tokens", "auto")
         if tokens not in TOKENS:
             raise ConfigError(f"--tokens must be one of {', '.join(TOKENS)}, got {tokens!r}")
-        duplicates = []
+        duplicates, skipped = [], []
 
         def read(source: Path | Examples) -> Examples:
-            unique, dropped = drop_duplicates(
-                source if isinstance(source, Examples) else self.read(source, split)
-            )
+            examples = source if isinstance(source, Examples) else self.read(source, split)
+            skipped.extend(f"{source}, {where}" for where in examples.skipped)
+            unique, dropped = drop_duplicates(examples)
             duplicates.append(dropped)
             return unique
 
         splits = _split(self, data, split, read)
+        if skipped:
+            splits.info["skipped"] = {"count": len(skipped), "first": skipped[:3]}
         seen = set(splits.train.inputs) | set(splits.validation.inputs)
         overlap = sum(text in seen for text in splits.test.inputs)
         if overlap and (split.get("test_file") or split.get("test_examples")):
@@ -149,6 +156,12 @@ class TextTask(Task):
             )
         if splits.info.get("duplicates_dropped"):
             reasons.append(f"data: {splits.info['duplicates_dropped']:,} repeated (text, label) rows dropped")
+        if splits.info.get("skipped"):
+            skipped = splits.info["skipped"]
+            reasons.append(
+                f"warning: {skipped['count']:,} rows skipped, first {'; '.join(skipped['first'])} "
+                "(--strict refuses such a file)"
+            )
         model, encoder = recipe.model, {"tokens": tokens}
         if splits.info.get("word_vectors"):
             training_words = {word for text in splits.train.inputs for word in tokenize(text)}
