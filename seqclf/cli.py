@@ -103,8 +103,8 @@ def train(
     strict: Annotated[
         bool,
         typer.Option(
-            help="text: refuse a file with a row whose text or label is empty (default: skip such rows "
-            "and say so)."
+            help="text, audio: refuse data with a row whose text or label is empty, or a recording that "
+            "cannot be read (default: skip them and say so)."
         ),
     ] = False,
     patch: Annotated[

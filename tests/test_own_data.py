@@ -388,7 +388,7 @@ def test_rows_without_a_text_or_label_are_skipped_and_counted_unless_strict(tmp_
         train_overrides={"epochs": 1},
     )
     assert pretrained.training.split["sizes"] == {"train": 4, "validation": 2, "test": 2}  # 8 of 10 rows
-    assert "warning: 2 rows skipped, first " in "\n".join(logs)
+    assert "warning: 2 skipped, first " in "\n".join(logs)
     assert (
         f"{data}, line 4: the 'text' value is empty; {data}, line 9: the 'label' value is empty"
         in "\n".join(logs)
@@ -402,11 +402,19 @@ def test_rows_without_a_text_or_label_are_skipped_and_counted_unless_strict(tmp_
     assert not (tmp_path / "s").exists()
 
 
-def test_an_unreadable_recording_is_named(tmp_path: Path) -> None:
-    data = write_audiofolder(tmp_path / "audio", with_metadata=False, per_class=3)
-    (data / "1" / "broken.wav").write_bytes(b"RIFF not really")
-    result = runner.invoke(app, ["train", "audio", "--data", str(data), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "broken.wav" in result.output, result.output
+def test_an_unusable_recording_is_skipped_and_named_unless_strict(tmp_path: Path) -> None:
+    data = write_audiofolder(tmp_path / "audio", with_metadata=False, per_class=4)
+    broken = data / "1" / "broken.wav"
+    broken.write_bytes(b"RIFF not really")
+    splits = get_task("audio").load_splits(data)
+    assert sum(map(len, (splits.train, splits.validation, splits.test))) == 12  # the 12 readable ones
+    assert splits.info["skipped"]["count"] == 1
+    assert splits.info["skipped"]["first"][0].startswith(f"{broken}: ")
+    result = runner.invoke(
+        app, ["train", "audio", "--data", str(data), "--out", str(tmp_path / "out"), "--strict"]
+    )
+    assert result.exit_code == 2 and result.output.startswith(f"error: {broken}: "), result.output
+    assert result.output.rstrip().endswith("(--strict)") and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -527,3 +535,18 @@ def test_fit_drops_repeated_rows_as_the_command_does(tmp_path: Path) -> None:
     seqclf.fit("text", texts, labels, tmp_path / "m", epochs=1, ensemble=1, log=lambda _: None)
     split = json.loads((tmp_path / "m" / "config.json").read_text())["training"]["split"]
     assert split["duplicates_dropped"] == len(rows) and sum(split["sizes"].values()) == len(rows)
+
+
+def test_short_sounds_are_audio_too_but_not_digits() -> None:
+    """A 70 ms burst (a drum hit) is a recording for `train audio`; a spoken digit needs 0.1 s."""
+    from seqclf.audio.mfcc import SPEECH_FRONTEND, MfccExtractor
+    from seqclf.errors import InvalidInputError
+    from seqclf.tasks.generic import AUDIO_FRONTEND
+
+    rng = np.random.default_rng(0)
+    burst = np.zeros(8000, dtype=np.float32)
+    burst[2000:2560] = rng.normal(0, 0.5, 560)  # 70 ms of noise in a second of silence
+    frames, _ = MfccExtractor(AUDIO_FRONTEND).frames(burst)
+    assert 3 <= len(frames) <= 6
+    with pytest.raises(InvalidInputError, match=r"holds only 0\.0\d\d s of sound .* at least 0\.1 s$"):
+        MfccExtractor(SPEECH_FRONTEND).frames(burst)

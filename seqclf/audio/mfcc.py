@@ -126,6 +126,11 @@ def dct_matrix(n_out: int, n_in: int) -> np.ndarray:
     return basis
 
 
+#: the digits recipe's front end, which the generic audio task starts from: 8 kHz, 20 MFCC
+#: + deltas per 16 ms frame over 32 ms windows (docs/speech.md)
+SPEECH_FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
+
+
 class MfccExtractor:
     """Computes a :class:`FrontEnd`'s frames; the filterbank and DCT are built once."""
 
@@ -178,8 +183,8 @@ class MfccExtractor:
             first, last = int(loud[0]), int(loud[-1]) + 1
         if (last - first) * s.frame_seconds < s.min_seconds:
             raise InvalidInputError(
-                f"the audio holds only {(last - first) * s.frame_seconds:.2f} s of sound; "
-                f"this model needs at least {s.min_seconds:g} s (a spoken word)"
+                f"the audio holds only {(last - first) * s.frame_seconds:.3f} s of sound (after trimming "
+                f"what is {s.trim_db:g} dB below its loudest frame); this model needs at least {s.min_seconds:g} s"
             )
         coefficients = (log_mel[first:last] @ self.dct.T).numpy()
         if s.cmn:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from seqclf.audio.augment import Augmentation
-from seqclf.audio.mfcc import FrontEnd
+from seqclf.audio.mfcc import SPEECH_FRONTEND
 from seqclf.config import TrainConfig
 from seqclf.data.fsdd import fsdd_splits
 from seqclf.data.splits import Examples, Splits
@@ -15,7 +15,7 @@ from seqclf.encoders.audio import AudioEncoder
 from seqclf.tasks.augmentation import SPEECH_AUGMENTATION, augmented
 from seqclf.tasks.base import Task
 
-FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
+FRONTEND = SPEECH_FRONTEND
 
 
 class DigitsTask(Task):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from seqclf.audio.augment import Augmentation
-from seqclf.audio.mfcc import FrontEnd
+from seqclf.audio.io import load_audio
+from seqclf.audio.mfcc import SPEECH_FRONTEND, MfccExtractor
 from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.hub_data import local_data
 from seqclf.data.hub_data import parse as parse_hub_data
@@ -29,15 +31,17 @@ from seqclf.encoders import CharEncoder, Encoder
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder, tokenize
-from seqclf.errors import ConfigError
+from seqclf.errors import ConfigError, DataError, InvalidInputError
 from seqclf.tasks.augmentation import SPEECH_AUGMENTATION, augmented
 from seqclf.tasks.base import Task
 from seqclf.tasks.recipe import Recipe, choose_recipe
 
 #: texts whose median is at most this many words are read character by character (auto)
 CHAR_WORDS = 2
-#: the speech front end of the digits recipe (8 kHz, 20 MFCC + deltas, 16 ms frames)
-AUDIO_FRONTEND = FrontEnd(sampling_rate=8000, n_fft=256, hop_length=128, n_mels=40, n_mfcc=20, deltas=1)
+#: the digits recipe's front end (8 kHz, 20 MFCC + deltas, 16 ms frames), taking sounds down
+#: to 50 ms (three frames): a drum hit or a click is shorter than the tenth of a second a
+#: spoken word needs
+AUDIO_FRONTEND = replace(SPEECH_FRONTEND, min_seconds=0.05)
 TOKENS = ("auto", "chars", "words")
 #: the tasks that read the user's data, from files or (seqclf.fit) from memory
 GENERIC_TASKS = ("text", "audio", "series")
@@ -77,6 +81,39 @@ def _split(
     recorded = {k: v for k, v in options.items() if k in task.data_options}
     splits.info = {**splits.info, **recorded, "test_fingerprint": fingerprint(splits.test, describe)}
     return splits
+
+
+def _skipped_warning(splits: Splits) -> str:
+    """The one line a run prints about what its reader left out."""
+    skipped = splits.info["skipped"]
+    return (
+        f"warning: {skipped['count']:,} skipped, first {'; '.join(skipped['first'])} "
+        "(--strict refuses such data)"
+    )
+
+
+def _usable_recordings(examples: Examples, strict: bool) -> Examples:
+    """``examples`` without the recordings the front end cannot read (named in ``skipped``).
+
+    Each is decoded and turned into frames once here, so that one broken or silent file
+    among thousands costs a line of warning rather than the run; with ``strict`` it is an
+    error naming the file. In-memory audio (``seqclf.fit``) is judged the same way.
+    """
+    extractor = MfccExtractor(AUDIO_FRONTEND)
+    keep, skipped = [], []
+    for i, recording in enumerate(examples.inputs):
+        name = recording if isinstance(recording, str | Path) else f"recording {i}"
+        try:
+            extractor.frames(load_audio(recording, AUDIO_FRONTEND.sampling_rate, AUDIO_FRONTEND.max_seconds))
+        except InvalidInputError as err:
+            if strict:
+                raise DataError(f"{name}: {err} (--strict)") from err
+            skipped.append(f"{name}: {err}")
+            continue
+        keep.append(i)
+    usable = examples.subset(keep)
+    usable.skipped = [*examples.skipped, *skipped]
+    return usable
 
 
 def _series_describe(case: Any) -> Any:
@@ -157,11 +194,7 @@ class TextTask(Task):
         if splits.info.get("duplicates_dropped"):
             reasons.append(f"data: {splits.info['duplicates_dropped']:,} repeated (text, label) rows dropped")
         if splits.info.get("skipped"):
-            skipped = splits.info["skipped"]
-            reasons.append(
-                f"warning: {skipped['count']:,} rows skipped, first {'; '.join(skipped['first'])} "
-                "(--strict refuses such a file)"
-            )
+            reasons.append(_skipped_warning(splits))
         model, encoder = recipe.model, {"tokens": tokens}
         if splits.info.get("word_vectors"):
             training_words = {word for text in splits.train.inputs for word in tokenize(text)}
@@ -221,20 +254,32 @@ class AudioTask(Task):
     )
     example_input = '"recording.wav"'
     limitations = _LIMITATIONS
-    data_options = ("test_file",)
+    data_options = ("test_file", "strict")
     #: how training recordings are perturbed (seqclf.audio.augment)
     augmentation: ClassVar[Augmentation] = SPEECH_AUGMENTATION
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
-        return read_audiofolder(data)
+        return _usable_recordings(read_audiofolder(data), (split or {}).get("strict", False))
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
-        return _split(
-            self, data, split, _in_memory_or(read_audiofolder), describe=lambda path: Path(path).name
-        )
+        skipped: list[str] = []
+
+        def read(source: Path | Examples) -> Examples:
+            recordings = source if isinstance(source, Examples) else read_audiofolder(source)
+            usable = _usable_recordings(recordings, (split or {}).get("strict", False))
+            skipped.extend(usable.skipped)
+            return usable
+
+        splits = _split(self, data, split, read, describe=lambda path: Path(path).name)
+        if skipped:
+            splits.info["skipped"] = {"count": len(skipped), "first": skipped[:3]}
+        return splits
 
     def recipe(self, splits: Splits) -> Recipe:
-        return choose_recipe(splits, "audio", [])
+        recipe = choose_recipe(splits, "audio", [])
+        if not splits.info.get("skipped"):
+            return recipe
+        return Recipe(recipe.model, recipe.train, [_skipped_warning(splits), *recipe.reasons], recipe.encoder)
 
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return AudioEncoder.fit(train.inputs, frontend=AUDIO_FRONTEND)
