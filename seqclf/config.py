@@ -318,6 +318,17 @@ class TrainConfig:
     ema_decay: float = setting(
         0.0, "Validate and keep a moving average of the weights with this decay (0: off)."
     )
+    augment_copies: int = setting(
+        0,
+        "Random variants of each training series added for training (series: scaling, jitter, "
+        "window warping; the audio tasks choose their own).",
+        minimum=0,
+    )
+    cross_validate: bool = setting(
+        False,
+        "An ensemble's networks each stop early on their own fold of the training and validation "
+        "examples and train on the rest, so no example is left out of training.",
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -331,6 +342,8 @@ class TrainConfig:
             problems.append("clip_norm must be >= 0 (0 turns clipping off)")
         if self.patience < 1:
             problems.append("patience must be at least 1")
+        if self.augment_copies < 0:
+            problems.append("augment_copies must be >= 0")
         if not 0 <= self.min_delta < 1:
             problems.append("min_delta must be in [0, 1)")
         if self.class_weighting not in ("none", "sqrt", "balanced"):

@@ -62,12 +62,14 @@ class Task(ABC):
         """Every labelled example of ``data`` (``seqclf evaluate --split all``), where a task can."""
         raise ConfigError(f"--split all is for models trained with text, audio or series, not {self.name}")
 
-    def augment(self, train: Examples, seed: int) -> Examples:
+    def augment(self, train: Examples, seed: int, copies: int = 0) -> Examples:
         """The examples to train on: ``train`` itself unless a task adds perturbed copies.
 
         A task whose users send inputs unlike its data (other voices, noisy rooms) can
-        add random variants here. The encoder is fitted on ``train`` alone, and
-        validation and test examples are never perturbed.
+        add random variants here, after the originals (which come first, in order);
+        ``copies`` is how many per example the run asks for (``augment_copies``), which a
+        task with its own recipe of variants may ignore. The encoder is fitted on the
+        originals alone, and validation and test examples are never perturbed.
         """
         return train
 

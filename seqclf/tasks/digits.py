@@ -76,5 +76,5 @@ class DigitsTask(Task):
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return AudioEncoder.fit(train.inputs, frontend=FRONTEND)
 
-    def augment(self, train: Examples, seed: int) -> Examples:
+    def augment(self, train: Examples, seed: int, copies: int = 0) -> Examples:
         return augmented(train, FRONTEND, self.augmentation, seed)

@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from seqclf.audio.augment import Augmentation
 from seqclf.audio.io import load_audio
 from seqclf.audio.mfcc import SPEECH_FRONTEND, MfccExtractor
@@ -23,6 +25,7 @@ from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.hub_data import local_data
 from seqclf.data.hub_data import parse as parse_hub_data
 from seqclf.data.series import read_series
+from seqclf.data.series_augment import variant as series_variant
 from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
 from seqclf.data.tables import read_texts
 from seqclf.data.word_vectors import COMMON_WORDS, WordVectors, init_embedding, resolve_word_vectors
@@ -284,7 +287,7 @@ class AudioTask(Task):
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         return AudioEncoder.fit(train.inputs, frontend=AUDIO_FRONTEND)
 
-    def augment(self, train: Examples, seed: int) -> Examples:
+    def augment(self, train: Examples, seed: int, copies: int = 0) -> Examples:
         return augmented(train, AUDIO_FRONTEND, self.augmentation, seed)
 
 
@@ -318,6 +321,16 @@ class SeriesTask(Task):
             f"patches: {chosen} (--patch)"
         ]
         return Recipe(recipe.model, recipe.train, reasons, {**recipe.encoder, "patch": chosen})
+
+    def augment(self, train: Examples, seed: int, copies: int = 0) -> Examples:
+        """``train`` and ``copies`` random variants of each series (:mod:`seqclf.data.series_augment`)."""
+        rng = np.random.default_rng(seed)
+        inputs, labels = list(train.inputs), list(train.labels)
+        for case, label in zip(train.inputs, train.labels, strict=True):
+            for _ in range(copies):
+                inputs.append(series_variant(case, rng))
+                labels.append(label)
+        return Examples(inputs, labels)
 
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:
         longest = max(len(case) for case in train.inputs)

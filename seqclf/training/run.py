@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,22 @@ from seqclf.baselines import BUDGET_SHARE, comparison, fit_baseline
 from seqclf.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.hub_data import local_data
-from seqclf.data.splits import Examples
+from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, DataError
 from seqclf.evaluation import evaluate
+from seqclf.inference import batched_logits
 from seqclf.model import SequenceClassifier
 from seqclf.pretrained import PretrainedClassifier
 from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
+from seqclf.scoring import classification_metrics
 from seqclf.tasks import get_task
+from seqclf.tasks.base import Task
 from seqclf.tasks.generic import GENERIC_TASKS
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
+from seqclf.training.folds import per_class_folds, pooled
 from seqclf.training.trainer import seed_everything, train_model
 
 
@@ -98,6 +102,66 @@ def _check_out(out: Path, replacing: bool) -> None:
         raise ConfigError(f"cannot write {out}: {err.strerror or err}") from None
     if not os.access(out.absolute().parent, os.W_OK):
         raise ConfigError(f"cannot write {out}: {out.absolute().parent} is not writable")
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """One network's encoded ``(sequence, label id)`` pairs to train and to stop early on.
+
+    ``train`` starts with the encoded training examples and goes on with any augmented
+    copies; ``held_out`` is where each validation pair sits in the pool of training and
+    validation examples (cross-validated members only).
+    """
+
+    train: list[tuple[torch.Tensor, int]]
+    validation: list[tuple[torch.Tensor, int]]
+    held_out: list[int]
+
+
+def _member_data(
+    task: Task,
+    encoder: Encoder,
+    splits: Splits,
+    labels: list[str],
+    ensemble: int,
+    config: TrainConfig,
+    cross_validated: bool,
+) -> tuple[list[MemberData], list[tuple[torch.Tensor, int]]]:
+    """Each network's examples (the same split for all, or a fold each: :mod:`seqclf.training.folds`),
+    and the standard split's training and validation examples encoded, in that order."""
+    if not cross_validated:
+        augmented = task.augment(splits.train, config.seed, config.augment_copies)
+        train = _labelled(_encode(encoder, augmented, "training examples"), augmented, labels)
+        validation = _labelled(_encode(encoder, splits.validation, "validation"), splits.validation, labels)
+        return [MemberData(train, validation, [])] * ensemble, train[: len(splits.train)] + validation
+    pool = pooled(splits.train, splits.validation)
+    encoded = _labelled(_encode(encoder, pool, "training and validation examples"), pool, labels)
+    fold_of = per_class_folds(pool.labels, ensemble, config.seed)
+    members = []
+    for i in range(ensemble):
+        kept = [j for j, fold in enumerate(fold_of) if fold != i]
+        held_out = [j for j, fold in enumerate(fold_of) if fold == i]
+        # the task's copies follow the originals (Task.augment); only the copies are new work
+        augmented = task.augment(pool.subset(kept), config.seed + i, config.augment_copies)
+        copies = augmented.subset(list(range(len(kept), len(augmented))))
+        train = [encoded[j] for j in kept] + _labelled(
+            _encode(encoder, copies, "augmented copies"), copies, labels
+        )
+        members.append(MemberData(train, [encoded[j] for j in held_out], held_out))
+    return members, encoded
+
+
+def _out_of_fold(
+    networks: list[SequenceClassifier], members: list[MemberData], labels: list[str]
+) -> dict[str, Any]:
+    """Cross-validated members' validation figures: each example scored by the network that held it out."""
+    true, predicted = [], []
+    for network, member in zip(networks, members, strict=True):
+        logits = batched_logits(network, [sequence for sequence, _ in member.validation])
+        true += [label for _, label in member.validation]
+        predicted += logits.argmax(-1).tolist()
+    report = classification_metrics(true, predicted, labels)
+    return {k: report[k] for k in ("num_examples", "accuracy", "macro_f1")}
 
 
 def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
@@ -189,23 +253,31 @@ def run_training(
     )
 
     seed_everything(train_config.seed)
-    fitting = Examples(_Progress(splits.train.inputs, "fitting the encoder"), splits.train.labels)
+    cross_validated = train_config.cross_validate and architecture.get("ensemble", 1) > 1
+    fit_on = pooled(splits.train, splits.validation) if cross_validated else splits.train
+    fitting = Examples(_Progress(fit_on.inputs, "fitting the encoder"), fit_on.labels)
     encoder = task.build_encoder(fitting, **recipe.encoder)
     config = replace(
         ModelConfig(num_labels=len(labels), **encoder.model_fields()),
         **architecture,
     )
-    augmented = task.augment(splits.train, train_config.seed)
-    train = _labelled(_encode(encoder, augmented, "training examples"), augmented, labels)
-    validation_set = _labelled(_encode(encoder, splits.validation, "validation"), splits.validation, labels)
+    members, standard = _member_data(
+        task, encoder, splits, labels, config.ensemble, train_config, cross_validated
+    )
+    if cross_validated:
+        splits.info["cross_validated"] = config.ensemble
+        log(
+            f"cross-validated: each of the {config.ensemble} networks stops early on its own "
+            f"1/{config.ensemble} of the {len(fit_on):,} training and validation examples and trains on the rest"
+        )
     # The test inputs are read now, not after training: a bad file among them is reported
     # before any time is spent, and before anything is written to the output folder.
     test_sequences = _encode(encoder, splits.test, "test")
-    # An ensemble's networks are trained one after another on the same examples, network
-    # i initialised, shuffled and dropped out from seed + i, each with its own early
-    # stopping and checkpoint file.
+    # An ensemble's networks are trained one after another, network i initialised,
+    # shuffled and dropped out from seed + i, each with its own early stopping and
+    # checkpoint file (and, cross-validated, its own training and validation examples).
     networks, results = [], []
-    for i in range(config.ensemble):
+    for i, member in enumerate(members):
         member_train = replace(train_config, seed=train_config.seed + i)
         if i > 0:  # network 0 keeps the state seeded above, as a single-network run does
             seed_everything(member_train.seed)
@@ -218,8 +290,8 @@ def run_training(
         results.append(
             train_model(
                 network,
-                train,
-                validation_set,
+                member.train,
+                member.validation,
                 member_train,
                 device,
                 log=log,
@@ -232,21 +304,29 @@ def run_training(
     pretrained = PretrainedClassifier(model, encoder, labels, task_name)
     if not distributed.is_main_process():
         return pretrained
-    validation = evaluate(pretrained, splits.validation, [sequence for sequence, _ in validation_set])
+    validation = (
+        _out_of_fold(networks, members, labels)
+        if cross_validated
+        else evaluate(
+            pretrained, splits.validation, [sequence for sequence, _ in standard[len(splits.train) :]]
+        )
+    )
     test = evaluate(pretrained, splits.test, test_sequences)
     seconds = sum(result.seconds for result in results)
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     compared = None
     if baseline:
-        originals = [sequence for sequence, _ in train[: len(splits.train)]]  # not the augmented copies
-        validated = [sequence for sequence, _ in validation_set]
         compared = fit_baseline(
             encoder,
             splits,
             splits.test,
             labels,
             BUDGET_SHARE * seconds,
-            sequences=(originals, validated, test_sequences),
+            sequences=(
+                [sequence for sequence, _ in standard[: len(splits.train)]],
+                [sequence for sequence, _ in standard[len(splits.train) :]],
+                test_sequences,
+            ),
         )
         for line in comparison(test["accuracy"], test["macro_f1"], seconds, compared):
             log(line)
