@@ -40,8 +40,8 @@ grows with; an ensemble of five pays five per step:
 
 - Integrated gradients takes ``clamp(IG_BUDGET // (T * networks), 1, 64)``
   interpolation points (:func:`integration_points`): all 64 for a name or a review
-  of everyday length, about 15 for a spoken digit (a second of audio, five networks),
-  fewer for longer inputs, down to one (the gradient half-way along the path times
+  of everyday length, 19 to 45 for the bundled spoken digits (five networks), fewer
+  for longer inputs, down to one (the gradient half-way along the path times
   the input's distance from the baseline). Fewer points make the integral coarser, never the split dishonest:
   ``delta`` still reports what the scores leave unexplained. The points run as one
   batch: the budget that bounds their work bounds their memory too, and splitting the
@@ -55,8 +55,8 @@ grows with; an ensemble of five pays five per step:
   :data:`UNFOLD_CHUNK_STEPS` padded steps, so memory stays bounded too.
 
 The budgets are set so that one demo click at each shipped model's longest input costs
-well under 2 s of CPU on a 2-core machine with one torch thread (``docs/ui.md`` has the
-table). Offline, where time is no one else's, ``steps=64`` for :func:`explain` and
+under 1.5 s of CPU on a 2-core machine with one torch thread (``docs/ui.md`` has the
+table, and what two threads cost). Offline, where time is no one else's, ``steps=64`` for :func:`explain` and
 ``prefixes=len(input)`` for :func:`unfold` ask for the full answers at any length.
 """
 
