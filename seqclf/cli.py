@@ -97,7 +97,8 @@ def train(
         str | None,
         typer.Option(
             help="text (words): pretrained vectors to start the embeddings from: a GloVe, fastText "
-            ".vec or word2vec text file (.gz too), or glove-6b-50d (the glove extra)."
+            ".vec or word2vec text file (.gz too), glove-6b-50d or spacy-md-300d, or none (default: "
+            "glove-6b-50d for English words when the glove extra is installed)."
         ),
     ] = None,
     strict: Annotated[

