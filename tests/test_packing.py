@@ -59,7 +59,7 @@ def test_batched_logits_packs_sorted_batches_and_answers_in_input_order(packed_w
     model = SequenceClassifier(CONFIG).eval()
     sequences = _sequences([2, 7, 4, 4, 1, 6, 3])
     logits = batched_logits(model, sequences, batch_size=3)
-    assert packed_with == [True, True, True]
+    assert packed_with == [True, True]  # the third batch, one sequence, has no padding to pack
     packed_with.clear()
     with torch.no_grad():
         alone = torch.cat([model(seq[None], torch.tensor([len(seq)])) for seq in sequences])
@@ -77,3 +77,35 @@ def test_an_unsorted_batch_from_other_callers_is_still_packed_correctly(packed_w
         alone = torch.cat([model(seq[None], torch.tensor([len(seq)])) for seq in sequences])
     assert packed_with[0] is False
     torch.testing.assert_close(unsorted, alone, rtol=0, atol=SAME_LOGITS)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_batch_without_padding_is_not_packed_and_answers_as_if_it_were(
+    packed_with: list[bool], cell: str
+) -> None:
+    """Packing is for padding; without any, the plain pass gives the packed answer and gradients."""
+    torch.manual_seed(0)
+    config = ModelConfig(
+        num_labels=3,
+        vocab_size=9,
+        embedding_dim=4,
+        hidden_size=5,
+        num_layers=2,
+        cell=cell,
+        pooling="last+mean+max+attention",
+        dropout=0.0,
+    )
+    model = SequenceClassifier(config).eval()
+    inputs = torch.stack(_sequences([6, 6, 6]))
+    lengths = torch.tensor([6, 6, 6])
+    embedded = model.embed(inputs).detach().requires_grad_(True)
+    plain = model.forward_embedded(embedded, lengths)
+    assert packed_with == []
+    (plain_grad,) = torch.autograd.grad(plain.sum(), embedded)
+    # the packed path, forced by a length that is one step longer than any sequence's padding
+    padded = torch.cat([embedded.detach(), torch.zeros(3, 1, 4)], dim=1).requires_grad_(True)
+    packed = model.forward_embedded(padded, lengths)
+    assert packed_with == [True]
+    (packed_grad,) = torch.autograd.grad(packed.sum(), padded)
+    torch.testing.assert_close(plain, packed, rtol=0, atol=SAME_LOGITS)
+    torch.testing.assert_close(plain_grad, packed_grad[:, :6], rtol=0, atol=SAME_LOGITS)
