@@ -215,7 +215,7 @@ def evaluate(
     ] = True,
 ) -> None:
     """Score a model on its data's split, rebuilt exactly as at training time."""
-    from seqclf.baselines import BUDGET_SHARE, comparison, fit_baseline
+    from seqclf.baselines import budget, comparison, fit_baseline
     from seqclf.data.hub_data import local_data
     from seqclf.evaluation import evaluate as run_evaluation
     from seqclf.plots import save_confusion_matrix
@@ -245,7 +245,7 @@ def evaluate(
             report = run_evaluation(pretrained, splits.get(split))
             if baseline:
                 compared = fit_baseline(
-                    pretrained.encoder, splits, splits.get(split), pretrained.labels, BUDGET_SHARE * seconds
+                    pretrained.encoder, splits, splits.get(split), pretrained.labels, budget(seconds)
                 )
     except SeqclfError as err:
         raise fail(err) from None

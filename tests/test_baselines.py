@@ -242,3 +242,16 @@ def test_series_get_minirocket_or_dtw_as_aeon_gives_them() -> None:
     hurried = fit_baseline(encoder, unequal, unequal.test, ["sine", "square"], 0.0)
     assert hurried.method.startswith("MiniRocket (aeon) on series resampled to")
     assert hurried.accuracy >= 0.8
+
+
+def test_the_c_search_stops_before_it_would_overrun_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake clock that moves five seconds a reading: the first fit takes ten, so a second would overrun 12."""
+    import seqclf.baselines as baselines
+
+    clock = iter(range(0, 10_000, 5))  # each reading of the clock is five seconds on
+    monkeypatch.setattr(baselines.time, "perf_counter", lambda: next(clock))
+    texts, labels = word_anywhere(60, seed=0)
+    part = Examples(texts, labels)
+    result = fit_baseline(WordEncoder.fit(texts), Splits(part, part, part, {}), part, ["cue", "none"], 12.0)
+    assert "(C=1, chosen on validation from 1 of 4 (time budget))" in result.method
+    assert baselines.budget(3.0) == baselines.MIN_BUDGET_SECONDS and baselines.budget(300.0) == 30.0

@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seqclf import __version__
-from seqclf.baselines import BUDGET_SHARE, comparison, fit_baseline
+from seqclf.baselines import budget, comparison, fit_baseline
 from seqclf.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.hub_data import local_data
@@ -321,7 +321,7 @@ def run_training(
             splits,
             splits.test,
             labels,
-            BUDGET_SHARE * seconds,
+            budget(seconds),
             sequences=(
                 [sequence for sequence, _ in standard[: len(splits.train)]],
                 [sequence for sequence, _ in standard[len(splits.train) :]],
