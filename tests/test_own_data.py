@@ -200,6 +200,16 @@ def test_small_sets_get_an_ensemble_and_say_why() -> None:
     assert small.model["ensemble"] == 5 and large.model["ensemble"] == 1  # 140 and 1,400 to train on
     assert any(r.startswith("ensemble: 5 networks") for r in small.reasons)
     assert not any(r.startswith("ensemble") for r in large.reasons)
+    # 35 per class: one validation part; 10 per class: cross-validated networks
+    assert not small.train.cross_validate
+    tiny = recipe_for(56)
+    assert tiny.train.cross_validate and any(
+        r.startswith("cross-validated: 10.0 training") for r in tiny.reasons
+    )
+    labels = [str(i % 4) for i in range(3000)]
+    splits = per_class_split(Examples(list(range(3000)), labels), validation=0.1, test=0.2, seed=0)
+    assert choose_recipe(splits, "chars", [8] * 3000).model["ensemble"] == 3
+    assert choose_recipe(splits, "words", [8] * 3000).model["ensemble"] == 1
 
 
 def ts_cases(rng: np.random.Generator, n: int, classes: int = 3) -> tuple[list[np.ndarray], list[str]]:
@@ -550,3 +560,12 @@ def test_short_sounds_are_audio_too_but_not_digits() -> None:
     assert 3 <= len(frames) <= 6
     with pytest.raises(InvalidInputError, match=r"holds only 0\.0\d\d s of sound .* at least 0\.1 s$"):
         MfccExtractor(SPEECH_FRONTEND).frames(burst)
+
+
+def test_long_series_are_patched_whatever_their_channels() -> None:
+    labels = [str(i % 2) for i in range(40)]
+    splits = per_class_split(Examples(list(range(40)), labels), validation=0.1, test=0.2, seed=0)
+    for channels in (1, 6, 28):
+        recipe = choose_recipe(splits, "features", [900] * 40, channels=channels)
+        assert recipe.encoder["patch"] == 15  # ceil(900 / 64): about 64 recurrent steps
+    assert "patch" not in choose_recipe(splits, "features", [128] * 40, channels=6).encoder

@@ -18,14 +18,21 @@ The rules, and the data they were checked on, are in docs/own-data.md. In short:
   different seeds with their probabilities averaged. On five small UCR archives (36-200
   training series) test accuracy rose on every one, by 0.8 to 26 points (mean 0.724 to
   0.792; ``benchmarks/series_ensembles.py``, docs/own-data.md), for five times a training
-  that takes seconds to a few minutes at that size.
+  that takes seconds to a few minutes at that size. Texts read character by character get
+  three networks up to 10,000 examples.
+- **Very small classes are cross-validated**: below 20 training examples per class, the
+  validation part would keep a large share of the data from training (one of two, for a
+  class of two), so each network of the ensemble stops early on its own fold instead
+  (:mod:`seqclf.training.folds`).
 - **Imbalance** is reported, not weighted: on the names data as a CSV (131:1), the
   square-root class weights lost 4.7 points of validation accuracy for 0.5 of macro-F1
   (docs/own-data.md); ``--class-weighting sqrt`` turns them on.
 - **Large sets** (10,000+ examples) get the regularisation the names recipe found: weight
   decay 0.05 and a moving average of the weights (decay 0.999).
-- **Long univariate series** (1-3 channels, median over 128 steps): steps are grouped
-  into patches, so the recurrence runs over about 64 of them.
+- **Long series** (median over 128 steps): steps are grouped into patches, so the
+  recurrence runs over about 64 of them. First for 1-3 channels, where patches won by
+  13-39 points; since 2026-12-07 for any number, where a run of the recurrence over
+  900-1,800 steps of 4-6 channels took over 25 minutes and patches took 1-2.5.
 """
 
 from __future__ import annotations
@@ -45,6 +52,10 @@ InputKind = Literal["chars", "words", "features", "audio"]
 PATCHED_STEPS = 64
 #: networks trained for a set of under 1,000 examples
 SMALL_ENSEMBLE = 5
+#: networks trained for 1,000-10,000 texts read character by character
+CHARS_ENSEMBLE = 3
+#: an ensemble's networks are cross-validated below this many training examples per class
+CROSS_VALIDATE_BELOW = 20
 #: optimiser steps a small data set should get before patience can stop it
 TARGET_UPDATES = 2000
 
@@ -92,11 +103,26 @@ def choose_recipe(splits: Splits, kind: InputKind, lengths: list[int], channels:
     large = n >= 10_000
     if large:
         reasons.append("regularisation: weight decay 0.05, moving average of the weights 0.999 (large set)")
-    ensemble = SMALL_ENSEMBLE if n < 1000 else 1
-    if ensemble > 1:
+    if n < 1000:
+        ensemble = SMALL_ENSEMBLE
         reasons.append(
             f"ensemble: {ensemble} networks from different seeds, probabilities averaged "
             f"(under 1,000 examples one network's accuracy swings with its seed)"
+        )
+    elif kind == "chars" and n < 10_000:
+        ensemble = CHARS_ENSEMBLE
+        reasons.append(
+            f"ensemble: {ensemble} networks, probabilities averaged (characters of under 10,000 texts: "
+            "one network missed its baseline by a point where three beat it by two)"
+        )
+    else:
+        ensemble = 1
+    per_class = n / classes
+    cross_validate = ensemble > 1 and per_class < CROSS_VALIDATE_BELOW
+    if cross_validate:
+        reasons.append(
+            f"cross-validated: {per_class:.1f} training examples per class, so each network stops early on "
+            "its own fold and trains on the rest, and no example is kept from training"
         )
     ties = "lower_loss" if len(splits.validation) < 200 else "first"
     if ties == "lower_loss":
@@ -114,7 +140,7 @@ def choose_recipe(splits: Splits, kind: InputKind, lengths: list[int], channels:
         "ensemble": ensemble,
     }
     encoder: dict[str, Any] = {}
-    if kind == "features" and channels <= 3 and median > 2 * PATCHED_STEPS:
+    if kind == "features" and median > 2 * PATCHED_STEPS:
         patch = math.ceil(median / PATCHED_STEPS)
         encoder["patch"] = patch
         reasons.append(
@@ -130,5 +156,6 @@ def choose_recipe(splits: Splits, kind: InputKind, lengths: list[int], channels:
         ties=ties,
         weight_decay=0.05 if large else 0.01,
         ema_decay=0.999 if large else 0.0,
+        cross_validate=cross_validate,
     )
     return Recipe(model, train, reasons, encoder)
