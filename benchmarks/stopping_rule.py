@@ -9,7 +9,7 @@ each data set, the epochs every network ran, the training time and the test figu
 
     git worktree add /tmp/seqclf-before a2fc906
     python benchmarks/stopping_rule.py --before /tmp/seqclf-before --after . \\
-        --text /work/devdata/text_chatterbot_topics/data.csv
+        --text /work/devdata/text_first_names_sex/data.csv --text-flags "--ensemble 1"
 
 The series set is made here: 90 training and 90 test series of 150 steps, a third each
 sines, squares and sawtooths of random frequency and phase with noise (seed 0). ``--text``
@@ -46,8 +46,8 @@ def waves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(cases)[:, :, None].astype(np.float32), np.array(labels)
 
 
-def train(checkout: Path, task: str, data: Path, test: Path | None, out: Path) -> dict:
-    command = [sys.executable, "-m", "seqclf", "train", task, "--data", str(data), "--out", str(out)]
+def train(checkout: Path, task: str, data: Path, test: Path | None, out: Path, flags: list[str]) -> dict:
+    command = [sys.executable, "-m", "seqclf", "train", task, "--data", str(data), "--out", str(out), *flags]
     if test is not None:
         command += ["--test", str(test)]
     env = {**os.environ, "PYTHONPATH": str(checkout.resolve()), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
@@ -71,6 +71,11 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True, help="A checkout with the older rule.")
     parser.add_argument("--after", type=Path, required=True, help="A checkout with the new rule.")
     parser.add_argument("--text", type=Path, help="A text,label CSV to train `seqclf train text` on too.")
+    parser.add_argument(
+        "--text-flags",
+        default="",
+        help="Flags for both text runs, so that only the stopping rule differs (e.g. '--ensemble 1').",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,12 +84,12 @@ def main() -> None:
         for part in ("train", "test"):
             x, y = waves(90, rng)
             np.savez(root / f"{part}.npz", X=x, y=y)
-        runs = [("90 waves (series)", "series", root / "train.npz", root / "test.npz")]
+        runs = [("90 waves (series)", "series", root / "train.npz", root / "test.npz", [])]
         if args.text:
-            runs.append((f"{args.text.parent.name} (text)", "text", args.text, None))
-        for name, task, data, test in runs:
+            runs.append((f"{args.text.parent.name} (text)", "text", args.text, None, args.text_flags.split()))
+        for name, task, data, test, flags in runs:
             for rule, checkout in (("before", args.before), ("after", args.after)):
-                result = train(checkout, task, data, test, root / f"{task}-{rule}")
+                result = train(checkout, task, data, test, root / f"{task}-{rule}", flags)
                 rows.append(
                     [
                         name,
