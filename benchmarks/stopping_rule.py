@@ -11,9 +11,11 @@ each data set, the epochs every network ran, the training time and the test figu
     python benchmarks/stopping_rule.py --before /tmp/seqclf-before --after . \\
         --text /work/devdata/text_first_names_sex/data.csv --text-flags "--ensemble 1"
 
-The series set is made here: 90 training and 90 test series of 150 steps, a third each
-sines, squares and sawtooths of random frequency and phase with noise (seed 0). ``--text``
-adds a text file (CSV with ``text,label``) of your choice, split by seqclf.
+Two sets are made here (seed 0): 90 training and 90 test series of 150 steps, a third each
+sines, squares and sawtooths of random frequency and phase with noise; and 90 training and
+90 test texts of eight words, a third each about weather, sport and food, read character
+by character (``--tokens chars``, which both checkouts know). ``--text`` adds a text file
+(CSV with ``text,label``) of your choice, split by seqclf.
 """
 
 from __future__ import annotations
@@ -44,6 +46,25 @@ def waves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         cases.append(SHAPES[name](t) + rng.normal(0, 0.2, 150))
         labels.append(name)
     return np.stack(cases)[:, :, None].astype(np.float32), np.array(labels)
+
+
+TOPICS = {
+    "weather": ["rain", "sun", "cloud", "wind", "storm", "snow", "fog", "frost", "thunder", "breeze"],
+    "sport": ["goal", "match", "team", "score", "coach", "league", "striker", "referee", "penalty", "final"],
+    "food": ["bread", "cheese", "soup", "pasta", "salad", "spice", "butter", "garlic", "onion", "pepper"],
+}
+
+
+def sentences(n: int, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """``n`` short texts, the topics in turn, each four words of its topic among four common ones."""
+    common = ["the", "a", "of", "and", "in", "with", "on", "for", "very", "some"]
+    rows = []
+    for i in range(n):
+        topic = list(TOPICS)[i % len(TOPICS)]
+        words = list(rng.choice(TOPICS[topic], 4)) + list(rng.choice(common, 4))
+        rng.shuffle(words)
+        rows.append((" ".join(words), topic))
+    return rows
 
 
 def train(checkout: Path, task: str, data: Path, test: Path | None, out: Path, flags: list[str]) -> dict:
@@ -84,7 +105,21 @@ def main() -> None:
         for part in ("train", "test"):
             x, y = waves(90, rng)
             np.savez(root / f"{part}.npz", X=x, y=y)
-        runs = [("90 waves (series)", "series", root / "train.npz", root / "test.npz", [])]
+        for part in ("train", "test"):
+            rows = sentences(90, rng)
+            (root / f"{part}.csv").write_text(
+                "text,label\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8"
+            )
+        runs = [
+            ("90 waves (series)", "series", root / "train.npz", root / "test.npz", []),
+            (
+                "90 topic texts (text, characters)",
+                "text",
+                root / "train.csv",
+                root / "test.csv",
+                ["--tokens", "chars"],
+            ),
+        ]
         if args.text:
             runs.append((f"{args.text.parent.name} (text)", "text", args.text, None, args.text_flags.split()))
         for name, task, data, test, flags in runs:
