@@ -111,7 +111,7 @@ def test_serve_starts_a_working_server(models_dir: Path, tmp_path: Path) -> None
 
 
 def test_workers_get_the_flags_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seqclf.serving.command import _settings_to_environment
+    from seqclf.cli.serve import _settings_to_environment
     from seqclf.serving.settings import ServiceSettings
 
     for name in ("MODELS", "MODELS_DIR", "MAX_BATCH_SIZE", "MAX_WAIT_MS", "DEVICE"):
@@ -136,7 +136,7 @@ def test_workers_get_the_flags_through_the_environment(monkeypatch: pytest.Monke
 
 
 def test_serve_chooses_threads_once_and_workers_share_them(capsys, monkeypatch) -> None:
-    from seqclf.serving import command
+    from seqclf.cli import serve as command
     from seqclf.threads import ThreadChoice
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
@@ -160,7 +160,7 @@ def test_serve_starts_one_process_per_cpu_unless_told(
     # one interpreter cannot overlap HTTP work with the model; each process copies the models
     import uvicorn
 
-    from seqclf.serving import command
+    from seqclf.cli import serve as command
 
     started: list[dict] = []
     monkeypatch.setattr(command, "usable_cpus", lambda: cpus)
@@ -175,7 +175,7 @@ def test_serve_starts_one_process_per_cpu_unless_told(
 
 
 def test_the_ui_keeps_one_process(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from seqclf.serving import command
+    from seqclf.cli import serve as command
     from seqclf.serving.settings import ServiceSettings
 
     monkeypatch.setattr(command, "usable_cpus", lambda: 8)

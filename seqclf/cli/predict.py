@@ -22,7 +22,7 @@ from typing import IO, Annotated, Literal
 
 import typer
 
-from seqclf.cli_support import fail, start_compute
+from seqclf.cli.support import fail, start_compute
 from seqclf.errors import ConfigError, SeqclfError
 
 Format = Literal["jsonl", "csv"]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+DATA_HELP = (
+    "The task's data folder or file, or a Hub dataset: hf://datasets/OWNER/NAME, optionally "
+    "with @REVISION and a /PATH inside it (its data files only, cached)."
+)
+
 
 def fail(err: Exception) -> typer.Exit:
     """Print ``error: <message>`` to stderr and return the exit to raise (code 2)."""

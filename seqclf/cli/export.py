@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from seqclf.cli_support import fail
+from seqclf.cli.support import fail
 from seqclf.errors import SeqclfError
 
 

@@ -1,0 +1,50 @@
+"""The ``seqclf`` command line: one module per command, registered here.
+
+Every :class:`~seqclf.errors.SeqclfError` becomes a one-line message and exit code 2
+(:func:`seqclf.cli.support.fail`), so a user sees what to fix rather than a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from seqclf.cli.evaluate import evaluate
+from seqclf.cli.export import export
+from seqclf.cli.flags import with_settings
+from seqclf.cli.hub import card, pull, push
+from seqclf.cli.predict import predict
+from seqclf.cli.serve import serve
+from seqclf.cli.support import request_threads
+from seqclf.cli.train import train
+from seqclf.config import ModelConfig, TrainConfig
+
+app = typer.Typer(
+    help="Train, evaluate and use bidirectional recurrent sequence classifiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _options(
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="torch threads for train, evaluate, predict (default: the CPUs this process may use, "
+            "less those other work keeps busy; also SEQCLF_TORCH_THREADS).",
+        ),
+    ] = None,
+) -> None:
+    request_threads(threads)
+
+
+app.command()(with_settings(train, ModelConfig, TrainConfig))
+for command in (evaluate, predict, serve, push, pull, card, export):
+    app.command()(command)
+
+
+def main() -> None:
+    app()
