@@ -38,8 +38,8 @@ from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.fsdd import fsdd_splits
-from seqclf.evaluation import evaluate
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.evaluation.evaluate import evaluate
+from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.tasks import digits, get_task
 from seqclf.training.run import run_training
 

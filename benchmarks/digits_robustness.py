@@ -41,9 +41,9 @@ from machine import describe, table
 
 from seqclf.audio.augment import coloured_noise, reverberate, room_impulse_response
 from seqclf.audio.io import load_audio, resample
-from seqclf.card import add_evaluation
+from seqclf.cards.card import add_evaluation
 from seqclf.data.fsdd import NAME, fsdd_splits
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 from seqclf.record import Evaluation
 
 RATE = 8000

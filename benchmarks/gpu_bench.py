@@ -33,7 +33,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqclf.config import ModelConfig
 from seqclf.data.batching import pad_batch
-from seqclf.model import SequenceClassifier
+from seqclf.network.model import SequenceClassifier
 from seqclf.training.trainer import _autocast, _grad_scaler
 from seqclf.training.trainer import precision as training_precision
 

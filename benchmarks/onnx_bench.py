@@ -37,8 +37,8 @@ import onnxruntime as ort
 import torch
 from machine import describe, table
 
-from seqclf.export import ONNX_NAME, export
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
+from seqclf.network.export import ONNX_NAME, export
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("names", "sentiment")

@@ -2,7 +2,7 @@
 
 Trains ``seqclf train text|audio|series`` with its defaults (plus any ``--flag``s given
 after ``--``) on each development set, once per seed, and reads back the test figures
-of the model and of the baseline the run fitted on the same split (seqclf/baselines.py).
+of the model and of the baseline the run fitted on the same split (seqclf/evaluation/baselines.py).
 Prints, per set, the baseline's figure, the model's mean over the seeds with its
 spread (min-max), the difference, and the times; and the mean difference per kind.
 

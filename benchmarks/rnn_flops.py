@@ -31,7 +31,7 @@ from torch import nn
 
 from seqclf.config import ModelConfig
 from seqclf.data.batching import pad_batch
-from seqclf.model import SequenceClassifier
+from seqclf.network.model import SequenceClassifier
 
 GATES = {"gru": 3, "lstm": 4}
 

@@ -49,7 +49,7 @@ from pathlib import Path
 import torch
 from machine import describe, table
 
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().with_suffix(".lua")
@@ -396,8 +396,8 @@ def untrained_names_model(folder: Path) -> str:
 
     from seqclf.config import ModelConfig
     from seqclf.encoders import CharEncoder
-    from seqclf.model import SequenceClassifier
-    from seqclf.pretrained import PretrainedClassifier
+    from seqclf.network.model import SequenceClassifier
+    from seqclf.network.pretrained import PretrainedClassifier
     from seqclf.tasks import get_task
 
     encoder = CharEncoder.fit(EXAMPLES["names"].read_text(encoding="utf-8").split(), min_freq=1)

@@ -42,8 +42,8 @@ from torch import nn
 
 from seqclf.config import ModelConfig
 from seqclf.data.splits import Splits
-from seqclf.model import SequenceClassifier
-from seqclf.scoring import macro_f1
+from seqclf.evaluation.metrics import macro_f1
+from seqclf.network.model import SequenceClassifier
 from seqclf.tasks import get_task
 from seqclf.training.run import _encode
 from seqclf.training.trainer import seed_everything, train_model

@@ -2,7 +2,7 @@
 
 A click (``seqclf/ui/tabs.py``, ``analyse``) reads the widget's value, encodes it, explains
 it with integrated gradients, unfolds it over prefixes and shapes the three answers for
-the page. Before the bounds in :mod:`seqclf.explain`, the explanation took 64
+the page. Before the bounds in :mod:`seqclf.inference.explain`, the explanation took 64
 integration points of the full length and the unfolding every prefix, so a click's work
 grew with the square of the input's length; now both are capped. This script measures
 that click for every model under ``models/``, once each way:
@@ -49,7 +49,7 @@ import numpy as np
 from machine import describe, table
 
 from seqclf import Predictor
-from seqclf import explain as explaining
+from seqclf.inference import explain as explaining
 from seqclf.limits import MAX_BODY_BYTES, MAX_STEPS
 from seqclf.ui import views
 

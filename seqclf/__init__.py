@@ -3,11 +3,11 @@
 __version__ = "0.1.0"
 
 from seqclf.config import ModelConfig
-from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, InvalidInputError, ModelLoadError, SeqclfError
-from seqclf.fit import fit
-from seqclf.model import SequenceClassifier
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
+from seqclf.network.ensemble import EnsembleClassifier
+from seqclf.network.model import SequenceClassifier
+from seqclf.training.fit import fit
 
 __all__ = [
     "ConfigError",

@@ -3,9 +3,9 @@
 Everything goes through ``huggingface_hub``, so its settings apply as for any Hub
 library: ``HF_TOKEN`` (or a stored ``hf auth login``), ``HF_ENDPOINT``, ``HF_HUB_CACHE``
 and ``HF_HUB_OFFLINE``. Only the files a seqclf model consists of (:data:`MODEL_FILES`)
-are uploaded or downloaded, and a pulled folder is loaded by :mod:`seqclf.pretrained`,
+are uploaded or downloaded, and a pulled folder is loaded by :mod:`seqclf.network.pretrained`,
 which reads JSON and safetensors only: nothing from a repo is ever run or unpickled. This
-module moves folders; :mod:`seqclf.publish` checks that what it moves is a model.
+module moves folders; :mod:`seqclf.network.publish` checks that what it moves is a model.
 
 huggingface_hub waits without limit for the Hub's answer to a repo lookup, so each
 operation starts with a lookup of our own bounded by ``HF_HUB_ETAG_TIMEOUT`` (the

@@ -85,7 +85,7 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class BaselineResult:
-    """What the practitioner's first model scored on the same split (:mod:`seqclf.baselines`).
+    """What the practitioner's first model scored on the same split (:mod:`seqclf.evaluation.baselines`).
 
     ``accuracy`` and ``macro_f1`` are None when it was not run; ``method`` then says why.
     ``seconds`` is its fitting and predicting time.

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from seqclf import Predictor, SeqclfError
-from seqclf.publish import push_model
+from seqclf.network.publish import push_model
 
 
 def run(step: list[Any]) -> dict[str, Any]:

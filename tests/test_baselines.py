@@ -25,10 +25,10 @@ from tolerances import SAME_METRIC
 from typer.testing import CliRunner
 
 import seqclf
-from seqclf.baselines import C_GRID, comparison, fit_baseline, pooled
 from seqclf.cli import app
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import CharEncoder, WordEncoder
+from seqclf.evaluation.baselines import C_GRID, comparison, fit_baseline, pooled
 from seqclf.record import BaselineResult
 
 FILLER = [f"w{i}" for i in range(12)]
@@ -246,7 +246,7 @@ def test_series_get_minirocket_or_dtw_as_aeon_gives_them() -> None:
 
 def test_the_c_search_stops_before_it_would_overrun_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fake clock that moves five seconds a reading: the first fit takes ten, so a second would overrun 12."""
-    import seqclf.baselines as baselines
+    import seqclf.evaluation.baselines as baselines
 
     clock = iter(range(0, 10_000, 5))  # each reading of the clock is five seconds on
     monkeypatch.setattr(baselines.time, "perf_counter", lambda: next(clock))

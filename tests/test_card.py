@@ -143,7 +143,7 @@ def test_install_lines_name_a_source_that_exists(model_dir: Path, monkeypatch) -
 def test_an_evaluation_added_after_training_is_in_the_card_and_survives_regenerating(
     model_dir: Path,
 ) -> None:
-    from seqclf.card import add_evaluation
+    from seqclf.cards.card import add_evaluation
     from seqclf.record import Evaluation
 
     weights = (model_dir / "model.safetensors").read_bytes()

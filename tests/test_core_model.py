@@ -11,7 +11,7 @@ from torch import nn
 from seqclf.config import POOLINGS, ModelConfig
 from seqclf.data.batching import pad_batch
 from seqclf.errors import ConfigError
-from seqclf.model import SequenceClassifier
+from seqclf.network.model import SequenceClassifier
 
 CELLS = ["rnn", "lstm", "gru"]
 

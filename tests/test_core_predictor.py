@@ -10,8 +10,8 @@ from seqclf import InvalidInputError, Predictor
 from seqclf.config import ModelConfig
 from seqclf.encoders import CharEncoder
 from seqclf.errors import ConfigError
-from seqclf.model import SequenceClassifier
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.model import SequenceClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 
 LABELS = ["a", "b", "c", "d"]
 

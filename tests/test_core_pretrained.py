@@ -16,9 +16,9 @@ from seqclf.config import ModelConfig
 from seqclf.data.batching import pad_batch
 from seqclf.encoders import CharEncoder
 from seqclf.errors import ModelLoadError
-from seqclf.model import SequenceClassifier
-from seqclf.predictor import Predictor
-from seqclf.pretrained import FORMAT_VERSION, PretrainedClassifier
+from seqclf.inference.predictor import Predictor
+from seqclf.network.model import SequenceClassifier
+from seqclf.network.pretrained import FORMAT_VERSION, PretrainedClassifier
 
 
 @pytest.fixture

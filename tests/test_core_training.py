@@ -133,7 +133,7 @@ def test_training_stops_once_validation_stops_rising_whatever_the_loss_does():
     of running to its epoch budget.
     """
     from seqclf.config import ModelConfig
-    from seqclf.model import SequenceClassifier
+    from seqclf.network.model import SequenceClassifier
     from seqclf.training.trainer import seed_everything, train_model
 
     seed_everything(0)

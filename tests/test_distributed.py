@@ -11,7 +11,7 @@ import pytest
 from tolerances import SAME_METRIC
 
 from seqclf.data.batching import BucketBatchSampler
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 from seqclf.training.checkpoint import CHECKPOINT_FILE
 
 #: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")

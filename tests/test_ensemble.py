@@ -14,9 +14,9 @@ from tolerances import SAME_SCORES
 
 from seqclf import EnsembleClassifier, Predictor, SequenceClassifier
 from seqclf.config import ModelConfig
-from seqclf.ensemble import build_model
 from seqclf.errors import ConfigError, ModelLoadError
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.ensemble import build_model
+from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.training.run import checkpoint_paths, run_training
 
 TOKENS = ModelConfig(num_labels=4, vocab_size=12, embedding_dim=6, hidden_size=5, ensemble=3)

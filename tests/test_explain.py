@@ -13,8 +13,7 @@ from tolerances import SAME_LOGITS, SAME_SCORES
 from seqclf import InvalidInputError, ModelConfig, Predictor, SequenceClassifier
 from seqclf.encoders import CharEncoder
 from seqclf.encoders.features import FeatureEncoder
-from seqclf.ensemble import build_model
-from seqclf.explain import (
+from seqclf.inference.explain import (
     DEFAULT_IG_STEPS,
     IG_BUDGET,
     MAX_PREFIXES,
@@ -27,7 +26,8 @@ from seqclf.explain import (
     prefix_lengths,
 )
 from seqclf.limits import MAX_STEPS
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.ensemble import build_model
+from seqclf.network.pretrained import PretrainedClassifier
 
 LABELS = ["Alpha", "Beta", "Gamma"]
 

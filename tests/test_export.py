@@ -27,12 +27,12 @@ from seqclf.cli import app
 from seqclf.config import ModelConfig
 from seqclf.encoders import CharEncoder, encoder_from_dict
 from seqclf.encoders.features import ChannelStats, FeatureEncoder
-from seqclf.ensemble import build_model
 from seqclf.errors import SeqclfError
-from seqclf.export import to_onnx
-from seqclf.inference import batched_logits
+from seqclf.inference.batching import batched_logits
 from seqclf.install import pip_install
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.ensemble import build_model
+from seqclf.network.export import to_onnx
+from seqclf.network.pretrained import PretrainedClassifier
 
 LABELS = ["a", "b", "c"]
 NAMES = ["nakamura", "schmidt", "nguyen", "smith", "dvorak", "kowalski", "rossi", "ivanov"]

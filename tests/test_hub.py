@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from seqclf.cli import app
 from seqclf.config import TrainConfig
 from seqclf.errors import ModelLoadError
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 from seqclf.training.run import run_training
 
 #: processes, servers or a browser: left out of the edit loop (pytest -m "not slow")

@@ -12,11 +12,11 @@ import pytest
 import torch
 from tolerances import SAME_LOGITS
 
-import seqclf.model
+import seqclf.network.model
 from seqclf.config import ModelConfig
 from seqclf.data.batching import collate, longest_first
-from seqclf.inference import batched_logits
-from seqclf.model import SequenceClassifier
+from seqclf.inference.batching import batched_logits
+from seqclf.network.model import SequenceClassifier
 
 CONFIG = ModelConfig(num_labels=3, vocab_size=9, embedding_dim=4, hidden_size=5)
 
@@ -25,13 +25,13 @@ CONFIG = ModelConfig(num_labels=3, vocab_size=9, embedding_dim=4, hidden_size=5)
 def packed_with(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The ``enforce_sorted`` of every packing the model does while the test runs."""
     flags: list[bool] = []
-    real = seqclf.model.pack_padded_sequence
+    real = seqclf.network.model.pack_padded_sequence
 
     def recording(*args: object, enforce_sorted: bool, **kwargs: object) -> object:
         flags.append(enforce_sorted)
         return real(*args, enforce_sorted=enforce_sorted, **kwargs)
 
-    monkeypatch.setattr(seqclf.model, "pack_padded_sequence", recording)
+    monkeypatch.setattr(seqclf.network.model, "pack_padded_sequence", recording)
     return flags
 
 

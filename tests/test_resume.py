@@ -29,9 +29,9 @@ from typer.testing import CliRunner
 from seqclf.cli import app
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, DataError
-from seqclf.inference import batched_logits
-from seqclf.model import SequenceClassifier
-from seqclf.scoring import macro_f1
+from seqclf.evaluation.metrics import macro_f1
+from seqclf.inference.batching import batched_logits
+from seqclf.network.model import SequenceClassifier
 from seqclf.training import checkpoint as ckpt
 from seqclf.training import trainer
 from seqclf.training.trainer import TrainState, train_model

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from seqclf.errors import ConfigError
-from seqclf.sources import ModelSpec, discover
+from seqclf.network.sources import ModelSpec, discover
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from speech_data import feature_sequence
 from seqclf.encoders import encoder_from_dict
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.errors import InvalidInputError
-from seqclf.input_files import read_frames_csv
 from seqclf.modalities import FEATURES
+from seqclf.modalities.files import read_frames_csv
 
 
 @pytest.fixture(scope="module")

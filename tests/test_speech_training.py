@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from seqclf.cli import app
 from seqclf.config import TrainConfig
 from seqclf.errors import InvalidInputError
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 from seqclf.training.run import run_training
 
 

@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from seqclf import pretrained as pretrained_module
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.config import MAX_PARAMETERS, ModelConfig
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import ChannelStats, FeatureEncoder
-from seqclf.ensemble import build_model
 from seqclf.errors import ConfigError, ModelLoadError
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network import pretrained as pretrained_module
+from seqclf.network.ensemble import build_model
+from seqclf.network.pretrained import PretrainedClassifier
 
 #: the address space the loads run in: a few times what torch and a small model need
 ADDRESS_SPACE = 4 << 30
@@ -147,7 +147,7 @@ def _capped() -> None:
 LOAD_EACH = """
 import json, sys, time
 from seqclf.errors import SeqclfError
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 
 for folder in sys.argv[1:]:
     start = time.perf_counter()

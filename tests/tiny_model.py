@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from seqclf.config import TrainConfig
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.training.run import run_training
 
 TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}

@@ -37,11 +37,11 @@ def evaluate(
     ] = True,
 ) -> None:
     """Score a model on its data's split, rebuilt exactly as at training time."""
-    from seqclf.baselines import budget, comparison, fit_baseline
+    from seqclf.cards.plots import save_confusion_matrix
     from seqclf.data.hub_data import local_data
-    from seqclf.evaluation import evaluate as run_evaluation
-    from seqclf.plots import save_confusion_matrix
-    from seqclf.pretrained import PretrainedClassifier
+    from seqclf.evaluation.baselines import budget, comparison, fit_baseline
+    from seqclf.evaluation.evaluate import evaluate as run_evaluation
+    from seqclf.network.pretrained import PretrainedClassifier
     from seqclf.tasks import get_task
 
     try:

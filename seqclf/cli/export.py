@@ -1,7 +1,7 @@
 """The export command of the ``seqclf`` command line: a model as ONNX, with a Triton layout.
 
 :mod:`seqclf.cli` registers it, as it registers the Hub commands; the work is done by
-:mod:`seqclf.export`.
+:mod:`seqclf.network.export`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def export(
 
     The graph takes right-padded `inputs` and their `lengths` (batch and time are dynamic), and padding does not change an answer. Needs the export extra (onnx): see docs/export.md.
     """
-    from seqclf.export import export as run_export
+    from seqclf.network.export import export as run_export
 
     try:
         written = run_export(model, out, export_format, overwrite=overwrite, name=name, revision=revision)

@@ -1,7 +1,7 @@
 """The Hub commands of the ``seqclf`` command line: push, pull and card.
 
 :mod:`seqclf.cli` registers them, as it registers ``serve``; the work is done by
-:mod:`seqclf.publish` and :mod:`seqclf.card`.
+:mod:`seqclf.network.publish` and :mod:`seqclf.cards.card`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def push(
     commit_message: Annotated[str | None, typer.Option(help="Message of the commit.")] = None,
 ) -> None:
     """Publish a model folder to the Hugging Face Hub; the token comes from HF_TOKEN or `hf auth login`."""
-    from seqclf.publish import push_model
+    from seqclf.network.publish import push_model
 
     try:
         pushed = push_model(
@@ -45,7 +45,7 @@ def pull(
     ] = None,
 ) -> None:
     """Download a model from the Hub and check that it loads; prints its folder."""
-    from seqclf.publish import pull_model
+    from seqclf.network.publish import pull_model
 
     try:
         folder = pull_model(repo_id, revision=revision, out=out)
@@ -61,7 +61,7 @@ def card(
     ] = None,
 ) -> None:
     """Regenerate a model folder's README.md (the model card) from its config.json."""
-    from seqclf.card import write_card
+    from seqclf.cards.card import write_card
 
     try:
         path = write_card(model_dir, repo_id=repo_id)

@@ -1,7 +1,7 @@
 """``seqclf predict``: a few inputs on the command line, or a whole file of them.
 
 With inputs as arguments it prints one JSON array (as it always has). With ``--input``
-(a file, folder, glob or ``-`` for stdin; see :mod:`seqclf.input_files`) it reads every
+(a file, folder, glob or ``-`` for stdin; see :mod:`seqclf.modalities.files`) it reads every
 input there and writes one line per input, in order, as JSON Lines or CSV, to stdout or
 ``--output``. Inputs go through the model in batches; an input that cannot be read or
 encoded gets its error on its own line and the rest carry on (``--fail-fast`` stops at
@@ -156,7 +156,7 @@ def predict(
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
 ) -> None:
     """Predict labels for inputs on the command line (prints JSON) or in a file (--input)."""
-    from seqclf.predictor import Predictor
+    from seqclf.inference.predictor import Predictor
 
     if inputs == ["-"] and source is None:  # `seqclf predict MODEL -` reads stdin, as --input - does
         inputs, source = None, "-"

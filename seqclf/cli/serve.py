@@ -151,7 +151,7 @@ def _choose_workers(settings: ServiceSettings, ui: bool) -> int:
     One with ``--ui`` (the demo runs in one process) or on a GPU (each process would hold
     its own CUDA context and models, and the batcher already fills the device).
     """
-    from seqclf.predictor import resolve_device  # lazy: imports torch
+    from seqclf.inference.predictor import resolve_device  # lazy: imports torch
 
     if ui or resolve_device(settings.device).type != "cpu":
         return 1

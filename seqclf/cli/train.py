@@ -110,7 +110,7 @@ def train(
     Runs unchanged under `torchrun --nproc_per_node N`: one process per GPU, or CPU processes.
     """
 
-    from seqclf.predictor import resolve_device
+    from seqclf.inference.predictor import resolve_device
     from seqclf.tasks import get_task
     from seqclf.training import distributed
     from seqclf.training.run import run_training

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from seqclf.errors import InvalidInputError
-from seqclf.input_files import Item, recordings
 from seqclf.modalities.base import Modality
+from seqclf.modalities.files import Item, recordings
 
 
 class AudioModality(Modality):

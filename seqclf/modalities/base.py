@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from seqclf.encoders.base import ModalityName
 from seqclf.errors import InvalidInputError
-from seqclf.input_files import Item
+from seqclf.modalities.files import Item
 
 
 class Modality(ABC):

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqclf.input_files import Item, read_frames_csv, series
 from seqclf.modalities.base import Modality
+from seqclf.modalities.files import Item, read_frames_csv, series
 
 
 def _depth(value: Any) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from seqclf.errors import InvalidInputError
-from seqclf.input_files import Item, texts
 from seqclf.modalities.base import Modality
+from seqclf.modalities.files import Item, texts
 
 
 class TextModality(Modality):

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from seqclf.errors import InvalidInputError
-from seqclf.serving.batcher import BatcherStoppedError, QueueFullError
+from seqclf.inference.batcher import BatcherStoppedError, QueueFullError
 
 logger = logging.getLogger("seqclf.serving")
 

@@ -41,7 +41,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from seqclf.api_key import valid_bearer
 from seqclf.errors import InvalidInputError
-from seqclf.serving.batcher import BatcherStoppedError, QueueFullError
+from seqclf.inference.batcher import BatcherStoppedError, QueueFullError
 from seqclf.serving.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, unavailable_message
 from seqclf.serving.metrics import Metrics
 from seqclf.serving.prediction import answer_hf, answer_v1

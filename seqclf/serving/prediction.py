@@ -14,7 +14,7 @@ import torch
 from starlette.concurrency import run_in_threadpool
 
 from seqclf.errors import InvalidInputError
-from seqclf.predictor import Prediction
+from seqclf.inference.predictor import Prediction
 from seqclf.serving.errors import count_message
 from seqclf.serving.registry import ServedModel
 from seqclf.serving.schemas import HFRequest, PredictRequest, is_one_input

@@ -1,4 +1,4 @@
-"""Which models the service holds: loading them (see :mod:`seqclf.sources` for naming them), describing them.
+"""Which models the service holds: loading them (see :mod:`seqclf.network.sources` for naming them), describing them.
 
 Models load before the server accepts connections, so a typo in a path fails the
 start with a clear message instead of a server that answers 404 for everything.
@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seqclf.errors import ConfigError, ModelLoadError
+from seqclf.inference.batcher import DynamicBatcher
+from seqclf.inference.predictor import Predictor
 from seqclf.modalities import Modality
-from seqclf.predictor import Predictor
-from seqclf.serving.batcher import DynamicBatcher
+from seqclf.network.sources import ModelSpec, discover
 from seqclf.serving.settings import ServiceSettings
-from seqclf.sources import ModelSpec, discover
 
 
 @dataclass

@@ -21,7 +21,7 @@ from seqclf.data.word_vectors import GLOVE_6B_50D, SOURCES, init_embedding, load
 from seqclf.encoders import Encoder
 from seqclf.encoders.words import WordEncoder
 from seqclf.errors import DataError
-from seqclf.model import SequenceClassifier
+from seqclf.network.model import SequenceClassifier
 from seqclf.tasks.base import Task
 
 TRAIN_FILE, SENTENCES_FILE, TEST_FILE = "train.tsv", "train_sentences.tsv", "dev.tsv"

@@ -18,20 +18,20 @@ import torch
 from tqdm.auto import tqdm
 
 from seqclf import __version__
-from seqclf.baselines import budget, comparison, fit_baseline
-from seqclf.card import draw_images, render_card
+from seqclf.cards.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.hub_data import local_data
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
-from seqclf.ensemble import EnsembleClassifier
 from seqclf.errors import ConfigError, DataError
-from seqclf.evaluation import evaluate
-from seqclf.inference import batched_logits
-from seqclf.model import SequenceClassifier
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.evaluation.baselines import budget, comparison, fit_baseline
+from seqclf.evaluation.evaluate import evaluate
+from seqclf.evaluation.metrics import classification_metrics
+from seqclf.inference.batching import batched_logits
+from seqclf.network.ensemble import EnsembleClassifier
+from seqclf.network.model import SequenceClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
-from seqclf.scoring import classification_metrics
 from seqclf.tasks import get_task
 from seqclf.tasks.base import Task
 from seqclf.tasks.generic import GENERIC_TASKS
@@ -209,7 +209,7 @@ def run_training(
 
     With ``baseline`` (the default), the practitioner's first model for this kind of input
     is fitted on the same training part and scored on the same test part
-    (:mod:`seqclf.baselines`), logged beside the model's figures and recorded for its card.
+    (:mod:`seqclf.evaluation.baselines`), logged beside the model's figures and recorded for its card.
     """
     log = distributed.main_only(log)
     task = get_task(task_name)

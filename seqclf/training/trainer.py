@@ -28,10 +28,10 @@ from tqdm.auto import tqdm
 from seqclf.config import TrainConfig
 from seqclf.data.batching import BucketBatchSampler, collate
 from seqclf.errors import ConfigError
-from seqclf.inference import batched_logits
-from seqclf.model import SequenceClassifier
+from seqclf.evaluation.metrics import macro_f1
+from seqclf.inference.batching import batched_logits
+from seqclf.network.model import SequenceClassifier
 from seqclf.record import EpochLog
-from seqclf.scoring import macro_f1
 from seqclf.training import distributed
 from seqclf.training.averaging import DeviceEMA
 from seqclf.training.checkpoint import (

@@ -38,9 +38,9 @@ import gradio as gr
 from fastapi import FastAPI
 
 from seqclf.errors import ConfigError, SeqclfError
+from seqclf.inference.predictor import Predictor
 from seqclf.limits import MAX_BODY_BYTES
-from seqclf.predictor import Predictor
-from seqclf.sources import ModelSpec, discover
+from seqclf.network.sources import ModelSpec, discover
 from seqclf.threads import apply_threads, choose_threads
 from seqclf.ui.access import KeyGate, login_routes
 from seqclf.ui.tabs import ModelTab, TabOptions, build_tab

@@ -24,10 +24,10 @@ from typing import Any
 import gradio as gr
 
 from seqclf.errors import SeqclfError
-from seqclf.explain import Prepared
+from seqclf.inference.explain import Prepared
+from seqclf.inference.predictor import Predictor
 from seqclf.limits import MAX_STEPS
 from seqclf.modalities import Modality
-from seqclf.predictor import Predictor
 from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
 from seqclf.ui.visitor_models import SourcePolicy, load_visitor_model

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from seqclf.explain import MAX_PREFIXES, Explanation, Unfolding
+from seqclf.inference.explain import MAX_PREFIXES, Explanation, Unfolding
 
 #: lines on the prefix chart: the final top classes plus any class that led at some prefix
 FINAL_TOP_CLASSES = 4

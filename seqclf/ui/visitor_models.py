@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from seqclf.errors import ModelLoadError
-from seqclf.predictor import Predictor
+from seqclf.inference.predictor import Predictor
 
 #: how many visitor-named models stay loaded at once
 CACHE_SIZE = 4

@@ -18,8 +18,8 @@ from live_server import RunningApp, run_app
 
 from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder
-from seqclf.model import SequenceClassifier
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.model import SequenceClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.serving.app import create_app
 from seqclf.serving.settings import ServiceSettings
 

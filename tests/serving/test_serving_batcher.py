@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 import torch
 
-from seqclf.serving.batcher import BatcherStoppedError, DynamicBatcher, QueueFullError
+from seqclf.inference.batcher import BatcherStoppedError, DynamicBatcher, QueueFullError
 
 
 class Recorder:

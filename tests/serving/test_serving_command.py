@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from seqclf.cli import app
 from seqclf.errors import ConfigError
+from seqclf.network.sources import discover
 from seqclf.serving.registry import load_models
 from seqclf.serving.settings import ServiceSettings
-from seqclf.sources import discover
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

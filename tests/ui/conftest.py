@@ -22,7 +22,7 @@ from seqclf.config import TrainConfig
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder
-from seqclf.input_files import read_frames_csv
+from seqclf.modalities.files import read_frames_csv
 from seqclf.training.run import run_training
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seqclf.explain import Explanation, Unfolding
+from seqclf.inference.explain import Explanation, Unfolding
 from seqclf.ui import views
 
 

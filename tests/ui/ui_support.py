@@ -17,7 +17,7 @@ import torch
 
 from seqclf import ModelConfig, SequenceClassifier
 from seqclf.encoders import Encoder
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

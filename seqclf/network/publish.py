@@ -1,7 +1,7 @@
 """Publishing and pulling model folders, checked to load: nothing unusable goes up or comes down.
 
 :mod:`seqclf.hub` moves files to and from the Hub; this module adds the model checks of
-:mod:`seqclf.pretrained` (format version, strict weights) on either side, so the Hub
+:mod:`seqclf.network.pretrained` (format version, strict weights) on either side, so the Hub
 client never needs the model code and the loader never needs the Hub's upload side.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from seqclf import hub
 from seqclf.errors import ModelLoadError
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 
 
 def push_model(

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from seqclf import explain as explaining
 from seqclf.errors import ConfigError, InvalidInputError
-from seqclf.inference import batched_logits
+from seqclf.inference import explain as explaining
+from seqclf.inference.batching import batched_logits
 from seqclf.modalities import Modality, modality_named
-from seqclf.pretrained import PretrainedClassifier
+from seqclf.network.pretrained import PretrainedClassifier
 
 Prediction = list[dict[str, Any]]
 
@@ -138,7 +138,7 @@ class Predictor:
     def explain(self, example: Any, target: str | int | None = None) -> explaining.Explanation:
         """Which steps of ``example`` drove the prediction of ``target`` (default: the top class).
 
-        Integrated gradients; see :mod:`seqclf.explain` for the method and its baseline.
+        Integrated gradients; see :mod:`seqclf.inference.explain` for the method and its baseline.
         """
         return explaining.explain(self, example, target)
 

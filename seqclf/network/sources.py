@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqclf.errors import ConfigError
-from seqclf.pretrained import CONFIG_NAME
+from seqclf.network.pretrained import CONFIG_NAME
 
 #: the shipped models come first, in this order; any other model folder follows, alphabetically
 SHIPPED_ORDER = ("names", "sentiment", "digits", "vowels")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from seqclf.data.batching import pad_batch
-from seqclf.ensemble import Classifier
+from seqclf.network.ensemble import Classifier
 
 
 @torch.inference_mode()

@@ -53,11 +53,11 @@ import torch
 
 from seqclf import __version__
 from seqclf.config import ModelConfig
-from seqclf.ensemble import Classifier, EnsembleClassifier
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.install import pip_install
-from seqclf.model import SequenceClassifier
-from seqclf.pretrained import CONFIG_NAME, PretrainedClassifier
+from seqclf.network.ensemble import Classifier, EnsembleClassifier
+from seqclf.network.model import SequenceClassifier
+from seqclf.network.pretrained import CONFIG_NAME, PretrainedClassifier
 
 if TYPE_CHECKING:
     import onnx

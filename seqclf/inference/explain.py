@@ -70,11 +70,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from seqclf.ensemble import Classifier
 from seqclf.errors import InvalidInputError
+from seqclf.network.ensemble import Classifier
 
 if TYPE_CHECKING:
-    from seqclf.predictor import Predictor
+    from seqclf.inference.predictor import Predictor
 
 METHOD = "integrated-gradients"
 #: integration points of an explanation whose input is short enough for all of them

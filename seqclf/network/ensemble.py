@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from seqclf.config import ModelConfig
-from seqclf.model import SequenceClassifier
+from seqclf.network.model import SequenceClassifier
 
 
 class EnsembleClassifier(nn.Module):

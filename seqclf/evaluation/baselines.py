@@ -39,8 +39,8 @@ from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import CharEncoder, Encoder
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
+from seqclf.evaluation.metrics import classification_metrics
 from seqclf.record import BaselineResult
-from seqclf.scoring import classification_metrics
 
 #: the most of the network's training time a baseline may take, and a floor under which no
 #: one waits for it

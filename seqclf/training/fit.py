@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
-from seqclf.predictor import Predictor, resolve_device
+from seqclf.inference.predictor import Predictor, resolve_device
 from seqclf.tasks.generic import GENERIC_TASKS
 
 #: options of the task's reader that fit takes by keyword

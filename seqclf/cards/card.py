@@ -18,7 +18,7 @@ from seqclf.config import ModelConfig
 from seqclf.errors import ModelLoadError
 from seqclf.install import pip_install, project_link
 from seqclf.modalities import Modality, modality_named
-from seqclf.pretrained import CARD_NAME, PretrainedClassifier
+from seqclf.network.pretrained import CARD_NAME, PretrainedClassifier
 from seqclf.record import Evaluation, TrainingRecord
 from seqclf.tasks import Task, get_task
 
@@ -236,7 +236,7 @@ def _baseline_table(training: TrainingRecord) -> str:
         return f"Baseline: {baseline.method}.\n\n"
     test = training.test
     return f"""Beside the model a practitioner would fit first, on the same training part and the same test part
-(`seqclf/baselines.py`):
+(`seqclf/evaluation/baselines.py`):
 
 | model | test accuracy | test macro-F1 | seconds |
 | --- | ---: | ---: | ---: |
@@ -357,7 +357,7 @@ def add_evaluation(folder: str | Path, evaluation: Evaluation) -> Path:
 
 def draw_images(pretrained: PretrainedClassifier, folder: Path, only_missing: bool = False) -> None:
     """The card's images, from the training record: confusion matrix and training curves."""
-    from seqclf.plots import save_confusion_matrix, save_training_curves
+    from seqclf.cards.plots import save_confusion_matrix, save_training_curves
 
     training = _record(pretrained)
     if not (only_missing and (folder / CONFUSION_IMAGE).exists()):

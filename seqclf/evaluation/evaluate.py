@@ -8,9 +8,9 @@ import torch
 
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
-from seqclf.inference import batched_logits
-from seqclf.pretrained import PretrainedClassifier
-from seqclf.scoring import classification_metrics
+from seqclf.evaluation.metrics import classification_metrics
+from seqclf.inference.batching import batched_logits
+from seqclf.network.pretrained import PretrainedClassifier
 
 
 def evaluate(

@@ -26,8 +26,8 @@ from safetensors.torch import save_file
 
 from seqclf.config import ModelConfig
 from seqclf.encoders import Encoder, encoder_from_dict
-from seqclf.ensemble import Classifier, build_model
 from seqclf.errors import ConfigError, ModelLoadError
+from seqclf.network.ensemble import Classifier, build_model
 from seqclf.record import TrainingRecord
 
 FORMAT_VERSION = 1
