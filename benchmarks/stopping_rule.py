@@ -106,9 +106,9 @@ def main() -> None:
             x, y = waves(90, rng)
             np.savez(root / f"{part}.npz", X=x, y=y)
         for part in ("train", "test"):
-            rows = sentences(90, rng)
+            texts = sentences(90, rng)
             (root / f"{part}.csv").write_text(
-                "text,label\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8"
+                "text,label\n" + "".join(f"{t},{y}\n" for t, y in texts), encoding="utf-8"
             )
         runs = [
             ("90 waves (series)", "series", root / "train.npz", root / "test.npz", []),
