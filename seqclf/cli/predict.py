@@ -3,7 +3,8 @@
 With inputs as arguments it prints one JSON array (as it always has). With ``--input``
 (a file, folder, glob or ``-`` for stdin; see :mod:`seqclf.modalities.files`) it reads every
 input there and writes one line per input, in order, as JSON Lines or CSV, to stdout or
-``--output``. Inputs go through the model in batches; an input that cannot be read or
+``--output``. Inputs go through the checks every door applies (:mod:`seqclf.inference.requests`;
+on the user's own machine, without a server's limits) and the model in batches; an input that cannot be read or
 encoded gets its error on its own line and the rest carry on (``--fail-fast`` stops at
 the first). The exit code is 0 when every input was classified, 1 when some were not,
 and 2 for a mistake in the command itself.
@@ -90,6 +91,8 @@ def _predict_file(
     """Classify every input in ``source``; the number that could not be classified."""
     from tqdm.auto import tqdm
 
+    from seqclf.inference.requests import NO_LIMITS, check_steps
+
     items = list(predictor.modality.read_items(source, column))
     failed = 0
     with _opened(output, overwrite) as handle:
@@ -102,8 +105,9 @@ def _predict_file(
                     if item.error is not None:
                         errors[i] = item.error
                         continue
-                    try:
+                    try:  # the request path's checks, one input at a time
                         encoded[i] = predictor.encoder.encode(item.value)
+                        check_steps(encoded[i], NO_LIMITS)
                     except SeqclfError as err:
                         errors[i] = str(err)
                 if errors and fail_fast:
@@ -157,6 +161,7 @@ def predict(
 ) -> None:
     """Predict labels for inputs on the command line (prints JSON) or in a file (--input)."""
     from seqclf.inference.predictor import Predictor
+    from seqclf.inference.requests import NO_LIMITS, answer
 
     if inputs == ["-"] and source is None:  # `seqclf predict MODEL -` reads stdin, as --input - does
         inputs, source = None, "-"
@@ -180,7 +185,7 @@ def predict(
             modality = predictor.modality
             for warning in filter(None, map(modality.argument_warning, inputs)):
                 typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
-            results = predictor.predict([modality.from_argument(x) for x in inputs], top_k=top_k)
+            results = answer(predictor, [modality.from_argument(x) for x in inputs], top_k, NO_LIMITS)
     except SeqclfError as err:
         raise fail(err) from None
     if source is not None:

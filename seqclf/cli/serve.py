@@ -217,7 +217,7 @@ def _with_ui(
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     ui_settings = UiSettings(
         api_key=key,
-        tabs=TabOptions(SourcePolicy(model_source, int(max_download_mb * 2**20)), settings.max_steps),
+        tabs=TabOptions(SourcePolicy(model_source, int(max_download_mb * 2**20)), settings.limits),
         max_upload_bytes=settings.max_body_bytes,
     )
     return mount(app, tabs, examples_dir, ui_settings)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from seqclf.errors import InvalidInputError
 from seqclf.inference.batcher import BatcherStoppedError, QueueFullError
+from seqclf.inference.requests import count_message
 
 logger = logging.getLogger("seqclf.serving")
 
@@ -41,11 +42,6 @@ def is_json(request: Request) -> bool:
 #: however many problems a request has (the schema gives at most one per input)
 SUMMARISED_ERRORS = 5
 MAX_REPORTED_ERRORS = 20
-
-
-def count_message(count: int, max_inputs: int) -> str:
-    """The refusal of a request of ``count`` inputs, more than ``max_inputs``, for every route."""
-    return f"{count:,} inputs in one request; this server takes at most {max_inputs}: split them over several requests"
 
 
 # "body" starts every location; "one"/"many" tag the Hugging Face route's single-or-batch union.

@@ -1,8 +1,8 @@
-"""One prediction request, whichever route it came by: limit, encode, batch, shape.
+"""The service's side of a prediction: the request bodies' shapes in, the answers' shapes out.
 
-Encoding (which for audio means reading a WAV) runs on a worker thread so a slow
-input never stalls the event loop; the forward pass goes through the model's
-:class:`~seqclf.serving.batcher.DynamicBatcher`.
+What happens to the inputs in between (counted, encoded, checked, batched through the
+model's :class:`~seqclf.inference.batcher.DynamicBatcher`, answered) is the one request
+path every door shares, :mod:`seqclf.inference.requests`.
 """
 
 from __future__ import annotations
@@ -10,54 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-from starlette.concurrency import run_in_threadpool
-
-from seqclf.errors import InvalidInputError
 from seqclf.inference.predictor import Prediction
-from seqclf.serving.errors import count_message
+from seqclf.inference.requests import answer_async
 from seqclf.serving.registry import ServedModel
 from seqclf.serving.schemas import HFRequest, PredictRequest, is_one_input
 from seqclf.serving.settings import ServiceSettings
-
-
-def check_count(count: int, settings: ServiceSettings) -> None:
-    if count > settings.max_inputs:
-        raise InvalidInputError(count_message(count, settings.max_inputs))
-
-
-def check_encoded(encoded: Sequence[torch.Tensor], settings: ServiceSettings) -> None:
-    """Refuse what the encoder let through but the model should not see."""
-    for i, sequence in enumerate(encoded):
-        if len(sequence) == 0:
-            raise InvalidInputError(f"input {i} has nothing the model can read")
-        if len(sequence) > settings.max_steps:
-            raise InvalidInputError(
-                f"input {i} is {len(sequence)} steps long; this server takes at most {settings.max_steps}"
-            )
-        if sequence.is_floating_point() and not bool(torch.isfinite(sequence).all()):
-            raise InvalidInputError(f"input {i} has values too large for the model (beyond 32-bit floats)")
 
 
 async def predict(
     served: ServedModel, inputs: Sequence[Any], top_k: int | None, settings: ServiceSettings
 ) -> list[Prediction]:
     """Predictions for raw ``inputs`` (already decoded from the request), one list each."""
-    check_count(len(inputs), settings)
-    if served.modality.costly_to_encode:  # e.g. reading WAVs and their MFCCs: off the event loop
-        encoded = await run_in_threadpool(served.predictor.encode, inputs)
-    else:  # strings and matrices encode in microseconds, less than a thread hop costs
-        encoded = served.predictor.encode(inputs)
-    check_encoded(encoded, settings)
-    probabilities = await served.batcher.submit(encoded)
-    return served.predictor.top(probabilities, top_k)
+    return await answer_async(served.predictor, inputs, top_k, settings.limits, served.batcher.submit)
 
 
 async def predict_json(
     served: ServedModel, inputs: Sequence[Any], top_k: int | None, settings: ServiceSettings
 ) -> list[Prediction]:
-    """:func:`predict` for inputs as JSON carries them (audio as base64)."""
-    check_count(len(inputs), settings)
+    """:func:`predict` for inputs as JSON carries them (audio as base64; the schema caps their count)."""
     decoded = [served.modality.from_json(item, i) for i, item in enumerate(inputs)]
     return await predict(served, decoded, top_k, settings)
 

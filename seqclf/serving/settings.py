@@ -18,6 +18,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from seqclf.inference.requests import Limits
 from seqclf.limits import MAX_BODY_BYTES, MAX_INPUTS, MAX_INPUTS_CEILING, MAX_STEPS, MAX_STEPS_CEILING
 
 
@@ -101,6 +102,11 @@ class ServiceSettings(BaseSettings):
                 f"max_inputs ({self.max_inputs}, SEQCLF_MAX_INPUTS)"
             )
         return self
+
+    @property
+    def limits(self) -> Limits:
+        """What one request may ask of a model (:mod:`seqclf.inference.requests`)."""
+        return Limits(max_inputs=self.max_inputs, max_steps=self.max_steps)
 
     @property
     def max_wait_s(self) -> float:

@@ -24,9 +24,8 @@ from typing import Any
 import gradio as gr
 
 from seqclf.errors import SeqclfError
-from seqclf.inference.explain import Prepared
 from seqclf.inference.predictor import Predictor
-from seqclf.limits import MAX_STEPS
+from seqclf.inference.requests import Limits, check_steps
 from seqclf.modalities import Modality
 from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
@@ -43,7 +42,7 @@ class TabOptions:
     """What the operator allows in every tab: other models, and the longest input."""
 
     sources: SourcePolicy = field(default_factory=SourcePolicy)
-    max_steps: int = MAX_STEPS
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,6 @@ def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) ->
     return predictor
 
 
-def _check_length(prepared: Prepared, max_steps: int) -> None:
-    """Refuse an input longer than the operator allows, as the REST API does."""
-    if len(prepared.encoded) > max_steps:
-        raise gr.Error(
-            f"This input is {len(prepared.encoded)} steps long; this demo takes at most {max_steps}.",
-            print_exception=False,
-        )
-
-
 def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, Any, Any]]:
     """The tab's event handler: input, model source and revision -> label, why, unfolding."""
 
@@ -105,7 +95,7 @@ def analyse_fn(tab: ModelTab, options: TabOptions) -> Callable[..., tuple[Any, A
             predictor = _resolve(tab, source, revision, options.sources)
             # encoded once (an audio file decoded once) for the check and both answers
             prepared = predictor.prepare(tab.modality.from_widget(value))
-            _check_length(prepared, options.max_steps)
+            check_steps(prepared.encoded, options.limits)  # as at the REST door
             explanation = predictor.explain(prepared)
             unfolding = predictor.unfold(prepared)
         except SeqclfError as err:

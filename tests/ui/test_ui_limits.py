@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file
 from ui_support import SURNAME, RunningDemo
 
 from seqclf import Predictor
+from seqclf.inference.requests import Limits
 from seqclf.limits import MAX_BODY_BYTES
 from seqclf.ui.tabs import ModelTab, TabOptions, analyse_fn
 
@@ -36,7 +37,9 @@ def test_a_recording_longer_than_the_model_takes_is_a_message(demo: RunningDemo,
 def test_an_input_longer_than_the_operator_allows_is_refused(demo: RunningDemo) -> None:
     predictor = Predictor.from_pretrained(demo.models_dir / "names", device="cpu")
     tab = ModelTab("names", predictor, "names")
-    with pytest.raises(gr.Error, match=f"{len(SURNAME)} steps long; this demo takes at most 4"):
-        analyse_fn(tab, TabOptions(max_steps=4))(SURNAME)
-    label, _, _ = analyse_fn(tab, TabOptions(max_steps=len(SURNAME)))(SURNAME)
+    with pytest.raises(
+        gr.Error, match=f"the input is {len(SURNAME)} steps long; this server takes at most 4"
+    ):
+        analyse_fn(tab, TabOptions(limits=Limits(max_steps=4)))(SURNAME)
+    label, _, _ = analyse_fn(tab, TabOptions(limits=Limits(max_steps=len(SURNAME))))(SURNAME)
     assert max(label, key=label.get) == predictor.predict(SURNAME)[0]["label"]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from seqclf.serving.deps import ModelDep, ModelsDep, SettingsDep
-from seqclf.serving.prediction import answer_v1, check_count, predict
+from seqclf.serving.prediction import answer_v1, predict
 from seqclf.serving.responses import ORJSONResponse
 from seqclf.serving.routes import ERROR_RESPONSES
 from seqclf.serving.schemas import ModelList, PredictRequest, PredictResponse
@@ -42,7 +42,6 @@ async def predict_files(
         raise HTTPException(
             415, f"model {served.id!r} takes {served.modality.name}, not audio files: use /predict"
         )
-    check_count(len(files), settings)
     audio = [served.modality.from_bytes(await upload.read(), i) for i, upload in enumerate(files)]
     predictions = await predict(served, audio, top_k, settings)
     return ORJSONResponse({"model": served.id, "predictions": predictions})
