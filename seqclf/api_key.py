@@ -1,7 +1,7 @@
-"""The API key check that the REST service's fast path and the UI's gate share.
+"""The API key check that the REST routes, their fast path and the UI's gate share.
 
 One place compares an ``Authorization: Bearer <key>`` header with the configured key,
-in constant time, so the two ways into the same server cannot disagree about a key.
+in constant time, so the ways into the same server cannot disagree about a key.
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ def error_response(
 NOT_JSON = "the body must be JSON, sent with the header 'content-type: application/json'"
 
 
-def is_json(request: Request) -> bool:
-    """Whether the request says its body is JSON (``application/json`` or ``*+json``)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+def is_json(content_type: str | None) -> bool:
+    """Whether a ``content-type`` header says the body is JSON (``application/json`` or ``*+json``)."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
 
@@ -56,7 +56,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "the body is not valid JSON")
-    if not is_json(request) and all(tuple(e.get("loc", ())) == ("body",) for e in errors):
+    if not is_json(request.headers.get("content-type")) and all(
+        tuple(e.get("loc", ())) == ("body",) for e in errors
+    ):
         # e.g. `curl -d '{...}'` without -H, which sends a form content-type: the body was never read as JSON.
         return error_response(415, NOT_JSON)
     details = [

@@ -37,41 +37,35 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from starlette.routing import compile_path
 from starlette.types import Message, Receive, Scope, Send
 
 from seqclf.api_key import valid_bearer
 from seqclf.errors import InvalidInputError
 from seqclf.inference.batcher import BatcherStoppedError, QueueFullError
-from seqclf.serving.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, unavailable_message
+from seqclf.serving.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, is_json, unavailable_message
 from seqclf.serving.metrics import Metrics
 from seqclf.serving.prediction import answer_hf, answer_v1
 from seqclf.serving.registry import ServedModel
+from seqclf.serving.routes.hf import HF_ROUTE
+from seqclf.serving.routes.models import PREDICT_ROUTE
 from seqclf.serving.schemas import HFRequest, PredictRequest
 from seqclf.serving.settings import ServiceSettings
 
 logger = logging.getLogger("seqclf.serving")
 
-V1_ROUTE = "/v1/models/{model_id}/predict"
-HF_ROUTE = "/models/{model_id}"
 _JSON_HEADER = (b"content-type", b"application/json")
+#: the hot routes' templates, as their routers declare them, compiled as Starlette does
+_ROUTES = [(route, compile_path(route)[0]) for route in (PREDICT_ROUTE, HF_ROUTE)]
 
 
 def match(path: str) -> tuple[str, str] | None:
     """``(model_id, route template)`` for the hot routes' paths, else None."""
-    if path.startswith("/v1/models/") and path.endswith("/predict"):
-        model_id = path[len("/v1/models/") : -len("/predict")]
-        route = V1_ROUTE
-    elif path.startswith("/models/"):
-        model_id = path[len("/models/") :]
-        route = HF_ROUTE
-    else:
-        return None
-    return (model_id, route) if model_id and "/" not in model_id else None
-
-
-def _is_json(content_type: bytes) -> bool:
-    media_type = content_type.split(b";")[0].strip().lower()
-    return media_type == b"application/json" or media_type.endswith(b"+json")
+    for route, pattern in _ROUTES:
+        found = pattern.match(path)
+        if found:
+            return found["model_id"], route
+    return None
 
 
 def _authorized(authorization: bytes | None, settings: ServiceSettings) -> bool:
@@ -106,7 +100,7 @@ class HotPath:
                 authorization = value
         if (
             content_type is None
-            or not _is_json(content_type)
+            or not is_json(content_type.decode("latin-1"))
             or length is None
             or not length.isdigit()
             or int(length) > settings.max_body_bytes
@@ -121,7 +115,7 @@ class HotPath:
             if body is None:  # the client went away
                 return None
             replay = _replay(body, receive)
-            if route == V1_ROUTE:
+            if route == PREDICT_ROUTE:
                 answer = answer_v1(served, PredictRequest.model_validate_json(body), settings)
             else:
                 answer = answer_hf(served, HFRequest.model_validate_json(body), settings)

@@ -23,6 +23,8 @@ from seqclf.serving.responses import ORJSONResponse
 from seqclf.serving.routes import ERROR_RESPONSES
 from seqclf.serving.schemas import HFRequest, LabelScore
 
+#: what huggingface_hub.InferenceClient posts to; the fast path matches the same template
+HF_ROUTE = "/models/{model_id}"
 router = APIRouter(tags=["hugging face"], responses=ERROR_RESPONSES)
 
 _BODY_SCHEMA = HFRequest.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -53,14 +55,14 @@ def _parse(body: bytes, declared_json: bool) -> HFRequest:
 
 
 @router.post(
-    "/models/{model_id}",
+    HF_ROUTE,
     summary="Hugging Face Inference API (text and audio classification)",
     openapi_extra=_OPENAPI_BODY,
     response_model=list[list[LabelScore]] | list[LabelScore],
 )
 async def hf_predict(request: Request, served: ModelDep, settings: SettingsDep) -> ORJSONResponse:
     body = await request.body()
-    declared_json = is_json(request)
+    declared_json = is_json(request.headers.get("content-type"))
     if served.modality.accepts_files and not declared_json:  # the body is the file itself
         return ORJSONResponse((await predict(served, [served.modality.from_bytes(body)], None, settings))[0])
     return ORJSONResponse(await answer_hf(served, _parse(body, declared_json), settings))

@@ -12,7 +12,10 @@ from seqclf.serving.responses import ORJSONResponse
 from seqclf.serving.routes import ERROR_RESPONSES
 from seqclf.serving.schemas import ModelList, PredictRequest, PredictResponse
 
-router = APIRouter(prefix="/v1/models", tags=["models"], responses=ERROR_RESPONSES)
+PREFIX = "/v1/models"
+#: the route most requests take; the fast path (seqclf.serving.hotpath) matches the same template
+PREDICT_ROUTE = PREFIX + "/{model_id}/predict"
+router = APIRouter(prefix=PREFIX, tags=["models"], responses=ERROR_RESPONSES)
 
 
 @router.get("", summary="The models this server holds")
@@ -21,7 +24,9 @@ async def list_models(models: ModelsDep) -> ModelList:
 
 
 @router.post(
-    "/{model_id}/predict", summary="Predict labels for one or more inputs", response_model=PredictResponse
+    PREDICT_ROUTE.removeprefix(PREFIX),
+    summary="Predict labels for one or more inputs",
+    response_model=PredictResponse,
 )
 async def predict_inputs(body: PredictRequest, served: ModelDep, settings: SettingsDep) -> ORJSONResponse:
     return ORJSONResponse(await answer_v1(served, body, settings))
