@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import hmac
 
+#: the variable that holds the key, for the service and the demo alike (never a flag: flags
+#: show in process lists)
+ENV = "SEQCLF_API_KEY"
+#: an empty key would lock every client out while looking configured
+EMPTY_KEY = f"{ENV} is set but empty: unset it, or give a real key"
+
 
 def valid_bearer(key: str, authorization: str | None) -> bool:
     """Whether ``authorization`` (a header value, or None) is ``Bearer <key>``."""

@@ -19,6 +19,10 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from seqclf.errors import ConfigError
 
+#: where a model trains and runs, as every ``--device`` flag, setting and error says it
+DEVICES = "cpu, cuda, cuda:N or mps"
+DEVICE_HELP = f"{DEVICES} (default: CUDA when available)."
+
 CellType = Literal["rnn", "lstm", "gru"]
 InputKind = Literal["tokens", "features"]
 POOLINGS = ("last", "mean", "max", "attention")

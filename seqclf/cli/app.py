@@ -15,7 +15,7 @@ from seqclf.cli.export import export
 from seqclf.cli.flags import with_settings
 from seqclf.cli.hub import card, pull, push
 from seqclf.cli.predict import predict
-from seqclf.cli.serve import serve
+from seqclf.cli.serve import serve_command
 from seqclf.cli.support import request_threads
 from seqclf.cli.train import train
 from seqclf.config import ModelConfig, TrainConfig
@@ -42,7 +42,8 @@ def _options(
 
 
 app.command()(with_settings(train, ModelConfig, TrainConfig))
-for command in (evaluate, predict, serve, push, pull, card, export):
+app.command()(serve_command())
+for command in (evaluate, predict, push, pull, card, export):
     app.command()(command)
 
 

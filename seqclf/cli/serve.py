@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from seqclf.cli.flags import field_values, with_fields
+from seqclf.cli.support import fail
 from seqclf.errors import SeqclfError
 from seqclf.install import pip_install
 from seqclf.threads import choose_threads, usable_cpus
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 
 #: most server processes chosen without --workers (each holds its own copy of the models)
 AUTO_WORKERS = 4
+#: settings whose flag has another name: --model ID=SOURCE, repeated
+FLAG_NAMES = {"models": "model"}
+#: settings that are not flags: a flag shows in process lists
+NOT_FLAGS = {"api_key"}
 
 
 def serve(
@@ -40,23 +46,6 @@ def serve(
         str, typer.Option(help="Interface to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-    model: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="ID=PATH_OR_REPO, or ID=REPO@REVISION; repeat for more "
-            "(default: every model folder in --models-dir)."
-        ),
-    ] = None,
-    models_dir: Annotated[
-        Path | None, typer.Option(help="Folder of model folders (default: models).")
-    ] = None,
-    max_batch_size: Annotated[int | None, typer.Option(help="Most inputs per forward pass.")] = None,
-    max_wait_ms: Annotated[
-        float | None, typer.Option(help="How long an input waits for others to share its forward pass.")
-    ] = None,
-    device: Annotated[
-        str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
-    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     workers: Annotated[
         int | None,
@@ -83,8 +72,13 @@ def serve(
     ui_max_download_mb: Annotated[
         float, typer.Option(help="With --ui-model-source hub: the largest model a visitor may load.", min=0)
     ] = DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
+    **flags: Any,
 ) -> None:
-    """Serve models over HTTP: REST, Hugging Face Inference API, metrics (see docs/serving.md)."""
+    """Serve models over HTTP: REST, Hugging Face Inference API, metrics (see docs/serving.md).
+
+    Every setting of the service is a flag here (made from ``ServiceSettings``) and a
+    ``SEQCLF_*`` variable; a flag wins. The API key is a variable only.
+    """
     try:
         import uvicorn
         from pydantic import ValidationError
@@ -93,34 +87,22 @@ def serve(
         from seqclf.serving.registry import load_models
         from seqclf.serving.settings import ServiceSettings
     except ImportError as err:
-        typer.secho(f"error: {err.name} is missing: {pip_install('serve')}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
+        raise fail(f"{err.name} is missing: {pip_install('serve')}") from None
 
-    given: dict[str, Any] = {
-        "models": model or None,
-        "models_dir": models_dir,
-        "max_batch_size": max_batch_size,
-        "max_wait_ms": max_wait_ms,
-        "device": device,
-    }
+    given: dict[str, Any] = field_values(flags, FLAG_NAMES)
     try:
-        settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})
+        settings = ServiceSettings(**given)
         chosen = workers is None
         workers = workers or _choose_workers(settings, ui)
         settings = _choose_threads(settings, workers)
         served = load_models(settings)
     except ValidationError as err:
-        typer.secho(f"error: {_describe(err, given)}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
+        raise fail(_describe(err, given)) from None
     except SeqclfError as err:
-        typer.secho(f"error: {err}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
+        raise fail(err) from None
     if workers > 1:
         if ui:
-            typer.secho(
-                "error: --ui runs in one process: drop --workers, or serve the UI apart", err=True, fg="red"
-            )
-            raise typer.Exit(code=2)
+            raise fail("--ui runs in one process: drop --workers, or serve the UI apart")
         del served  # checked; each worker loads its own copy from the same settings
         if chosen:
             typer.echo(
@@ -189,7 +171,7 @@ def _describe(err: Any, flags: dict[str, Any]) -> str:
         field = str(problem["loc"][0]) if problem["loc"] else ""
         message = problem["msg"].removeprefix("Value error, ")
         if flags.get(field) is not None:
-            problems.append(f"--{field.replace('_', '-')}: {message}")
+            problems.append(f"--{FLAG_NAMES.get(field, field).replace('_', '-')}: {message}")
         elif field and f"SEQCLF_{field.upper()}" not in message:
             problems.append(f"SEQCLF_{field.upper()}: {message}")
         else:
@@ -211,8 +193,7 @@ def _with_ui(
         from seqclf.ui.tabs import ModelTab, TabOptions
         from seqclf.ui.visitor_models import SourcePolicy
     except ImportError as err:
-        typer.secho(f"error: {err.name} is missing: {pip_install('ui')}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
+        raise fail(f"{err.name} is missing: {pip_install('ui')}") from None
     tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     ui_settings = UiSettings(
@@ -221,3 +202,13 @@ def _with_ui(
         max_upload_bytes=settings.max_body_bytes,
     )
     return mount(app, tabs, examples_dir, ui_settings)
+
+
+def serve_command() -> Any:
+    """``serve`` with a flag per service setting, or as it is when the serve extra is missing
+    (it then says how to install it)."""
+    try:
+        from seqclf.serving.settings import ServiceSettings
+    except ImportError:
+        return serve
+    return with_fields(serve, ServiceSettings, exclude=NOT_FLAGS, renames=FLAG_NAMES)

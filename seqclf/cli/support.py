@@ -10,8 +10,8 @@ DATA_HELP = (
 )
 
 
-def fail(err: Exception) -> typer.Exit:
-    """Print ``error: <message>`` to stderr and return the exit to raise (code 2)."""
+def fail(err: Exception | str) -> typer.Exit:
+    """Print ``error: <message>`` to stderr and return the exit to raise (code 2); every command's one way."""
     typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
     return typer.Exit(code=2)
 

@@ -15,8 +15,9 @@ import typer
 
 from seqclf.cli.flags import setting_names
 from seqclf.cli.support import DATA_HELP, fail, start_compute
-from seqclf.config import ModelConfig, TrainConfig
+from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig
 from seqclf.errors import ConfigError, SeqclfError
+from seqclf.tasks import built_in_tasks, own_data_tasks
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -44,8 +45,8 @@ def train(
     task: Annotated[
         str,
         typer.Argument(
-            help="What to train: your own data (text, audio, series) or a built-in recipe "
-            "(names, sentiment, digits, vowels)."
+            help=f"What to train: your own data ({', '.join(own_data_tasks())}) or a built-in recipe "
+            f"({', '.join(built_in_tasks())})."
         ),
     ],
     data: Annotated[str, typer.Option(help=DATA_HELP)],
@@ -84,9 +85,7 @@ def train(
             min=1, help="series: steps grouped into one recurrent step (default: chosen from the data)."
         ),
     ] = None,
-    device: Annotated[
-        str | None, typer.Option(help="cpu, cuda, cuda:N or mps (default: CUDA when available).")
-    ] = None,
+    device: Annotated[str | None, typer.Option(help=DEVICE_HELP)] = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the interrupted run whose checkpoint is in --checkpoint-dir.")
     ] = False,

@@ -16,6 +16,11 @@ from typing import Any
 
 from seqclf.errors import DataError
 
+#: every task's default share of its training data held out for early stopping, and the seed
+#: of its split (a task's reader options may say otherwise, and are recorded)
+VALIDATION_SHARE = 0.1
+SPLIT_SEED = 0
+
 
 @dataclass
 class Examples:
@@ -73,7 +78,9 @@ def fingerprint(examples: Examples, describe: Any = str) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
-def stratified_split(data: Examples, validation: float = 0.1, test: float = 0.1, seed: int = 0) -> Splits:
+def stratified_split(
+    data: Examples, validation: float = VALIDATION_SHARE, test: float = 0.1, seed: int = SPLIT_SEED
+) -> Splits:
     """Split into train/validation/test keeping each label's share in every part."""
     # imported here, not with the module: scikit-learn takes about 2 s to import, and the
     # service (which loads models but never splits data) should not pay for it
@@ -106,9 +113,9 @@ def stratified_split(data: Examples, validation: float = 0.1, test: float = 0.1,
 
 def per_class_split(
     data: Examples,
-    validation: float = 0.1,
+    validation: float = VALIDATION_SHARE,
     test: float = 0.2,
-    seed: int = 0,
+    seed: int = SPLIT_SEED,
     held_out: Examples | None = None,
 ) -> Splits:
     """A stratified split that adapts to small data instead of refusing it.

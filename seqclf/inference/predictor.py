@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from seqclf.config import DEVICES
 from seqclf.errors import ConfigError, InvalidInputError
 from seqclf.inference import explain as explaining
 from seqclf.inference.batching import batched_logits
@@ -34,7 +35,7 @@ def resolve_device(name: str | torch.device | None) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError) as err:
-        raise ConfigError(f"unknown device {name!r}: use cpu, cuda, cuda:N or mps") from err
+        raise ConfigError(f"unknown device {name!r}: use {DEVICES}") from err
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
@@ -49,7 +50,7 @@ def resolve_device(name: str | torch.device | None) -> torch.device:
                 f"device {name!r} was asked for, but this machine has no usable MPS (Apple) GPU"
             )
     elif device.type != "cpu":
-        raise ConfigError(f"device {name!r} is not supported: use cpu, cuda, cuda:N or mps")
+        raise ConfigError(f"device {name!r} is not supported: use {DEVICES}")
     return device
 
 

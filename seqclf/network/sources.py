@@ -12,9 +12,8 @@ from pathlib import Path
 
 from seqclf.errors import ConfigError
 from seqclf.network.pretrained import CONFIG_NAME
+from seqclf.tasks import built_in_tasks
 
-#: the shipped models come first, in this order; any other model folder follows, alphabetically
-SHIPPED_ORDER = ("names", "sentiment", "digits", "vowels")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -56,7 +55,9 @@ def check_model_id(model_id: str) -> str:
 
 
 def _order(name: str) -> tuple[int, str]:
-    return (SHIPPED_ORDER.index(name) if name in SHIPPED_ORDER else len(SHIPPED_ORDER), name)
+    # the shipped models come first, in the order of their tasks; any other model folder follows
+    shipped = built_in_tasks()
+    return (shipped.index(name) if name in shipped else len(shipped), name)
 
 
 def discover(models_dir: Path) -> list[ModelSpec]:

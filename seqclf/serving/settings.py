@@ -18,6 +18,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from seqclf.api_key import EMPTY_KEY
+from seqclf.config import DEVICE_HELP
 from seqclf.inference.requests import Limits
 from seqclf.limits import MAX_BODY_BYTES, MAX_INPUTS, MAX_INPUTS_CEILING, MAX_STEPS, MAX_STEPS_CEILING
 
@@ -35,7 +37,7 @@ class ServiceSettings(BaseSettings):
     models_dir: Path = Field(
         Path("models"), description="Folder whose model subfolders are served by default."
     )
-    device: str | None = Field(None, description="cpu, cuda, cuda:N or mps (default: CUDA when available).")
+    device: str | None = Field(None, description=DEVICE_HELP)
     torch_threads: int | None = Field(
         None, ge=1, description="torch intra-op threads (default: chosen from the free CPUs, seqclf.threads)."
     )
@@ -90,7 +92,7 @@ class ServiceSettings(BaseSettings):
     def _refuse_empty_key(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty key would lock every client out while looking configured; say so early.
         if value is not None and not value.get_secret_value().strip():
-            raise ValueError("SEQCLF_API_KEY is set but empty: unset it, or give a real key")
+            raise ValueError(EMPTY_KEY)
         return value
 
     @model_validator(mode="after")

@@ -38,6 +38,9 @@ class Task(ABC):
     #: ModelConfig fields that differ from its defaults for this task
     model_defaults: ClassVar[dict[str, Any]] = {}
     train_defaults: ClassVar[TrainConfig] = TrainConfig()
+    #: whether it reads the user's own files (and data in memory, ``seqclf.fit``) rather than
+    #: one data set's layout
+    own_data: ClassVar[bool] = False
     #: reader options ``seqclf train`` may pass (through ``split``), e.g. ``("text_column",)``
     data_options: ClassVar[tuple[str, ...]] = ()
 
@@ -60,7 +63,9 @@ class Task(ABC):
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         """Every labelled example of ``data`` (``seqclf evaluate --split all``), where a task can."""
-        raise ConfigError(f"--split all is for models trained with text, audio or series, not {self.name}")
+        raise ConfigError(
+            f"--split all is for models trained with {', '.join(own_data_tasks())}, not {self.name}"
+        )
 
     def augment(self, train: Examples, seed: int, copies: int = 0) -> Examples:
         """The examples to train on: ``train`` itself unless a task adds perturbed copies.
@@ -89,4 +94,15 @@ def get_task(name: str) -> Task:
 
 
 def task_names() -> list[str]:
-    return sorted(_TASKS)
+    """Every registered task, in the order registered (:mod:`seqclf.tasks`)."""
+    return list(_TASKS)
+
+
+def own_data_tasks() -> list[str]:
+    """The tasks that read the user's own data: ``text``, ``audio``, ``series``."""
+    return [name for name, task in _TASKS.items() if task.own_data]
+
+
+def built_in_tasks() -> list[str]:
+    """The tasks with a recipe of their own, in the order their shipped models are listed."""
+    return [name for name, task in _TASKS.items() if not task.own_data]

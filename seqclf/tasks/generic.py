@@ -28,7 +28,15 @@ from seqclf.data.hub_data import local_data
 from seqclf.data.hub_data import parse as parse_hub_data
 from seqclf.data.series import read_series
 from seqclf.data.series_augment import variant as series_variant
-from seqclf.data.splits import Examples, Splits, drop_duplicates, fingerprint, per_class_split
+from seqclf.data.splits import (
+    SPLIT_SEED,
+    VALIDATION_SHARE,
+    Examples,
+    Splits,
+    drop_duplicates,
+    fingerprint,
+    per_class_split,
+)
 from seqclf.data.tables import read_texts
 from seqclf.data.word_vectors import (
     COMMON_WORDS,
@@ -60,8 +68,6 @@ TOKENS = ("auto", "chars", "words")
 NO_VECTORS = "none"
 #: the share of the training words' occurrences GloVe must know for texts to count as English
 ENGLISH_COVERAGE = 0.5
-#: the tasks that read the user's data, from files or (seqclf.fit) from memory
-GENERIC_TASKS = ("text", "audio", "series")
 _LIMITATIONS = (
     "Trained on the data named below with defaults seqclf chose from it; the figures hold for data "
     "like the held-out part, and every input gets one of the labels, also one unlike anything in training."
@@ -90,9 +96,9 @@ def _split(
         held_out = read(path)
     splits = per_class_split(
         read(data),
-        validation=options.get("validation", 0.1),
+        validation=options.get("validation", VALIDATION_SHARE),
         test=options.get("test") or 0.2,
-        seed=options.get("seed", 0),
+        seed=options.get("seed", SPLIT_SEED),
         held_out=held_out,
     )
     recorded = {k: v for k, v in options.items() if k in task.data_options}
@@ -165,6 +171,7 @@ def _series_describe(case: Any) -> Any:
 
 class TextTask(Task):
     name = "text"
+    own_data = True
     description = "Your own labelled texts (CSV, TSV, JSON Lines, Parquet or a folder of <label>.txt)."
     pipeline_tag = "text-classification"
     dataset: ClassVar[dict[str, str]] = {"name": "user-provided texts"}
@@ -290,6 +297,7 @@ class TextTask(Task):
 
 class AudioTask(Task):
     name = "audio"
+    own_data = True
     description = "Your own labelled recordings (an audiofolder: one subfolder per class, or metadata.csv)."
     pipeline_tag = "audio-classification"
     dataset: ClassVar[dict[str, str]] = {"name": "user-provided recordings"}
@@ -337,6 +345,7 @@ class AudioTask(Task):
 
 class SeriesTask(Task):
     name = "series"
+    own_data = True
     description = "Your own labelled time series (UEA/UCR .ts or .arff, or .npz with X and y)."
     pipeline_tag = "audio-classification"  # the Hub has no tag for sequences of feature vectors
     dataset: ClassVar[dict[str, str]] = {"name": "user-provided time series"}

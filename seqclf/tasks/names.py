@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from seqclf.config import TrainConfig
 from seqclf.data.names import read_names
-from seqclf.data.splits import Examples, Splits, stratified_split
+from seqclf.data.splits import SPLIT_SEED, VALIDATION_SHARE, Examples, Splits, stratified_split
 from seqclf.encoders import CharEncoder, Encoder
 from seqclf.tasks.base import Task
 
@@ -65,9 +65,9 @@ class NamesTask(Task):
         split = split or {}
         return stratified_split(
             read_names(data),
-            validation=split.get("validation", 0.1),
+            validation=split.get("validation", VALIDATION_SHARE),
             test=split.get("test", 0.1),
-            seed=split.get("seed", 0),
+            seed=split.get("seed", SPLIT_SEED),
         )
 
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seqclf.config import TrainConfig
-from seqclf.data.splits import Examples, Splits
+from seqclf.data.splits import SPLIT_SEED, VALIDATION_SHARE, Examples, Splits
 from seqclf.data.sst import read_sst, sentence_holdout_split
 from seqclf.data.word_vectors import GLOVE_6B_50D, SOURCES, init_embedding, load_word_vectors
 from seqclf.encoders import Encoder
 from seqclf.encoders.words import WordEncoder
 from seqclf.errors import DataError
-from seqclf.network.model import SequenceClassifier
 from seqclf.tasks.base import Task
+
+if TYPE_CHECKING:  # a type only: the tasks sit below the network in the layers
+    from seqclf.network.model import SequenceClassifier
 
 TRAIN_FILE, SENTENCES_FILE, TEST_FILE = "train.tsv", "train_sentences.tsv", "dev.tsv"
 
@@ -110,8 +112,8 @@ class SentimentTask(Task):
             read_sst(folder / TRAIN_FILE),
             read_sst(folder / SENTENCES_FILE),
             read_sst(folder / TEST_FILE),
-            validation=split.get("validation", 0.1),
-            seed=split.get("seed", 0),
+            validation=split.get("validation", VALIDATION_SHARE),
+            seed=split.get("seed", SPLIT_SEED),
         )
         splits.info["files"] = {"train": TRAIN_FILE, "validation": SENTENCES_FILE, "test": TEST_FILE}
         return splits

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seqclf.config import TrainConfig
-from seqclf.data.splits import Examples, Splits, fingerprint, stratified_split
+from seqclf.data.splits import SPLIT_SEED, VALIDATION_SHARE, Examples, Splits, fingerprint, stratified_split
 from seqclf.data.uea import read_ts
 from seqclf.encoders import Encoder
 from seqclf.encoders.features import FeatureEncoder
@@ -82,9 +82,9 @@ class VowelsTask(Task):
         split = split or {}
         splits = stratified_split(
             read_ts(_ts_file(Path(data))),
-            validation=split.get("validation", 0.1),
+            validation=split.get("validation", VALIDATION_SHARE),
             test=split.get("test", 0.3),
-            seed=split.get("seed", 0),
+            seed=split.get("seed", SPLIT_SEED),
         )
         # Fingerprint the values themselves, not numpy's printout of them.
         splits.info["test_fingerprint"] = fingerprint(

@@ -22,7 +22,7 @@ from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
 from seqclf.inference.predictor import Predictor, resolve_device
-from seqclf.tasks.generic import GENERIC_TASKS
+from seqclf.tasks import own_data_tasks
 
 #: options of the task's reader that fit takes by keyword
 DATA_OPTIONS = ("tokens", "word_vectors", "patch")
@@ -61,8 +61,8 @@ def fit(
     """
     from seqclf.training.run import run_training
 
-    if task not in GENERIC_TASKS:
-        raise ConfigError(f"seqclf.fit trains {', '.join(GENERIC_TASKS)}; got {task!r}")
+    if task not in own_data_tasks():
+        raise ConfigError(f"seqclf.fit trains {', '.join(own_data_tasks())}; got {task!r}")
     model_fields = {f.name for f in fields(ModelConfig)}
     train_fields = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(overrides) - model_fields - train_fields - set(DATA_OPTIONS))

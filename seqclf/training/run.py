@@ -32,9 +32,8 @@ from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
-from seqclf.tasks import get_task
+from seqclf.tasks import get_task, own_data_tasks
 from seqclf.tasks.base import Task
-from seqclf.tasks.generic import GENERIC_TASKS
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.folds import per_class_folds, pooled
@@ -215,8 +214,8 @@ def run_training(
     task = get_task(task_name)
     _check_out(Path(out), resume or overwrite)
     in_memory = isinstance(data, Examples)  # from seqclf.fit
-    if in_memory and task_name not in GENERIC_TASKS:
-        raise ConfigError(f"data in memory trains {', '.join(GENERIC_TASKS)}, not {task_name}")
+    if in_memory and task_name not in own_data_tasks():
+        raise ConfigError(f"data in memory trains {', '.join(own_data_tasks())}, not {task_name}")
     # a Hub dataset (hf://datasets/...) is fetched here and recorded pinned to its commit
     source, data_path = (data, IN_MEMORY) if in_memory else local_data(data, log)
     splits = task.load_splits(source, split)

@@ -37,6 +37,8 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 
+from seqclf.api_key import EMPTY_KEY
+from seqclf.api_key import ENV as API_KEY_ENV
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.inference.predictor import Predictor
 from seqclf.limits import MAX_BODY_BYTES
@@ -150,9 +152,9 @@ def default_source_mode(host: str) -> SourceMode:
 
 def api_key_from_env() -> str | None:
     """``SEQCLF_API_KEY``, the variable ``seqclf serve`` reads; set but empty is a mistake."""
-    key = os.environ.get("SEQCLF_API_KEY")
+    key = os.environ.get(API_KEY_ENV)
     if key is not None and not key.strip():
-        raise ConfigError("SEQCLF_API_KEY is set but empty: unset it, or give a real key")
+        raise ConfigError(EMPTY_KEY)
     return key
 
 
