@@ -98,11 +98,10 @@ def main() -> None:
         "digits",
         args.data,
         args.out,
-        overrides,
-        recipe,
-        command,
-        torch.device("cpu"),
-        split={"test_speakers": [args.speaker]},
+        model=overrides,
+        train=recipe.to_dict(),
+        reader_options={"test_speakers": [args.speaker]},
+        command=command,
     )
     unheard = held_out.training.test
 

@@ -49,12 +49,10 @@ def main() -> None:
                     "series",
                     train,
                     Path(tmp) / f"{name}-{size}",
-                    {"ensemble": size},
-                    None,
-                    "benchmark",
-                    torch.device("cpu"),
+                    model={"ensemble": size},
+                    reader_options={"test_file": str(test)},
+                    command="benchmark",
                     log=lambda _: None,
-                    split={"test_file": str(test)},
                 )
                 accuracy = trained.training.test["accuracy"]
                 means[size].append(accuracy)

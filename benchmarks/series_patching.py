@@ -61,13 +61,10 @@ def main() -> None:
                     "series",
                     root / f"train-{seed}.npz",
                     root / f"model-{seed}-{len(rows)}",
-                    {},
-                    None,
-                    "benchmark",
-                    torch.device("cpu"),
+                    train={"seed": seed},
+                    reader_options={"test_file": str(root / f"test-{seed}.npz"), **forced},
+                    command="benchmark",
                     log=lambda _: None,
-                    split={"test_file": str(root / f"test-{seed}.npz"), **forced},
-                    train_overrides={"seed": seed},
                 )
                 test = trained.training.test
                 rows.append(

@@ -72,7 +72,13 @@ def test_same_seed_same_model(names_folder, tmp_path):
     config = replace(TINY_TRAINING, epochs=2)
     runs = [
         run_training(
-            "names", names_folder, tmp_path / str(i), TINY_MODEL, config, "x", torch.device("cpu"), log=print
+            "names",
+            names_folder,
+            tmp_path / str(i),
+            model=TINY_MODEL,
+            train=config.to_dict(),
+            command="x",
+            log=print,
         )
         for i in range(2)
     ]
@@ -112,7 +118,13 @@ def test_reading_and_encoding_show_progress_on_a_terminal(names_folder, tmp_path
     monkeypatch.setattr(sys, "stderr", terminal)
     config = replace(TINY_TRAINING, epochs=1)
     run_training(
-        "names", names_folder, tmp_path / "m", TINY_MODEL, config, "x", torch.device("cpu"), log=print
+        "names",
+        names_folder,
+        tmp_path / "m",
+        model=TINY_MODEL,
+        train=config.to_dict(),
+        command="x",
+        log=print,
     )
     shown = terminal.getvalue()
     # each bar counts its split: 192 training, 24 validation and 24 test examples

@@ -63,10 +63,9 @@ def _train(names_folder, out, ensemble: int, seed: int = SHORT.seed, **kw) -> Pr
         "names",
         names_folder,
         out,
-        {**TINY_MODEL, "ensemble": ensemble},
-        replace(SHORT, seed=seed),
-        f"seqclf train names ... --ensemble {ensemble}",
-        torch.device("cpu"),
+        model={**TINY_MODEL, "ensemble": ensemble},
+        train=replace(SHORT, seed=seed).to_dict(),
+        command=f"seqclf train names ... --ensemble {ensemble}",
         **{"log": lambda _: None, **kw},
     )
 

@@ -93,10 +93,9 @@ def models(tmp_path_factory: pytest.TempPathFactory, names_folder: Path) -> dict
             "names",
             names_folder,
             root / version,
-            TINY_MODEL,
-            TrainConfig(epochs=1, seed=seed),
-            f"seqclf train names --data names --out {version} --epochs 1 --seed {seed}",
-            torch.device("cpu"),
+            model=TINY_MODEL,
+            train=TrainConfig(epochs=1, seed=seed).to_dict(),
+            command=f"seqclf train names --data names --out {version} --epochs 1 --seed {seed}",
             log=lambda *_: None,
         )
     # files a user or an interrupted run may leave next to the model; never published

@@ -77,13 +77,11 @@ def train(task: str, data: Path, out: Path, split: dict | None = None, **overrid
         task,
         data,
         out,
-        {**FAST, **overrides.pop("model", {})},
-        None,
-        f"test {task}",
-        torch.device("cpu"),
+        model={**FAST, **overrides.pop("model", {})},
+        train=overrides,
+        reader_options=split,
+        command=f"test {task}",
         log=lambda _: None,
-        split=split,
-        train_overrides=overrides,
     )
 
 
@@ -390,12 +388,10 @@ def test_rows_without_a_text_or_label_are_skipped_and_counted_unless_strict(tmp_
         "text",
         data,
         tmp_path / "m",
-        {"ensemble": 1},
-        None,
-        "test",
-        torch.device("cpu"),
+        model={"ensemble": 1},
+        train={"epochs": 1},
+        command="test",
         log=logs.append,
-        train_overrides={"epochs": 1},
     )
     assert pretrained.training.split["sizes"] == {"train": 4, "validation": 2, "test": 2}  # 8 of 10 rows
     assert "warning: 2 skipped, first " in "\n".join(logs)

@@ -36,7 +36,7 @@ SMALL = {"hidden_size": 24, "num_layers": 1, "embedding_dim": 16, "dropout": 0.1
 def train(task: str, data: Path, out: Path, epochs: int, **options):
     config = TrainConfig(epochs=epochs, batch_size=8, lr=1e-2, patience=epochs, warmup_epochs=0.5, **options)
     return run_training(
-        task, data, out, SMALL, config, f"test {task}", torch.device("cpu"), log=lambda _: None
+        task, data, out, model=SMALL, train=config.to_dict(), command=f"test {task}", log=lambda _: None
     )
 
 

@@ -339,10 +339,9 @@ def trained_sentiment(sst_folder, tmp_path_factory):
             "sentiment",
             sst_folder,
             out,
-            TINY_MODEL,
-            TINY_TRAINING,
-            "seqclf train sentiment ...",
-            torch.device("cpu"),
+            model=TINY_MODEL,
+            train=TINY_TRAINING.to_dict(),
+            command="seqclf train sentiment ...",
             log=logs.append,
         )
     return pretrained, out, logs

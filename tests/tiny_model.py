@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from seqclf.config import TrainConfig
 from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.training.run import run_training
@@ -35,10 +33,9 @@ def train_tiny_names(names_folder: Path, folder: Path) -> TrainedModel:
         "names",
         names_folder,
         folder,
-        TINY_MODEL,
-        TINY_TRAINING,
-        TINY_COMMAND,
-        torch.device("cpu"),
+        model=TINY_MODEL,
+        train=TINY_TRAINING.to_dict(),
+        command=TINY_COMMAND,
         log=logs.append,
     )
     return TrainedModel(pretrained, folder, logs)

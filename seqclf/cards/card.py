@@ -27,8 +27,7 @@ CURVES_IMAGE = "training_curves.png"
 SERVE_URL = "http://localhost:8000"
 
 
-def _metadata(pretrained: PretrainedClassifier, name: str, test: dict[str, Any]) -> str:
-    task = get_task(pretrained.task)
+def _metadata(pretrained: PretrainedClassifier, task: Task, name: str, test: dict[str, Any]) -> str:
     split = _record(pretrained).split.get("name", "test")
     results = [
         EvalResult(
@@ -246,13 +245,16 @@ def _baseline_table(training: TrainingRecord) -> str:
 """
 
 
-def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None = None) -> str:
+def render_card(
+    pretrained: PretrainedClassifier, name: str, repo_id: str | None = None, task: Task | None = None
+) -> str:
     """The README.md of a model folder, from the provenance stored in its config.
 
     ``name`` is the model's short name (its folder name); ``repo_id``, when given, is
-    the Hub repo the usage snippets load it from.
+    the Hub repo the usage snippets load it from; ``task``, the model's task when the
+    caller has it already (training), else looked up by name.
     """
-    task = get_task(pretrained.task)
+    task = task or get_task(pretrained.task)
     training = _record(pretrained)
     test, validation = training.test, training.validation
     config = pretrained.model.config
@@ -262,7 +264,7 @@ def render_card(pretrained: PretrainedClassifier, name: str, repo_id: str | None
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
     source = repo_id or training.out or f"models/{name}"
     return f"""---
-{_metadata(pretrained, name, test)}---
+{_metadata(pretrained, task, name, test)}---
 
 # seqclf `{name}`: {task.description}
 

@@ -116,7 +116,7 @@ def train(
 
     try:
         start_compute()
-        recipe = get_task(task)
+        chosen = get_task(task)  # looked up once: the run gets the task itself
         data_options = _given(
             test_file=test,
             text_column=text_column,
@@ -126,7 +126,7 @@ def train(
             patch=patch,
             strict=strict or None,
         )
-        misplaced = sorted(set(data_options) - set(recipe.data_options))
+        misplaced = sorted(set(data_options) - set(chosen.data_options))
         if misplaced:
             flags = ", ".join("--" + _flag(k).replace("_", "-") for k in misplaced)
             raise ConfigError(f"{flags}: not an option of the {task} task")
@@ -139,17 +139,16 @@ def train(
         command = _command_line(task, data, out, {**flags, **model_overrides, **train_overrides})
         with distributed.process_group(resolve_device(device)) as process_device:
             run_training(
-                task,
+                chosen,
                 data,
                 out,
-                model_overrides,
-                None,
-                command,
-                process_device,
+                model=model_overrides,
+                train=train_overrides,
+                reader_options=data_options or None,
+                command=command,
+                device=process_device,
                 resume=resume,
                 checkpoint_dir=checkpoint_dir,
-                split=data_options or None,
-                train_overrides=train_overrides,
                 overwrite=overwrite,
                 baseline=baseline,
             )

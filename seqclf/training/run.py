@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,14 @@ from seqclf.inference.batching import batched_logits
 from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import PretrainedClassifier
-from seqclf.record import IN_MEMORY, NetworkRecord, TrainingRecord
+from seqclf.record import IN_MEMORY, BaselineResult, NetworkRecord, TrainingRecord
 from seqclf.tasks import get_task, own_data_tasks
 from seqclf.tasks.base import Task
+from seqclf.tasks.recipe import Recipe
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.folds import per_class_folds, pooled
-from seqclf.training.trainer import seed_everything, train_model
+from seqclf.training.trainer import TrainState, seed_everything, train_model
 
 
 class _Progress(Sequence):
@@ -174,66 +175,46 @@ def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
 
 
 def run_training(
-    task_name: str,
+    task: Task | str,
     data: Path | str | Examples,
     out: Path,
-    model_overrides: dict[str, Any],
-    train_config: TrainConfig | None,
-    command: str,
-    device: torch.device,
-    log=tqdm.write,
+    *,
+    model: dict[str, Any] | None = None,
+    train: dict[str, Any] | None = None,
+    reader_options: dict[str, Any] | None = None,
+    command: str = "seqclf train",
+    device: torch.device | None = None,
+    log: Callable[[str], None] = tqdm.write,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
-    split: dict[str, Any] | None = None,
-    train_overrides: dict[str, Any] | None = None,
     overwrite: bool = False,
     baseline: bool = True,
 ) -> PretrainedClassifier:
-    """Train ``task_name`` on ``data`` and save the model folder to ``out``.
-
-    The training state is checkpointed to ``checkpoint_dir`` (default: ``out``) after
-    every epoch and the checkpoint removed once the model folder is written, so a
-    published folder holds only the model; ``resume`` continues from the checkpoint.
-    Inside a torchrun job (:func:`seqclf.training.distributed.process_group`) every
-    process trains and only rank 0 logs and writes files. ``split`` passes choices to the
-    task's reader (e.g. ``{"test_speakers": ["theo"]}`` for digits, the columns of a
-    ``text`` table); they are recorded with the split, so ``seqclf evaluate`` rebuilds the
-    same one. ``out`` is checked before any work: an existing file, an unwritable place,
-    or a folder already holding files (a model, say) is refused unless ``overwrite``.
+    """Train ``task`` on ``data`` and save the model folder to ``out``; one run end to end.
 
     The defaults are the task's recipe (:meth:`Task.recipe`: tuned for a built-in task,
     chosen from the data for ``text``, ``audio`` and ``series``; each choice is logged and
-    recorded). ``model_overrides`` and ``train_overrides`` replace single fields of it;
-    a whole ``train_config`` replaces its training settings.
+    recorded); ``model`` and ``train`` replace single fields of its
+    :class:`~seqclf.config.ModelConfig` and :class:`~seqclf.config.TrainConfig`.
+    ``reader_options`` go to the task's reader (a ``text`` table's columns, a test file,
+    ``{"test_speakers": ["theo"]}`` for digits) and are recorded with the split, so
+    ``seqclf evaluate`` rebuilds the same one.
 
-    With ``baseline`` (the default), the practitioner's first model for this kind of input
-    is fitted on the same training part and scored on the same test part
-    (:mod:`seqclf.evaluation.baselines`), logged beside the model's figures and recorded for its card.
+    ``out`` is checked before any work: an existing file, an unwritable place, or a folder
+    already holding files (a model, say) is refused unless ``overwrite``. The training
+    state is checkpointed to ``checkpoint_dir`` (default: ``out``) after every epoch and
+    removed once the model folder is written; ``resume`` continues from it. Inside a
+    torchrun job (:func:`seqclf.training.distributed.process_group`) every process trains
+    and only rank 0 logs and writes files. With ``baseline`` (the default), the
+    practitioner's first model is fitted and scored on the same split
+    (:mod:`seqclf.evaluation.baselines`), logged beside the model's figures and recorded.
     """
     log = distributed.main_only(log)
-    task = get_task(task_name)
+    task = task if isinstance(task, Task) else get_task(task)
+    device = device or torch.device("cpu")
     _check_out(Path(out), resume or overwrite)
-    in_memory = isinstance(data, Examples)  # from seqclf.fit
-    if in_memory and task_name not in own_data_tasks():
-        raise ConfigError(f"data in memory trains {', '.join(own_data_tasks())}, not {task_name}")
-    # a Hub dataset (hf://datasets/...) is fetched here and recorded pinned to its commit
-    source, data_path = (data, IN_MEMORY) if in_memory else local_data(data, log)
-    splits = task.load_splits(source, split)
-    recipe = task.recipe(splits)
-    for reason in recipe.reasons:
-        log(reason)
-    given = {**model_overrides, **(train_overrides or {})}
-    if given:
-        log(
-            "your settings (they replace the defaults above): "
-            + ", ".join(f"{k}={v}" for k, v in given.items())
-        )
-    architecture = {**recipe.model, **model_overrides}
-    if train_config is None:
-        try:
-            train_config = replace(recipe.train, **(train_overrides or {}))
-        except TypeError as err:
-            raise ConfigError(f"unknown training setting: {err}") from err
+    splits, data_path = _read(task, data, reader_options, log)
+    recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
     checkpoints = checkpoint_paths(Path(checkpoint_dir or out), architecture.get("ensemble", 1))
     if resume:
         require(checkpoints[0])
@@ -242,93 +223,18 @@ def run_training(
             f"starting afresh; checkpoints in {checkpoints[0].parent} from an earlier run will be "
             "overwritten (--resume continues them)"
         )
-    labels = sorted(set(splits.train.labels))
-    missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
-    if missing:
-        raise DataError(f"labels {missing} occur in validation/test but not in training data")
-    log(
-        f"{task_name}: {len(splits.train):,} train / {len(splits.validation):,} validation / "
-        f"{len(splits.test):,} test examples, {len(labels)} labels"
+    labels = _labels(task, splits, log)
+    prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
+    networks, results = _train_networks(
+        task, prepared, recipe, train_config, device, checkpoints, resume, log
     )
-
-    seed_everything(train_config.seed)
-    cross_validated = train_config.cross_validate and architecture.get("ensemble", 1) > 1
-    fit_on = pooled(splits.train, splits.validation) if cross_validated else splits.train
-    fitting = Examples(_Progress(fit_on.inputs, "fitting the encoder"), fit_on.labels)
-    encoder = task.build_encoder(fitting, **recipe.encoder)
-    config = replace(
-        ModelConfig(num_labels=len(labels), **encoder.model_fields()),
-        **architecture,
-    )
-    members, standard = _member_data(
-        task, encoder, splits, labels, config.ensemble, train_config, cross_validated
-    )
-    if cross_validated:
-        splits.info["cross_validated"] = config.ensemble
-        log(
-            f"cross-validated: each of the {config.ensemble} networks stops early on its own "
-            f"1/{config.ensemble} of the {len(fit_on):,} training and validation examples and trains on the rest"
-        )
-    # The test inputs are read now, not after training: a bad file among them is reported
-    # before any time is spent, and before anything is written to the output folder.
-    test_sequences = _encode(encoder, splits.test, "test")
-    # An ensemble's networks are trained one after another, network i initialised,
-    # shuffled and dropped out from seed + i, each with its own early stopping and
-    # checkpoint file (and, cross-validated, its own training and validation examples).
-    networks, results = [], []
-    for i, member in enumerate(members):
-        member_train = replace(train_config, seed=train_config.seed + i)
-        if i > 0:  # network 0 keeps the state seeded above, as a single-network run does
-            seed_everything(member_train.seed)
-        if config.ensemble > 1:
-            log(f"network {i + 1} of {config.ensemble} (seed {member_train.seed})")
-        network = SequenceClassifier(replace(config, ensemble=1))
-        task.init_model(network, encoder, log=log, **recipe.encoder)
-        # On resume, networks that had not started yet have no checkpoint and start afresh.
-        resume_this = resume and checkpoints[i].exists()
-        results.append(
-            train_model(
-                network,
-                member.train,
-                member.validation,
-                member_train,
-                device,
-                log=log,
-                checkpoint=checkpoints[i],
-                resume=resume_this,
-            )
-        )
-        networks.append(network)
-    model = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
-    pretrained = PretrainedClassifier(model, encoder, labels, task_name)
+    config = prepared.config
+    classifier = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
+    pretrained = PretrainedClassifier(classifier, prepared.encoder, labels, task.name)
     if not distributed.is_main_process():
         return pretrained
-    validation = (
-        _out_of_fold(networks, members, labels)
-        if cross_validated
-        else evaluate(
-            pretrained, splits.validation, [sequence for sequence, _ in standard[len(splits.train) :]]
-        )
-    )
-    test = evaluate(pretrained, splits.test, test_sequences)
     seconds = sum(result.seconds for result in results)
-    log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
-    compared = None
-    if baseline:
-        compared = fit_baseline(
-            encoder,
-            splits,
-            splits.test,
-            labels,
-            budget(seconds),
-            sequences=(
-                [sequence for sequence, _ in standard[: len(splits.train)]],
-                [sequence for sequence, _ in standard[len(splits.train) :]],
-                test_sequences,
-            ),
-        )
-        for line in comparison(test["accuracy"], test["macro_f1"], seconds, compared):
-            log(line)
+    validation, test, compared = _score(pretrained, networks, prepared, splits, seconds, baseline, log)
     pretrained.training = TrainingRecord(
         command=command,
         data_path=data_path,
@@ -349,12 +255,181 @@ def run_training(
         recipe=recipe.reasons,
         baseline=compared,
     )
-    out = Path(out)
-    card = render_card(pretrained, out.name)  # before writing anything: no half-written folder
+    _write(pretrained, task, Path(out), checkpoints)
+    return pretrained
+
+
+def _read(
+    task: Task, data: Path | str | Examples, options: dict[str, Any] | None, log: Callable[[str], None]
+) -> tuple[Splits, str]:
+    """The task's splits of ``data``, and the data's path as the record names it."""
+    if isinstance(data, Examples):  # from seqclf.fit
+        if not task.own_data:
+            raise ConfigError(f"data in memory trains {', '.join(own_data_tasks())}, not {task.name}")
+        return task.load_splits(data, options), IN_MEMORY
+    # a Hub dataset (hf://datasets/...) is fetched here and recorded pinned to its commit
+    source, data_path = local_data(data, log)
+    return task.load_splits(source, options), data_path
+
+
+def _settings(
+    task: Task, splits: Splits, model: dict[str, Any], train: dict[str, Any], log: Callable[[str], None]
+) -> tuple[Recipe, dict[str, Any], TrainConfig]:
+    """The recipe (each choice logged), and the architecture and training settings it and the user make."""
+    recipe = task.recipe(splits)
+    for reason in recipe.reasons:
+        log(reason)
+    if model or train:
+        log(
+            "your settings (they replace the defaults above): "
+            + ", ".join(f"{k}={v}" for k, v in {**model, **train}.items())
+        )
+    try:
+        train_config = replace(recipe.train, **train)
+    except TypeError as err:
+        raise ConfigError(f"unknown training setting: {err}") from err
+    return recipe, {**recipe.model, **model}, train_config
+
+
+def _labels(task: Task, splits: Splits, log: Callable[[str], None]) -> list[str]:
+    labels = sorted(set(splits.train.labels))
+    missing = sorted(set(splits.validation.labels + splits.test.labels) - set(labels))
+    if missing:
+        raise DataError(f"labels {missing} occur in validation/test but not in training data")
+    log(
+        f"{task.name}: {len(splits.train):,} train / {len(splits.validation):,} validation / "
+        f"{len(splits.test):,} test examples, {len(labels)} labels"
+    )
+    return labels
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The run's data encoded once: each network's examples, the standard split's, the test part's."""
+
+    encoder: Encoder
+    config: ModelConfig
+    members: list[MemberData]
+    standard: list[tuple[torch.Tensor, int]]
+    test: list[torch.Tensor]
+    cross_validated: bool
+
+
+def _prepare(
+    task: Task,
+    splits: Splits,
+    labels: list[str],
+    recipe: Recipe,
+    architecture: dict[str, Any],
+    train_config: TrainConfig,
+    log: Callable[[str], None],
+) -> RunData:
+    """Fit the encoder, make the architecture's config, encode every part."""
+    seed_everything(train_config.seed)
+    cross_validated = train_config.cross_validate and architecture.get("ensemble", 1) > 1
+    fit_on = pooled(splits.train, splits.validation) if cross_validated else splits.train
+    encoder = task.build_encoder(
+        Examples(_Progress(fit_on.inputs, "fitting the encoder"), fit_on.labels), **recipe.encoder
+    )
+    config = replace(ModelConfig(num_labels=len(labels), **encoder.model_fields()), **architecture)
+    members, standard = _member_data(
+        task, encoder, splits, labels, config.ensemble, train_config, cross_validated
+    )
+    if cross_validated:
+        splits.info["cross_validated"] = config.ensemble
+        log(
+            f"cross-validated: each of the {config.ensemble} networks stops early on its own "
+            f"1/{config.ensemble} of the {len(fit_on):,} training and validation examples and trains on the rest"
+        )
+    # The test inputs are read now, not after training: a bad file among them is reported
+    # before any time is spent, and before anything is written to the output folder.
+    test = _encode(encoder, splits.test, "test")
+    return RunData(encoder, config, members, standard, test, cross_validated)
+
+
+def _train_networks(
+    task: Task,
+    prepared: RunData,
+    recipe: Recipe,
+    train_config: TrainConfig,
+    device: torch.device,
+    checkpoints: list[Path],
+    resume: bool,
+    log: Callable[[str], None],
+) -> tuple[list[SequenceClassifier], list[TrainState]]:
+    """An ensemble's networks, trained one after another.
+
+    Network i is initialised, shuffled and dropped out from seed + i, with its own early
+    stopping and checkpoint file (and, cross-validated, its own examples).
+    """
+    networks, results = [], []
+    ensemble = prepared.config.ensemble
+    for i, member in enumerate(prepared.members):
+        member_train = replace(train_config, seed=train_config.seed + i)
+        if i > 0:  # network 0 keeps the state seeded before, as a single-network run does
+            seed_everything(member_train.seed)
+        if ensemble > 1:
+            log(f"network {i + 1} of {ensemble} (seed {member_train.seed})")
+        network = SequenceClassifier(replace(prepared.config, ensemble=1))
+        task.init_model(network, prepared.encoder, log=log, **recipe.encoder)
+        # On resume, networks that had not started yet have no checkpoint and start afresh.
+        resume_this = resume and checkpoints[i].exists()
+        results.append(
+            train_model(
+                network,
+                member.train,
+                member.validation,
+                member_train,
+                device,
+                log=log,
+                checkpoint=checkpoints[i],
+                resume=resume_this,
+            )
+        )
+        networks.append(network)
+    return networks, results
+
+
+def _score(
+    pretrained: PretrainedClassifier,
+    networks: list[SequenceClassifier],
+    prepared: RunData,
+    splits: Splits,
+    seconds: float,
+    baseline: bool,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Any], dict[str, Any], BaselineResult | None]:
+    """Validation and test figures, and the baseline's on the same split, logged side by side."""
+    train_part = [sequence for sequence, _ in prepared.standard[: len(splits.train)]]
+    validation_part = [sequence for sequence, _ in prepared.standard[len(splits.train) :]]
+    validation = (
+        _out_of_fold(networks, prepared.members, pretrained.labels)
+        if prepared.cross_validated
+        else evaluate(pretrained, splits.validation, validation_part)
+    )
+    test = evaluate(pretrained, splits.test, prepared.test)
+    log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
+    if not baseline:
+        return validation, test, None
+    compared = fit_baseline(
+        pretrained.encoder,
+        splits,
+        splits.test,
+        pretrained.labels,
+        budget(seconds),
+        sequences=(train_part, validation_part, prepared.test),
+    )
+    for line in comparison(test["accuracy"], test["macro_f1"], seconds, compared):
+        log(line)
+    return validation, test, compared
+
+
+def _write(pretrained: PretrainedClassifier, task: Task, out: Path, checkpoints: list[Path]) -> None:
+    """The model folder, card and images in one swap; then the checkpoints go."""
+    card = render_card(pretrained, out.name, task=task)  # before writing anything: no half-written folder
     try:  # the images go into the folder before it is swapped in, so they always match its model
         pretrained.save_pretrained(out, card=card, extra_files=lambda folder: draw_images(pretrained, folder))
     except OSError as err:  # a full disk, a folder removed meanwhile: the checkpoint stays for --resume
         raise ConfigError(f"could not write the model to {out}: {err}") from err
     for path in checkpoints:
         path.unlink(missing_ok=True)
-    return pretrained

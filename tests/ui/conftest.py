@@ -47,8 +47,8 @@ def _build_models(root: Path, names_folder: Path) -> None:
         root / "names",
         # a two-network ensemble, as the shipped names model is one: the UI's explanations
         # and unfolding run through it
-        model_overrides={**TINY, "embedding_dim": 16, "hidden_size": 32, "ensemble": 2},
-        train_config=TrainConfig(epochs=12, batch_size=16, lr=1e-2, patience=12),
+        model={**TINY, "embedding_dim": 16, "hidden_size": 32, "ensemble": 2},
+        train=TrainConfig(epochs=12, batch_size=16, lr=1e-2, patience=12).to_dict(),
         command="tests/ui",
         device=torch.device("cpu"),
         log=lambda *_: None,
