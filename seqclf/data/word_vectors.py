@@ -271,7 +271,7 @@ def init_embedding(
     if embedding.embedding_dim != vectors.dim:
         raise DataError(
             f"the word vectors {vectors.name!r} have {vectors.dim} dimensions, but the model's "
-            f"embedding_dim is {embedding.embedding_dim}: use --embedding-dim {vectors.dim}"
+            f"embedding_dim is {embedding.embedding_dim}: use --embedding-dim {vectors.dim}, or --word-vectors none"
         )
     scale = float(vectors.vectors[:50_000].std())
     generator = torch.Generator().manual_seed(seed)

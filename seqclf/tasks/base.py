@@ -61,6 +61,11 @@ class Task(ABC):
         """The defaults to train with: the task's tuned recipe, or one chosen from ``splits``."""
         return Recipe(dict(self.model_defaults), self.train_defaults)
 
+    def reconcile(self, recipe: Recipe, model: dict[str, Any]) -> Recipe:
+        """The recipe once the user's ``model`` fields are known; a task whose defaults depend
+        on one of them (text's default word vectors fix the embedding width) adjusts here."""
+        return recipe
+
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
         """Every labelled example of ``data`` (``seqclf evaluate --split all``), where a task can."""
         raise ConfigError(

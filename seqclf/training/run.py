@@ -276,7 +276,7 @@ def _settings(
     task: Task, splits: Splits, model: dict[str, Any], train: dict[str, Any], log: Callable[[str], None]
 ) -> tuple[Recipe, dict[str, Any], TrainConfig]:
     """The recipe (each choice logged), and the architecture and training settings it and the user make."""
-    recipe = task.recipe(splits)
+    recipe = task.reconcile(task.recipe(splits), model)
     for reason in recipe.reasons:
         log(reason)
     if model or train:
