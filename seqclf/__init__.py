@@ -1,6 +1,8 @@
 """seqclf: bidirectional recurrent sequence classifiers, trained properly, published and served."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("seqclf")  # pyproject.toml's, the one place it is written
 
 from seqclf.config import ModelConfig
 from seqclf.errors import ConfigError, InvalidInputError, ModelLoadError, SeqclfError

@@ -9,10 +9,8 @@ On a CPU the command starts one server process per usable CPU, at most
 :data:`AUTO_WORKERS`: the forward pass of these small networks leaves most of a
 request's cost in HTTP, JSON and validation, which one interpreter (one GIL) cannot
 overlap with the model, so a second process on a second core buys what a second torch
-thread cannot (docs/serving.md: on 2 cores, sentiment at 64 connections 64% of the
-in-process ceiling in one process, 81% in two; names 82% and 111%). Each process holds
-its own copy of the models (about 280-400 MiB each with the four shipped ones), hence the
-cap; ``--workers 1`` keeps one.
+thread cannot (the measurements are in docs/serving.md, "Benchmark"). Each process holds
+its own copy of the models, hence the cap; ``--workers 1`` keeps one.
 """
 
 from __future__ import annotations

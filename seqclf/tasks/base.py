@@ -2,7 +2,9 @@
 
 A task ties a data format to an encoder and to the hyperparameters that work for it,
 so ``seqclf train TASK --data PATH --out DIR`` alone gives a good model. Tasks
-register themselves by ``name``; the CLI lists what is registered.
+register themselves by ``name`` (:mod:`seqclf.tasks` imports them, in the order their
+shipped models are listed); the CLI, ``seqclf.fit`` and the model listing read the
+registry, so a new task is one new module.
 """
 
 from __future__ import annotations
