@@ -29,7 +29,7 @@ def start_compute() -> None:
     """Choose torch's threads for this command (:mod:`seqclf.threads`) and say so once, on stderr.
 
     Called by the commands that compute, not by the ``seqclf`` callback, so ``--help``
-    and the Hub commands neither import torch nor print it.
+    and the Hub commands do not print a choice they do not use.
     """
     from seqclf.threads import apply_threads, choose_threads
 

@@ -11,16 +11,12 @@ from __future__ import annotations
 import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 
 from seqclf.config import InputKind
 from seqclf.errors import ConfigError
-
-#: what a caller hands to ``encode``: strings, (T, F) feature matrices, or audio; each
-#: name's handling (JSON, files, CLI arguments, UI widgets) is in :mod:`seqclf.modalities`
-ModalityName = Literal["text", "features", "audio"]
 
 _REGISTRY: dict[str, type[Encoder]] = {}
 
@@ -30,7 +26,9 @@ class Encoder(ABC):
 
     type: ClassVar[str]
     input_kind: ClassVar[InputKind]
-    modality_name: ClassVar[ModalityName]
+    #: what a caller hands to ``encode`` (``text``, ``features``, ``audio``, ...): the name of a
+    #: :class:`~seqclf.modalities.base.Modality`, which knows how such inputs travel
+    modality_name: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

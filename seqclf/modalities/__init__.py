@@ -5,26 +5,17 @@ name here is the one place that knows how such an input travels: its JSON type i
 request, raw bytes (an uploaded file or an HTTP body), a command-line argument, a file
 of many inputs (``seqclf predict --input``), whether a value is one input or a batch,
 and the UI's input widget and bundled examples. The service, the CLI and the UI ask the
-model's :class:`Modality` instead of branching on its name, so a new kind of input is one
-new module here.
+model's :class:`Modality` instead of branching on its name. Making a modality registers it,
+and the REST schema is built from the registered ones' wire formats, so a new kind of input
+is one module: an encoder and a modality (``tests/made_up_kind.py`` is one, served by every
+door in ``tests/test_made_up_kind.py``).
 """
 
 from __future__ import annotations
 
-from seqclf.encoders.base import ModalityName
-from seqclf.errors import ConfigError
 from seqclf.modalities.audio import AUDIO
-from seqclf.modalities.base import Modality
+from seqclf.modalities.base import Modality, Wire, modalities, modality_named
 from seqclf.modalities.features import FEATURES
 from seqclf.modalities.text import TEXT
 
-MODALITIES: dict[str, Modality] = {m.name: m for m in (TEXT, FEATURES, AUDIO)}
-
-__all__ = ["AUDIO", "FEATURES", "MODALITIES", "TEXT", "Modality", "modality_named"]
-
-
-def modality_named(name: ModalityName | str) -> Modality:
-    """The modality an encoder names; an unknown name is a model this seqclf cannot serve."""
-    if name not in MODALITIES:
-        raise ConfigError(f"unknown input modality {name!r}; this seqclf knows {sorted(MODALITIES)}")
-    return MODALITIES[name]
+__all__ = ["AUDIO", "FEATURES", "TEXT", "Modality", "Wire", "modalities", "modality_named"]

@@ -16,14 +16,14 @@ import numpy as np
 import torch
 
 from seqclf.errors import InvalidInputError
-from seqclf.modalities.base import Modality
+from seqclf.modalities.base import STRING, Modality
 from seqclf.modalities.files import Item, recordings
 
 
 class AudioModality(Modality):
     name = "audio"
     json_type = "a base64-encoded WAV string"
-    json_is_string = True
+    wire = STRING
     accepts_files = True
     hf_client_method = "audio_classification"  # it sends the file itself, as the raw body
     costly_to_encode = True  # reading a WAV and its MFCCs takes milliseconds

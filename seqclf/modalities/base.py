@@ -8,23 +8,58 @@ that says what it does take.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from seqclf.encoders.base import ModalityName
-from seqclf.errors import InvalidInputError
+from seqclf.errors import ConfigError, InvalidInputError
 from seqclf.modalities.files import Item
+
+#: every modality made, by name: constructing one registers it (one module per kind)
+_REGISTRY: dict[str, Modality] = {}
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How one input of a kind travels in JSON: its branch of the request schema.
+
+    Kinds that travel alike share one (text and base64 audio are both strings). The REST
+    schema is built from the wires of the registered modalities
+    (:mod:`seqclf.serving.schemas`): ``tag`` names the branch (it shows in error
+    locations, ``inputs.0.frames.0.1``), ``claims`` says whether a JSON value is meant for
+    it, ``is_one`` whether a value is one input rather than a list of them (the Hugging
+    Face route takes either), and ``schema`` builds the pydantic type of one input, on
+    demand, since pydantic comes with the serve extra.
+    """
+
+    tag: str
+    description: str
+    claims: Callable[[Any], bool]
+    is_one: Callable[[Any], bool]
+    schema: Callable[[], Any]
+
+
+def modality_named(name: str) -> Modality:
+    """The modality an encoder names; an unknown name is a model this seqclf cannot serve."""
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown input modality {name!r}; this seqclf knows {sorted(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def modalities() -> list[Modality]:
+    """Every registered modality, in the order made."""
+    return list(_REGISTRY.values())
 
 
 class Modality(ABC):
-    """One kind of input (text, feature frames, audio): a stateless singleton per kind."""
+    """One kind of input (text, feature frames, audio): a stateless singleton per kind, registered when made."""
 
-    name: ClassVar[ModalityName]
+    name: ClassVar[str]
     #: one input as a JSON request carries it, for messages ("a string")
     json_type: ClassVar[str]
-    #: whether a JSON input is a string (text, base64 audio) or an array (frames)
-    json_is_string: ClassVar[bool]
+    #: how one input travels in JSON
+    wire: ClassVar[Wire]
     #: whether raw bytes (an uploaded file, a non-JSON HTTP body) are one input
     accepts_files: ClassVar[bool] = False
     #: whether encoding is real work (decoding a file), worth a thread off the event loop
@@ -42,6 +77,9 @@ class Modality(ABC):
     #: what a UI visitor should do when they ran the model without an input
     missing_hint: ClassVar[str]
 
+    def __init__(self) -> None:
+        _REGISTRY[self.name] = self
+
     def __repr__(self) -> str:
         return f"<modality {self.name}>"
 
@@ -51,7 +89,7 @@ class Modality(ABC):
 
     def from_json(self, item: Any, index: int) -> Any:
         """What the encoder takes for input ``index`` of a JSON request, its type checked."""
-        if isinstance(item, str) != self.json_is_string:
+        if not self.wire.claims(item):
             raise InvalidInputError(f"input {index}: this model takes {self.json_type} per input")
         return item
 
@@ -92,3 +130,17 @@ class Modality(ABC):
             return []
         files = sorted(p for p in directory.iterdir() if p.suffix.lower() in self.example_suffixes)
         return [str(p) for p in files[:limit]]
+
+
+def _one_string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+#: a string per input: text, or a recording as base64
+STRING = Wire(
+    tag="text",
+    description="a string (text, or base64-encoded WAV for audio models)",
+    claims=_one_string,
+    is_one=_one_string,
+    schema=lambda: str,
+)

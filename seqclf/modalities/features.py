@@ -8,12 +8,13 @@ bundled example are CSV files with one frame per line; a file of many inputs is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 
-from seqclf.modalities.base import Modality
+from seqclf.limits import MAX_FRAME_WIDTH, MAX_STEPS_CEILING
+from seqclf.modalities.base import Modality, Wire
 from seqclf.modalities.files import Item, read_frames_csv, series
 
 
@@ -26,10 +27,61 @@ def _depth(value: Any) -> int:
     return 0
 
 
+def _rectangular(matrix: list[list[float]]) -> list[list[float]]:
+    width = len(matrix[0])
+    for i, row in enumerate(matrix):
+        if len(row) != width:
+            raise ValueError(f"ragged frames: frame {i} has {len(row)} values, frame 0 has {width}")
+    return matrix
+
+
+def _feature_matrix() -> Any:
+    """One (T, F) matrix as the request schema checks it: finite numbers, strictly typed, rectangular.
+
+    Each list has a ceiling checked before its items, and a matrix stops at its first bad
+    value, so one input costs at most one error (:mod:`seqclf.limits`).
+    """
+    from pydantic import AfterValidator, Field  # the serve extra: only the service builds schemas
+
+    finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+    frame = Annotated[list[finite], Field(min_length=1, max_length=MAX_FRAME_WIDTH, fail_fast=True)]
+    return Annotated[
+        list[frame],
+        Field(
+            min_length=1,
+            max_length=MAX_STEPS_CEILING,
+            fail_fast=True,
+            description="A (T, F) matrix: T frames of F finite numbers each.",
+        ),
+        AfterValidator(_rectangular),
+    ]
+
+
+def _one_matrix(value: Any) -> bool:
+    """One (T, F) matrix: its rows hold numbers, not matrices."""
+    return bool(
+        isinstance(value, list)
+        and value
+        and isinstance(value[0], list)
+        and value[0]
+        and not isinstance(value[0][0], list | str)
+    )
+
+
+#: a (T, F) matrix of numbers per input, as nested lists
+FRAMES = Wire(
+    tag="frames",
+    description="a list of frames of numbers (feature models)",
+    claims=lambda value: isinstance(value, list),
+    is_one=_one_matrix,
+    schema=_feature_matrix,
+)
+
+
 class FeaturesModality(Modality):
     name = "features"
     json_type = "a (T, F) matrix of numbers"
-    json_is_string = False
+    wire = FRAMES
     example_suffixes = (".csv",)
     missing_hint = "upload a CSV or pick an example."
 

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from seqclf.errors import InvalidInputError
-from seqclf.modalities.base import Modality
+from seqclf.modalities.base import STRING, Modality
 from seqclf.modalities.files import Item, texts
 
 
 class TextModality(Modality):
     name = "text"
     json_type = "a string"
-    json_is_string = True
+    wire = STRING
     flat_single_answer = False
     hf_client_method = "text_classification"
     submit_on_enter = True

@@ -1,7 +1,9 @@
 """Request and response bodies, shared by the ``/v1`` routes and the Hugging Face route.
 
 Types do the first line of validation, so the OpenAPI schema documents exactly what
-is accepted: feature values must be finite numbers (JSON's NaN/Infinity extensions
+is accepted. One input's type is built from the wire formats of the registered
+modalities (:class:`seqclf.modalities.Wire`), so a new kind of input brings its own:
+feature values must be finite numbers (JSON's NaN/Infinity extensions
 are refused), a feature matrix must be rectangular, unknown keys are errors rather
 than silently ignored typos. Types are strict: ``"3"``, ``true`` and ``3.0`` are not a
 ``top_k`` and ``"1"`` is not a frame value, so a client's type mistake is an error
@@ -14,57 +16,37 @@ whatever its size, and :mod:`seqclf.serving.errors` reports only the first few.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from seqclf.encoders.base import ModalityName
-from seqclf.limits import MAX_FRAME_WIDTH, MAX_INPUTS_CEILING, MAX_STEPS_CEILING
-
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+from seqclf.limits import MAX_INPUTS_CEILING
+from seqclf.modalities import modalities
 
 
-def _rectangular(matrix: list[list[float]]) -> list[list[float]]:
-    width = len(matrix[0])
-    for i, row in enumerate(matrix):
-        if len(row) != width:
-            raise ValueError(f"ragged frames: frame {i} has {len(row)} values, frame 0 has {width}")
-    return matrix
+def _input_type() -> Any:
+    """One input, whichever kind: a union with a branch per wire format of the registered
+    modalities (:class:`seqclf.modalities.Wire`), tagged, so pydantic checks only the branch
+    the value's JSON type selects (a ragged matrix is reported as ragged, not also as "Input
+    should be a valid string")."""
+    wires = list({m.wire.tag: m.wire for m in modalities()}.values())
+    return Annotated[
+        Union[tuple(Annotated[wire.schema(), Tag(wire.tag)] for wire in wires)],  # noqa: UP007
+        Discriminator(
+            lambda value: next((wire.tag for wire in wires if wire.claims(value)), None),
+            custom_error_type="input_type",
+            custom_error_message="each input must be " + " or ".join(wire.description for wire in wires),
+        ),
+        Field(description="One input: " + "; or ".join(wire.description for wire in wires) + "."),
+    ]
 
 
-FeatureMatrix = Annotated[
-    list[Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_FRAME_WIDTH, fail_fast=True)]],
-    Field(
-        min_length=1,
-        max_length=MAX_STEPS_CEILING,
-        fail_fast=True,
-        description="A (T, F) matrix: T frames of F finite numbers each.",
-    ),
-    AfterValidator(_rectangular),
-]
+Input = _input_type()
 
 
-def _input_kind(value: Any) -> str | None:
-    """Which branch of :data:`Input` a value is meant for, so only that branch's errors are reported."""
-    if isinstance(value, str):
-        return "text"
-    return "frames" if isinstance(value, list) else None
-
-
-# A tagged union: pydantic checks only the branch the value's JSON type selects, so a
-# ragged matrix is reported as ragged, not also as "Input should be a valid string".
-Input = Annotated[
-    Annotated[str, Tag("text")] | Annotated[FeatureMatrix, Tag("frames")],
-    Discriminator(
-        _input_kind,
-        custom_error_type="input_type",
-        custom_error_message="each input must be a string (text, or base64-encoded WAV for audio models) "
-        "or a list of frames of numbers (feature models)",
-    ),
-    Field(
-        description="Text for text models, base64-encoded WAV for audio models, a (T, F) matrix for feature models."
-    ),
-]
+def is_one_input(value: Any) -> bool:
+    """One input of some kind rather than a list of them (the Hugging Face route takes either)."""
+    return any(m.wire.is_one(value) for m in modalities())
 
 
 Inputs = Annotated[
@@ -75,19 +57,6 @@ Inputs = Annotated[
         description="One or more inputs, each answered separately (the server's limit: SEQCLF_MAX_INPUTS).",
     ),
 ]
-
-
-def is_one_input(value: Any) -> bool:
-    """One text or base64 string, or one (T, F) matrix (its rows hold numbers, not matrices)."""
-    if isinstance(value, str):
-        return True
-    return bool(
-        isinstance(value, list)
-        and value
-        and isinstance(value[0], list)
-        and value[0]
-        and not isinstance(value[0][0], list | str)
-    )
 
 
 class Parameters(BaseModel):
@@ -135,7 +104,7 @@ class PredictResponse(BaseModel):
 class ModelInfo(BaseModel):
     id: str
     task: str
-    input: ModalityName
+    input: str = Field(description="The kind of input the model takes (text, features, audio, ...).")
     labels: list[str]
     source: str
     revision: str | None
