@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from seqclf.data.splits import Examples, Splits
-from seqclf.encoders import CharEncoder, Encoder
+from seqclf.encoders import CharEncoder, Encoder, WordEncoder
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.evaluation.metrics import classification_metrics
@@ -83,8 +83,10 @@ def fit_baseline(
         if isinstance(chosen, str):
             return BaselineResult(chosen)
         method, predicted = chosen
-    else:
+    elif isinstance(encoder, CharEncoder | WordEncoder):
         method, predicted = _tfidf(parts, isinstance(encoder, CharEncoder), budget_seconds)
+    else:
+        return BaselineResult(f"not run: seqclf has no baseline for {encoder.modality_name} inputs")
     index = {label: i for i, label in enumerate(labels)}
     report = classification_metrics(
         [index[y] for y in scored.labels], [index[y] for y in predicted], list(labels)

@@ -72,7 +72,7 @@ def _one_matrix(value: Any) -> bool:
 FRAMES = Wire(
     tag="frames",
     description="a list of frames of numbers (feature models)",
-    claims=lambda value: isinstance(value, list),
+    claims=lambda value: isinstance(value, list) and (not value or isinstance(value[0], list)),
     is_one=_one_matrix,
     schema=_feature_matrix,
 )
