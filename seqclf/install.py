@@ -1,4 +1,5 @@
-"""How to install seqclf, said in one place: model cards, docs snippets and error hints.
+"""seqclf as a package, said in one place: its version, and how to install it (model cards,
+docs snippets and error hints).
 
 seqclf is not on PyPI yet, so ``pip install seqclf`` would find nothing (or someone
 else's package); until it is published, every instruction installs from a clone of
@@ -6,6 +7,11 @@ the repository. Publishing is then a one-line change: ``PUBLISHED = True``.
 """
 
 from __future__ import annotations
+
+from importlib.metadata import version
+
+#: seqclf's version: pyproject.toml's, the one place it is written
+VERSION = version("seqclf")
 
 PUBLISHED = False
 PACKAGE = "seqclf"

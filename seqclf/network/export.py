@@ -51,10 +51,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from seqclf import __version__
 from seqclf.config import ModelConfig
 from seqclf.errors import ConfigError, SeqclfError
-from seqclf.install import pip_install
+from seqclf.install import VERSION, pip_install
 from seqclf.network.ensemble import Classifier, EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import CONFIG_NAME, PretrainedClassifier
@@ -281,7 +280,7 @@ def to_onnx(model: Classifier, labels: Sequence[str]) -> onnx.ModelProto:
         opset_imports=[helper.make_opsetid("", OPSET)],
         ir_version=IR_VERSION,
         producer_name="seqclf",
-        producer_version=__version__,
+        producer_version=VERSION,
         doc_string="seqclf sequence classifier: inputs (ids or frames, right-padded) and lengths -> "
         "logits and probabilities per label",
     )

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from seqclf import __version__
+from seqclf.install import VERSION
 from seqclf.serving.deps import require_api_key
 from seqclf.serving.docs import add_offline_docs
 from seqclf.serving.errors import install_error_handlers
@@ -72,7 +72,7 @@ def create_app(
 
     app = ServiceApp(
         title="seqclf inference service",
-        version=__version__,
+        version=VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served from local assets below, not a CDN

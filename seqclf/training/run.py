@@ -17,7 +17,6 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from seqclf import __version__
 from seqclf.cards.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.data.hub_data import local_data
@@ -28,6 +27,7 @@ from seqclf.evaluation.baselines import budget, comparison, fit_baseline
 from seqclf.evaluation.evaluate import evaluate
 from seqclf.evaluation.metrics import classification_metrics
 from seqclf.inference.batching import batched_logits
+from seqclf.install import VERSION
 from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import PretrainedClassifier
@@ -249,7 +249,7 @@ def run_training(
         train_seconds=round(seconds, 1),
         device=device_description(device),
         torch_version=torch.__version__,
-        seqclf_version=__version__,
+        seqclf_version=VERSION,
         validation={k: validation[k] for k in ("num_examples", "accuracy", "macro_f1")},
         test=test,
         recipe=recipe.reasons,
