@@ -1,8 +1,10 @@
-"""The tree's promises that no single feature test checks: no import cycles, a flag for every setting."""
+"""The tree's promises that no single feature test checks: no import cycles, layers, a layout the
+README tells truly, a flag for every setting."""
 
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +33,17 @@ def test_the_import_graph_has_no_cycles_and_reads_top_down_in_layers() -> None:
     done = subprocess.run([lint], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "Contracts: 2 kept, 0 broken." in done.stdout
+
+
+def test_the_readme_layout_names_every_package_and_module_of_seqclf_and_nothing_else() -> None:
+    """A newcomer reads the tree from README's "Layout"; a module added or removed must show there."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    named = set(re.findall(r"^  (\w+(?:/|\.py))", block, flags=re.MULTILINE))
+    root = REPO / "seqclf"
+    present = {f"{p.name}/" for p in root.iterdir() if (p / "__init__.py").is_file()}
+    present |= {p.name for p in root.glob("*.py") if p.name not in {"__init__.py", "__main__.py"}}
+    assert named == present, f"missing from README: {sorted(present - named)}; gone: {sorted(named - present)}"
 
 
 def test_every_training_and_architecture_setting_has_a_flag() -> None:
