@@ -8,6 +8,7 @@ Two "speakers" shift every frequency a little; clips are written at several rate
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +81,17 @@ def write_ts(path: Path, sequences: list[np.ndarray], labels: list[str]) -> Path
     ]
     path.write_text("\n".join(header + rows) + "\n", encoding="utf-8")
     return path
+
+
+def wav_bytes(samples: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
+    """``samples`` as the bytes of a WAV file (what an upload or a POST body carries)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def tone_wav(frequency: float, seconds: float = 0.4, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV of a sine tone with a little noise (so MFCCs vary)."""
+    t = np.arange(int(seconds * rate)) / rate
+    noise = np.random.default_rng(int(frequency)).normal(0, 0.05, t.size)
+    return wav_bytes((0.5 * np.sin(2 * np.pi * frequency * t) + noise).astype(np.float32), rate)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from speech_data import clip, tone
+from speech_data import clip, tone, wav_bytes
 
 from seqclf.audio.augment import change_speed, perturb
 from seqclf.audio.io import load_audio, resample
@@ -24,12 +22,6 @@ FRONTEND = FrontEnd(sampling_rate=RATE, max_seconds=2.0)
 def dominant_frequency(samples: np.ndarray, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[np.argmax(spectrum)])
-
-
-def wav_bytes(samples: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format="WAV", subtype=subtype)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("source_rate", [16000, 22050, 44100, 48000])

@@ -43,7 +43,9 @@ def test_the_readme_layout_names_every_package_and_module_of_seqclf_and_nothing_
     root = REPO / "seqclf"
     present = {f"{p.name}/" for p in root.iterdir() if (p / "__init__.py").is_file()}
     present |= {p.name for p in root.glob("*.py") if p.name not in {"__init__.py", "__main__.py"}}
-    assert named == present, f"missing from README: {sorted(present - named)}; gone: {sorted(named - present)}"
+    assert named == present, (
+        f"missing from README: {sorted(present - named)}; gone: {sorted(named - present)}"
+    )
 
 
 def test_every_training_and_architecture_setting_has_a_flag() -> None:

@@ -9,15 +9,9 @@ import httpx
 import numpy as np
 import pytest
 from live_server import SHARED_TLS
-from serving_support import (
-    NAMES,
-    TEST_LIMITS,
-    VOWELS_WIDTH,
-    LiveServer,
-    save_model,
-    start_server,
-    wav_bytes,
-)
+from serving_support import NAMES, TEST_LIMITS, VOWELS_WIDTH, LiveServer, start_server
+from speech_data import tone_wav
+from tiny_model import save_untrained
 
 from seqclf.encoders import CharEncoder
 from seqclf.encoders.audio import AudioEncoder
@@ -29,15 +23,15 @@ from seqclf.serving.settings import ServiceSettings
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """names (chars), vowels (features) and digits (audio)."""
     root = tmp_path_factory.mktemp("served")
-    save_model(
+    save_untrained(
         root / "names", CharEncoder.fit(NAMES, min_freq=1), ["Japanese", "Russian", "Spanish"], "names"
     )
     rng = np.random.default_rng(0)
     encoder = FeatureEncoder.fit([rng.normal(size=(12, VOWELS_WIDTH)) for _ in range(8)], max_length=40)
-    save_model(root / "vowels", encoder, ["a", "i", "u"], "vowels")
-    save_model(
+    save_untrained(root / "vowels", encoder, ["a", "i", "u"], "vowels")
+    save_untrained(
         root / "digits",
-        AudioEncoder.fit([wav_bytes(f) for f in (300, 500, 800, 1200)]),
+        AudioEncoder.fit([tone_wav(f) for f in (300, 500, 800, 1200)]),
         [str(d) for d in range(10)],
         "digits",
     )

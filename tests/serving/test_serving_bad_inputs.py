@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from serving_support import TEST_LIMITS, VOWELS_WIDTH, wav_bytes
+from serving_support import TEST_LIMITS, VOWELS_WIDTH
+from speech_data import tone_wav
 
 JSON = {"content-type": "application/json"}
 PREDICT = "/v1/models/names/predict"
@@ -256,7 +257,7 @@ CASES: list[Any] = [
     case(
         "over-audio-length-limit",
         "/models/digits",
-        {"content": wav_bytes(100, seconds=11, rate=1000), "headers": {"content-type": "audio/wav"}},
+        {"content": tone_wav(100, seconds=11, rate=1000), "headers": {"content-type": "audio/wav"}},
         422,
         "at most 10 s",
     ),

@@ -6,7 +6,8 @@ import base64
 import math
 
 import httpx
-from serving_support import NAMES, VOWELS_WIDTH, LiveServer, wav_bytes
+from serving_support import NAMES, VOWELS_WIDTH, LiveServer
+from speech_data import tone_wav
 from tolerances import assert_same_predictions
 
 
@@ -69,11 +70,11 @@ def test_feature_model_takes_matrices_of_any_length(client: httpx.Client) -> Non
 
 
 def test_audio_model_takes_base64_wav_and_uploads_alike(client: httpx.Client) -> None:
-    wav = wav_bytes(440)
+    wav = tone_wav(440)
     as_json = client.post("/v1/models/digits/predict", json={"inputs": [base64.b64encode(wav).decode()]})
     uploaded = client.post(
         "/v1/models/digits/predict/files",
-        files=[("files", ("one.wav", wav, "audio/wav")), ("files", ("two.wav", wav_bytes(900), "audio/wav"))],
+        files=[("files", ("one.wav", wav, "audio/wav")), ("files", ("two.wav", tone_wav(900), "audio/wav"))],
         data={"top_k": "3"},
     )
     assert as_json.status_code == 200 and uploaded.status_code == 200

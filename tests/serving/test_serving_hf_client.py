@@ -8,7 +8,8 @@ import httpx
 import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError
-from serving_support import LiveServer, wav_bytes
+from serving_support import LiveServer
+from speech_data import tone_wav
 from tolerances import assert_same_predictions
 
 
@@ -42,7 +43,7 @@ def test_a_list_of_texts_gets_one_list_each(client: httpx.Client) -> None:
 
 
 def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, client: httpx.Client) -> None:
-    wav = wav_bytes(700)
+    wav = tone_wav(700)
     hf = InferenceClient(model=f"{server.url}/models/digits")
     raw = hf.audio_classification(wav)  # no parameters: the WAV is the body
     with_top_k = hf.audio_classification(wav, top_k=2)  # parameters: JSON with base64 inputs

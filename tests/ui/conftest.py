@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 from live_server import run_app
-from ui_support import EXAMPLES, KEY, TINY, RunningDemo, running_command, save_untrained
+from tiny_model import TINY_MODEL, save_untrained
+from ui_support import EXAMPLES, KEY, RunningDemo, running_command
 
 from seqclf.audio.io import load_audio
 from seqclf.config import TrainConfig
@@ -47,7 +48,7 @@ def _build_models(root: Path, names_folder: Path) -> None:
         root / "names",
         # a two-network ensemble, as the shipped names model is one: the UI's explanations
         # and unfolding run through it
-        model={**TINY, "embedding_dim": 16, "hidden_size": 32, "ensemble": 2},
+        model={**TINY_MODEL, "hidden_size": 32, "dropout": 0.0, "ensemble": 2},
         train=TrainConfig(epochs=12, batch_size=16, lr=1e-2, patience=12).to_dict(),
         command="tests/ui",
         device=torch.device("cpu"),

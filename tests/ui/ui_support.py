@@ -13,24 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import torch
-
-from seqclf import ModelConfig, SequenceClassifier
-from seqclf.encoders import Encoder
-from seqclf.network.pretrained import PretrainedClassifier
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 1, "dropout": 0.0}
 SURNAME, LANGUAGE = "Kamuramoto", "Alpha"  # built from the synthetic Alpha syllables
 #: the API key of the guarded server (tests/ui/conftest.py)
 KEY = "s3cret-key"
-
-
-def save_untrained(folder: Path, encoder: Encoder, labels: list[str], task: str) -> Path:
-    torch.manual_seed(0)
-    config = ModelConfig(num_labels=len(labels), **encoder.model_fields(), **TINY)
-    return PretrainedClassifier(SequenceClassifier(config), encoder, labels, task).save_pretrained(folder)
 
 
 def free_port() -> int:
