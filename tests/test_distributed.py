@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from tiny_model import TINY_FLAGS
 from tolerances import SAME_METRIC
 
 from seqclf.data.batching import BucketBatchSampler
@@ -67,16 +68,7 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path, names_folder):
         "3",
         "--device",
         "cpu",
-        "--hidden-size",
-        "12",
-        "--embedding-dim",
-        "8",
-        "--num-layers",
-        "1",
-        "--batch-size",
-        "16",
-        "--ensemble",
-        "1",
+        *TINY_FLAGS,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

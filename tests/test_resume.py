@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_model import TINY_FLAGS
 from tolerances import SAME_METRIC
 from typer.testing import CliRunner
 
@@ -39,18 +40,6 @@ from seqclf.training.trainer import TrainState, train_model
 # One thread per process: the condition that makes the killed and the whole run bit-exact
 # (and on a small shared machine, more threads only add contention).
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-TINY = [
-    "--hidden-size",
-    "12",
-    "--embedding-dim",
-    "8",
-    "--num-layers",
-    "1",
-    "--batch-size",
-    "16",
-    "--ensemble",
-    "1",
-]
 
 
 def _data(n: int, seed: int) -> list[tuple[torch.Tensor, int]]:
@@ -274,7 +263,7 @@ def _train_cli(data: Path, out: Path, *extra: str) -> list[str]:
         "2",
         "--device",
         "cpu",
-        *TINY,
+        *TINY_FLAGS,
         *extra,
     ]
 

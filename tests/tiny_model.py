@@ -23,6 +23,9 @@ from seqclf.training.run import run_training
 TINY_MODEL = {"embedding_dim": 16, "hidden_size": 24, "num_layers": 1, "dropout": 0.1, "ensemble": 1}
 TINY_TRAINING = TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=8, seed=0)
 TINY_COMMAND = "seqclf train names --data names --out tiny --epochs 8"
+#: a small network for `seqclf train names` runs in a subprocess (resume, torchrun)
+TINY_FLAGS = ["--hidden-size", "12", "--embedding-dim", "8", "--num-layers", "1", "--batch-size", "16"]
+TINY_FLAGS += ["--ensemble", "1"]
 #: the architecture of the untrained models (the service's and the UI's plumbing tests)
 UNTRAINED = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 1, "dropout": 0.0}
 
