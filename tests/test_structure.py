@@ -57,6 +57,30 @@ def test_every_training_and_architecture_setting_has_a_flag() -> None:
     assert missing == [], f"no seqclf train flag for {missing}"
 
 
+def test_both_demo_entry_points_take_every_demo_setting_and_check_it_the_same_way(capsys) -> None:
+    """seqclf serve --ui and python app.py make their flags from DemoSettings: one source, two doors."""
+    from seqclf.cli.serve import DEMO_FLAGS
+    from seqclf.ui.app import main as demo_main
+    from seqclf.ui.settings import DemoSettings
+
+    serve_help = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "300"}).output
+    with pytest.raises(SystemExit):
+        demo_main(["--help"])
+    demo_help = capsys.readouterr().out
+    for name in DemoSettings.model_fields:
+        assert f"--{DEMO_FLAGS[name].replace('_', '-')}" in serve_help
+        assert f"--{name.replace('_', '-')}" in demo_help
+    served = CliRunner().invoke(
+        app, ["serve", "--ui", "--ui-max-download-mb", "-1", "--models-dir", "nowhere"]
+    )
+    assert served.exit_code != 0
+    assert "--ui-max-download-mb: Input should be greater than or equal to 0" in served.output
+    with pytest.raises(SystemExit) as refused:
+        demo_main(["--max-download-mb", "-1"])
+    assert refused.value.code == 2
+    assert "error: --max-download-mb: Input should be greater than or equal to 0" in capsys.readouterr().err
+
+
 #: The torch features training relies on, and the release that brought each (PyTorch's notes).
 TORCH_FEATURES = {
     "torch.amp.GradScaler('cuda')": "2.3",

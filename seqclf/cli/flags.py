@@ -35,11 +35,23 @@ def _parameters(config: type) -> list[inspect.Parameter]:
 
 def with_settings(command: Callable[..., Any], *configs: type) -> Callable[..., Any]:
     """``command`` (which takes ``**settings``) with one option per settable field of ``configs``."""
+    return _with_options(command, [p for config in configs for p in _parameters(config)])
+
+
+def _with_options(command: Callable[..., Any], options: list[inspect.Parameter]) -> Callable[..., Any]:
+    """``command`` whose signature (what typer reads) ends in ``options``, in place of its ``**settings``.
+
+    Options already there under the same names are replaced, so a command can gain the
+    options of several sources.
+    """
     signature = inspect.signature(command, eval_str=True)
-    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=fixed + [p for config in configs for p in _parameters(config)]
-    )
+    names = {option.name for option in options}
+    kept = [
+        p
+        for p in signature.parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD and p.name not in names
+    ]
+    command.__signature__ = signature.replace(parameters=kept + options)  # type: ignore[attr-defined]
     return command
 
 
@@ -55,13 +67,18 @@ def _option(name: str, kind: Any, help: str, minimum: Any = None) -> inspect.Par
 
 
 def with_fields(
-    command: Callable[..., Any], model: Any, exclude: set[str], renames: dict[str, str]
+    command: Callable[..., Any],
+    model: Any,
+    exclude: set[str],
+    renames: dict[str, str],
+    prefix: str = "",
 ) -> Callable[..., Any]:
     """``command`` (which takes ``**settings``) with one option per field of the pydantic ``model``.
 
     ``exclude`` names fields that must not be flags (a secret: flags show in process lists);
     ``renames`` gives a field's flag another name (``models`` is the repeatable ``--model``),
-    which :func:`field_values` maps back.
+    which :func:`field_values` maps back; ``prefix`` starts each help text. Called again with
+    another model, it adds that model's flags to those already there.
     """
     parameters = []
     for name, field in model.model_fields.items():
@@ -69,11 +86,8 @@ def with_fields(
             continue
         # no bounds on the flag: pydantic checks them and says which flag broke which, in one line
         kind = _without_none(field.annotation)
-        parameters.append(_option(renames.get(name, name), kind, field.description or ""))
-    signature = inspect.signature(command, eval_str=True)
-    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    command.__signature__ = signature.replace(parameters=fixed + parameters)  # type: ignore[attr-defined]
-    return command
+        parameters.append(_option(renames.get(name, name), kind, prefix + (field.description or "")))
+    return _with_options(command, parameters)
 
 
 def field_values(flags: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:

@@ -16,8 +16,7 @@ its own copy of the models, hence the cap; ``--workers 1`` keeps one.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,10 +25,10 @@ from seqclf.cli.support import fail
 from seqclf.errors import SeqclfError
 from seqclf.install import pip_install
 from seqclf.threads import choose_threads, usable_cpus
-from seqclf.ui.visitor_models import DEFAULT_MAX_DOWNLOAD_BYTES
 
 if TYPE_CHECKING:
     from seqclf.serving.settings import ServiceSettings
+    from seqclf.ui.settings import DemoSettings
 
 #: most server processes chosen without --workers (each holds its own copy of the models)
 AUTO_WORKERS = 4
@@ -37,6 +36,12 @@ AUTO_WORKERS = 4
 FLAG_NAMES = {"models": "model"}
 #: settings that are not flags: a flag shows in process lists
 NOT_FLAGS = {"api_key"}
+#: the demo's settings (seqclf.ui.settings) and their flags here, beside the service's
+DEMO_FLAGS = {
+    "examples_dir": "examples_dir",
+    "model_source": "ui_model_source",
+    "max_download_mb": "ui_max_download_mb",
+}
 
 
 def serve(
@@ -56,26 +61,13 @@ def serve(
     ui: Annotated[
         bool, typer.Option("--ui/--no-ui", help="Also serve the Gradio demo at /ui (needs seqclf\\[ui]).")
     ] = False,
-    examples_dir: Annotated[Path, typer.Option(help="The demo's example inputs (with --ui).")] = Path(
-        "examples"
-    ),
-    ui_model_source: Annotated[
-        Literal["off", "hub", "any"],
-        typer.Option(
-            help="With --ui: what visitors may load in a tab's Model source box. off: only the "
-            "models served here; hub: Hub repo ids only (never server paths), up to --ui-max-download-mb; "
-            "any: server folders too (trusted networks only).",
-        ),
-    ] = "off",
-    ui_max_download_mb: Annotated[
-        float, typer.Option(help="With --ui-model-source hub: the largest model a visitor may load.", min=0)
-    ] = DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
     **flags: Any,
 ) -> None:
     """Serve models over HTTP: REST, Hugging Face Inference API, metrics (see docs/serving.md).
 
     Every setting of the service is a flag here (made from ``ServiceSettings``) and a
-    ``SEQCLF_*`` variable; a flag wins. The API key is a variable only.
+    ``SEQCLF_*`` variable, every setting of the demo too (from ``DemoSettings``, ``SEQCLF_UI_*``);
+    a flag wins. The API key is a variable only.
     """
     try:
         import uvicorn
@@ -87,6 +79,8 @@ def serve(
     except ImportError as err:
         raise fail(f"{err.name} is missing: {pip_install('serve')}") from None
 
+    demo_flags = {flag: flags.pop(flag) for flag in DEMO_FLAGS.values() if flag in flags}
+    demo = _demo_settings(field_values(demo_flags, DEMO_FLAGS)) if ui else None
     given: dict[str, Any] = field_values(flags, FLAG_NAMES)
     try:
         settings = ServiceSettings(**given)
@@ -119,8 +113,8 @@ def serve(
         )
         return
     app = create_app(settings, served)
-    if ui:
-        app = _with_ui(app, served, examples_dir, settings, ui_model_source, ui_max_download_mb)
+    if demo is not None:
+        app = _with_ui(app, served, settings, demo)
         typer.echo(f"demo UI at http://{host}:{port}/ui")
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
@@ -162,44 +156,57 @@ def _settings_to_environment(given: dict[str, Any]) -> None:
             os.environ[f"SEQCLF_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
 
 
-def _describe(err: Any, flags: dict[str, Any]) -> str:
-    """pydantic's report as one line, naming the flag or ``SEQCLF_*`` variable to fix."""
+def _describe(
+    err: Any, flags: dict[str, Any], renames: dict[str, str] = FLAG_NAMES, env: str = "SEQCLF_"
+) -> str:
+    """pydantic's report as one line, naming the flag or the ``env``-prefixed variable to fix."""
     problems = []
     for problem in err.errors():
         field = str(problem["loc"][0]) if problem["loc"] else ""
         message = problem["msg"].removeprefix("Value error, ")
+        variable = f"{env}{field.upper()}"
         if flags.get(field) is not None:
-            problems.append(f"--{FLAG_NAMES.get(field, field).replace('_', '-')}: {message}")
-        elif field and f"SEQCLF_{field.upper()}" not in message:
-            problems.append(f"SEQCLF_{field.upper()}: {message}")
+            problems.append(f"--{renames.get(field, field).replace('_', '-')}: {message}")
+        elif field and variable not in message:
+            problems.append(f"{variable}: {message}")
         else:
             problems.append(message)
     return "; ".join(problems)
 
 
-def _with_ui(
-    app: Any,
-    served: dict[str, Any],
-    examples_dir: Path,
-    settings: Any,
-    model_source: str,
-    max_download_mb: float,
-) -> Any:
-    """Mount the Gradio demo on the service, reusing the models (and the key and limits) of the service."""
+def _demo_settings(given: dict[str, Any]) -> DemoSettings:
+    """The demo's settings from its flags and ``SEQCLF_UI_*``, checked (and the ui extra found)
+    before any model loads."""
     try:
-        from seqclf.ui.app import UiSettings, mount
-        from seqclf.ui.tabs import ModelTab, TabOptions
-        from seqclf.ui.visitor_models import SourcePolicy
+        import gradio  # noqa: F401  (the ui extra; _with_ui mounts it)
+        from pydantic import ValidationError
+
+        from seqclf.ui.settings import DemoSettings
     except ImportError as err:
         raise fail(f"{err.name} is missing: {pip_install('ui')}") from None
+    try:
+        return DemoSettings(**given)
+    except ValidationError as err:
+        raise fail(_describe(err, given, DEMO_FLAGS, env="SEQCLF_UI_")) from None
+
+
+def _with_ui(app: Any, served: dict[str, Any], settings: ServiceSettings, demo: DemoSettings) -> Any:
+    """Mount the Gradio demo on the service, reusing the models (and the key and limits) of the service.
+
+    The demo's model source defaults to off here, wherever the service listens: a service is
+    often reached through a proxy on loopback, so loopback says nothing about who visits.
+    """
+    from seqclf.ui.app import UiSettings, mount
+    from seqclf.ui.tabs import ModelTab, TabOptions
+
     tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     ui_settings = UiSettings(
         api_key=key,
-        tabs=TabOptions(SourcePolicy(model_source, int(max_download_mb * 2**20)), settings.limits),
+        tabs=TabOptions(demo.source_policy(default="off"), settings.limits),
         max_upload_bytes=settings.max_body_bytes,
     )
-    return mount(app, tabs, examples_dir, ui_settings)
+    return mount(app, tabs, demo.examples_dir, ui_settings)
 
 
 def serve_command() -> Any:
@@ -207,6 +214,8 @@ def serve_command() -> Any:
     (it then says how to install it)."""
     try:
         from seqclf.serving.settings import ServiceSettings
+        from seqclf.ui.settings import DemoSettings
     except ImportError:
         return serve
-    return with_fields(serve, ServiceSettings, exclude=NOT_FLAGS, renames=FLAG_NAMES)
+    with_fields(serve, ServiceSettings, exclude=NOT_FLAGS, renames=FLAG_NAMES)
+    return with_fields(serve, DemoSettings, exclude=set(), renames=DEMO_FLAGS, prefix="--ui: ")

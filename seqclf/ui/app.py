@@ -26,16 +26,18 @@ Run settings, and why:
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import gradio as gr
 from fastapi import FastAPI
+from pydantic import Field, ValidationError
+from pydantic_settings import CliApp, SettingsConfigDict
 
 from seqclf.api_key import EMPTY_KEY
 from seqclf.api_key import ENV as API_KEY_ENV
@@ -45,13 +47,9 @@ from seqclf.limits import MAX_BODY_BYTES
 from seqclf.network.sources import ModelSpec, discover
 from seqclf.threads import apply_threads, choose_threads
 from seqclf.ui.access import KeyGate, login_routes
+from seqclf.ui.settings import DemoSettings
 from seqclf.ui.tabs import ModelTab, TabOptions, build_tab
-from seqclf.ui.visitor_models import (
-    DEFAULT_MAX_DOWNLOAD_BYTES,
-    SOURCE_MODES,
-    SourceMode,
-    SourcePolicy,
-)
+from seqclf.ui.visitor_models import SourceMode
 
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64
@@ -158,51 +156,62 @@ def api_key_from_env() -> str | None:
     return key
 
 
+class DemoCommand(DemoSettings):
+    """The seqclf demo, a tab per model (GRADIO_SERVER_NAME and GRADIO_SERVER_PORT: where it listens)."""
+
+    # python app.py's flags: the demo's settings, and the models that get a tab
+    model_config = SettingsConfigDict(
+        env_prefix="SEQCLF_UI_",
+        frozen=True,
+        cli_prog_name="python app.py",
+        cli_kebab_case=True,
+        cli_hide_none_type=True,
+        cli_avoid_json=True,
+    )
+
+    models_dir: Path | None = Field(
+        None, description="Folder of model folders (default: models/ next to app.py)."
+    )
+    model: list[str] = Field(
+        default_factory=list,
+        description="Add or replace a tab: NAME=FOLDER_OR_REPO[@REVISION], e.g. names=owner/names@v1 (repeatable).",
+    )
+
+
 def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
-    """``python app.py [--models DIR] [--examples DIR] [--model NAME=SOURCE[@REV]]... [--model-source MODE]``."""
+    """``python app.py [--models-dir DIR] [--examples-dir DIR] [--model NAME=SOURCE[@REV]]... [--model-source MODE]``.
+
+    Host and port are Gradio's variables; the flags are :class:`DemoSettings`' fields (and
+    the models), parsed by pydantic-settings, so they and ``seqclf serve --ui``'s cannot drift.
+    """
     import uvicorn
 
     root = root or Path.cwd()
-    parser = argparse.ArgumentParser(description="The seqclf Gradio demo.")
-    parser.add_argument("--models", type=Path, default=root / "models", help="folder of model folders")
-    parser.add_argument("--examples", type=Path, default=root / "examples", help="folder of examples")
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="NAME=SOURCE[@REVISION]",
-        help="add or replace a tab: a model folder or Hub repo id (repeatable)",
-    )
-    parser.add_argument(
-        "--model-source",
-        choices=SOURCE_MODES,
-        default=None,
-        help="what visitors may load in a tab's Model source box: off, hub (Hub repo ids only) or "
-        "any (server folders too: trusted networks only). Default: any on loopback, off otherwise",
-    )
-    parser.add_argument(
-        "--max-download-mb",
-        type=float,
-        default=DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
-        help="with --model-source hub: the largest model a visitor may make the server download",
-    )
-    args = parser.parse_args(argv)
+    try:
+        args = CliApp.run(DemoCommand, cli_args=list(sys.argv[1:] if argv is None else argv))
+    except ValidationError as err:
+        problem = err.errors()[0]
+        field = str(problem["loc"][0]).replace("_", "-") if problem["loc"] else ""
+        _refuse(f"--{field}: {problem['msg']}")
     said = apply_threads(choose_threads())  # SEQCLF_TORCH_THREADS overrides
     if said:
         print(said, file=sys.stderr)
     host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     port_text = os.environ.get("GRADIO_SERVER_PORT", "7860")
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        parser.exit(2, f"error: GRADIO_SERVER_PORT={port_text!r} is not a port number (1-65535)\n")
-    mode = args.model_source or default_source_mode(host)
+        _refuse(f"GRADIO_SERVER_PORT={port_text!r} is not a port number (1-65535)")
+    policy = args.source_policy(default=default_source_mode(host))
     try:
-        settings = UiSettings(
-            api_key=api_key_from_env(),
-            tabs=TabOptions(SourcePolicy(mode, int(args.max_download_mb * 2**20))),
-        )
-        tabs = load_tabs(args.models, args.model)
+        settings = UiSettings(api_key=api_key_from_env(), tabs=TabOptions(policy))
+        tabs = load_tabs(args.models_dir or root / "models", args.model)
     except SeqclfError as err:
-        parser.exit(2, f"error: {err}\n")
-    app = mount(FastAPI(), tabs, args.examples, settings, path="/")
-    print(f"demo at http://{host}:{port_text} (model source: {mode})", flush=True)
+        _refuse(str(err))
+    app = mount(FastAPI(), tabs, args.examples_dir, settings, path="/")
+    print(f"demo at http://{host}:{port_text} (model source: {policy.mode})", flush=True)
     uvicorn.run(app, host=host, port=int(port_text), log_level="warning")
+
+
+def _refuse(message: str) -> NoReturn:
+    """One line on stderr and exit status 2, as for any other wrong option (argparse's own)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)

@@ -26,7 +26,7 @@ def library_answer(models_dir: Path, text: str) -> dict:
 
 def test_app_py_serves_the_models_on_the_port_from_the_environment(models_dir: Path) -> None:
     env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": "{port}"}
-    with running_command([str(REPO / "app.py"), "--models", str(models_dir)], "/config", **env) as base:
+    with running_command([str(REPO / "app.py"), "--models-dir", str(models_dir)], "/config", **env) as base:
         config = httpx.get(f"{base}/config", timeout=30).json()
         api_names = {dep.get("api_name") for dep in config["dependencies"]}
         assert {"names", "sentiment", "digits", "vowels"} <= api_names
@@ -61,6 +61,6 @@ def test_a_malformed_model_option_is_a_message(tmp_path: Path, capsys: pytest.Ca
     from seqclf.ui.app import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["--models", str(tmp_path), "--model", "owner/repo"])
+        main(["--models-dir", str(tmp_path), "--model", "owner/repo"])
     assert exit_info.value.code == 2
     assert "expected ID=PATH_OR_REPO[@REVISION]" in capsys.readouterr().err
