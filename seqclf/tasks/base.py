@@ -57,7 +57,12 @@ class Task(ABC):
 
     @abstractmethod
     def build_encoder(self, train: Examples, **options: Any) -> Encoder:
-        """Fit the task's encoder on the training split (``options``: the recipe's ``encoder``)."""
+        """Fit the task's encoder on the training split (``options``: the recipe's ``encoder``).
+
+        A run also passes ``also_reads``, the other parts it will encode (validation, test): a
+        length cap chosen from the data must cover them, or the run would refuse its own test
+        file after training. Only their lengths may be read, never their words or labels.
+        """
 
     def recipe(self, splits: Splits) -> Recipe:
         """The defaults to train with: the task's tuned recipe, or one chosen from ``splits``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -284,12 +284,18 @@ class TextTask(Task):
         return Recipe(recipe.model, recipe.train, reasons, encoder)
 
     def build_encoder(
-        self, train: Examples, tokens: str = "chars", vectors: WordVectors | None = None, **_: Any
+        self,
+        train: Examples,
+        tokens: str = "chars",
+        vectors: WordVectors | None = None,
+        also_reads: Sequence[Examples] = (),
+        **_: Any,
     ) -> Encoder:
+        texts = [text for part in (train, *also_reads) for text in part.inputs]
         if tokens == "chars":
-            longest = max(len(text) for text in train.inputs)
+            longest = max(len(text) for text in texts)
             return CharEncoder.fit(train.inputs, min_freq=2, max_length=max(64, 2 * longest))
-        longest = max(len(text.split()) for text in train.inputs)
+        longest = max(len(text.split()) for text in texts)
         return WordEncoder.fit(
             train.inputs,
             min_freq=2 if len(train) >= 5000 else 1,
@@ -406,8 +412,8 @@ class SeriesTask(Task):
                 labels.append(label)
         return Examples(inputs, labels)
 
-    def build_encoder(self, train: Examples, **options: Any) -> Encoder:
-        longest = max(len(case) for case in train.inputs)
+    def build_encoder(self, train: Examples, also_reads: Sequence[Examples] = (), **options: Any) -> Encoder:
+        longest = max(len(case) for part in (train, *also_reads) for case in part.inputs)
         return FeatureEncoder.fit(
             train.inputs, max_length=max(10_000, 2 * longest), patch=options.get("patch", 1)
         )

@@ -329,7 +329,9 @@ def _prepare(
     cross_validated = train_config.cross_validate and architecture.get("ensemble", 1) > 1
     fit_on = pooled(splits.train, splits.validation) if cross_validated else splits.train
     encoder = task.build_encoder(
-        Examples(_Progress(fit_on.inputs, "fitting the encoder"), fit_on.labels), **recipe.encoder
+        Examples(_Progress(fit_on.inputs, "fitting the encoder"), fit_on.labels),
+        also_reads=[part for part in (splits.validation, splits.test) if part is not None],
+        **recipe.encoder,
     )
     config = replace(ModelConfig(num_labels=len(labels), **encoder.model_fields()), **architecture)
     members, standard = _member_data(
