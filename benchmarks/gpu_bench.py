@@ -7,7 +7,7 @@ sentence-like ones (5 to 50 steps), reporting sequences per second and peak memo
 
 Modes:
 
-- ``seqclf``: :class:`seqclf.model.SequenceClassifier` exactly as the trainer runs it
+- ``seqclf``: :class:`seqclf.network.model.SequenceClassifier` exactly as the trainer runs it
   (packed sequences, max+last pooling);
 - ``bare packed`` / ``bare padded``: the same embedding + recurrent layer + max-pool
   + linear head, with and without packing, to show what packing costs or saves on

@@ -106,7 +106,7 @@ def setting(default: Any, help: str, minimum: int | None = None) -> Any:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Everything needed to rebuild a :class:`~seqclf.model.SequenceClassifier`.
+    """Everything needed to rebuild a :class:`~seqclf.network.model.SequenceClassifier`.
 
     ``input_kind`` decides the first layer: ``"tokens"`` feeds integer ids through an
     embedding table of ``vocab_size`` rows, ``"features"`` feeds ``num_features``-wide
@@ -125,7 +125,7 @@ class ModelConfig:
 
     ``ensemble`` > 1 makes the classifier that many networks of this architecture,
     trained from consecutive seeds, whose class probabilities are averaged
-    (:class:`~seqclf.ensemble.EnsembleClassifier`).
+    (:class:`~seqclf.network.ensemble.EnsembleClassifier`).
     """
 
     num_labels: int
@@ -197,7 +197,7 @@ class ModelConfig:
     def _parts(self) -> dict[str, tuple[int, str]]:
         """One network's parameters by part, each with the fields that size it.
 
-        The count follows the modules :class:`~seqclf.model.SequenceClassifier` builds: an
+        The count follows the modules :class:`~seqclf.network.model.SequenceClassifier` builds: an
         embedding table (no bias) or a linear input projection; per layer and direction,
         ``gates`` input and recurrent matrices and two biases of ``gates * hidden_size``
         (``nn.RNNBase``); the attention scorer (a square layer with a bias, then a bias-free

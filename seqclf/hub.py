@@ -292,7 +292,7 @@ def push(
 ) -> Pushed:
     """Publish a model folder's files as one commit to ``repo_id`` (created if needed).
 
-    Uploads only: :func:`seqclf.publish.push_model` checks first that the folder loads.
+    Uploads only: :func:`seqclf.network.publish.push_model` checks first that the folder loads.
     ``revision`` names a branch, created from ``main`` if it does not exist yet;
     ``private`` applies when the repo is created.
     """

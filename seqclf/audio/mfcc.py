@@ -6,7 +6,7 @@ single torch version. The computation is the textbook one and follows librosa's
 defaults step for step — periodic Hann window, centred frames with zero padding,
 power spectrum, Slaney-style mel scale and area-normalised triangles, ``10 log10``
 with an 80 dB floor below the utterance's peak, orthonormal DCT-II, Savitzky-Golay
-deltas — so tests compare it with librosa directly (``tests/test_audio_mfcc.py``).
+deltas — so tests compare it with librosa directly (``tests/test_speech_mfcc.py``).
 
 Two steps go beyond plain MFCC, both for recordings unlike the training data:
 leading and trailing frames more than ``trim_db`` below the loudest frame are cut

@@ -23,7 +23,7 @@ training part and scores it on the same test part, and the log, the model card a
 
 A baseline gets a budget, a tenth of the network's training time (:data:`BUDGET_SHARE`),
 or a second if that is more (:func:`budget`): it must never make a run noticeably slower. The figures come from
-:func:`seqclf.scoring.classification_metrics`, the function that scores the network.
+:func:`seqclf.evaluation.metrics.classification_metrics`, the function that scores the network.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Why this method:
 - *Completeness*: the scores add up to ``logit(input) - logit(baseline)``, so they
   split the model's evidence for the class among the steps; we report the gap left by
   the numerical integral (``delta``) so a caller can see how exact the split is.
-- It needs only gradients, which every :class:`~seqclf.model.SequenceClassifier`
+- It needs only gradients, which every :class:`~seqclf.network.model.SequenceClassifier`
   has, unlike attention weights (only some poolings have them, and they say where the
   pooling looked, not what changed the answer).
 - Unlike occlusion (delete a step, re-run) it does not feed the model inputs it never

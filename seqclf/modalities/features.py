@@ -2,7 +2,7 @@
 
 JSON carries the matrix as nested lists; a command-line argument, an upload and a
 bundled example are CSV files with one frame per line; a file of many inputs is a
-``.ts``/``.arff``/``.npz`` archive or a folder of such CSVs (:func:`seqclf.input_files.series`).
+``.ts``/``.arff``/``.npz`` archive or a folder of such CSVs (:func:`seqclf.modalities.files.series`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ noisy, imbalanced examples — the names data — a single network's validation 
 move by a point or more between seeds, and the average is where that noise goes away.
 
 :class:`EnsembleClassifier` has the interface of
-:class:`~seqclf.model.SequenceClassifier` (``config``, ``embed``, ``forward``,
+:class:`~seqclf.network.model.SequenceClassifier` (``config``, ``embed``, ``forward``,
 ``forward_embedded``), so prediction, attribution, serving and saving treat both alike.
 """
 

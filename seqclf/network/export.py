@@ -20,7 +20,7 @@ directions — the forward direction stops at the sequence's last real step and 
 backward one starts there. That is what packing does in PyTorch, so building the
 graph from ``LSTM``/``GRU``/``RNN`` nodes keeps the guarantee the model has today:
 padding never changes a sequence's answer. Pooling is masked to each length as in
-:meth:`seqclf.model.SequenceClassifier._pool`.
+:meth:`seqclf.network.model.SequenceClassifier._pool`.
 
 The weight layouts differ between the two (ONNX operator spec,
 https://onnx.ai/onnx/operators/onnx__LSTM.html, ``onnx__GRU.html``, ``onnx__RNN.html``):
@@ -30,7 +30,7 @@ after the recurrent matrix product, which is ONNX's ``linear_before_reset=1``; O
 takes both biases as one ``[W_b, R_b]`` vector per direction.
 
 An ensemble becomes one graph whose members share the inputs; its ``logits`` are the
-log of the members' mean probabilities, as :class:`~seqclf.ensemble.EnsembleClassifier`
+log of the members' mean probabilities, as :class:`~seqclf.network.ensemble.EnsembleClassifier`
 computes them, so ``probabilities`` is that mean — what ``Predictor`` answers.
 
 The export folder also holds the model folder's own ``config.json`` (its encoder and

@@ -1,6 +1,6 @@
 """Loading the demo's models: the ones the operator chose, and what visitors may name (the Model source box).
 
-The operator's models (the shipped folders found by :func:`seqclf.sources.discover`, or
+The operator's models (the shipped folders found by :func:`seqclf.network.sources.discover`, or
 ``--model`` options) load once, at start-up, so a model that has not been trained yet
 simply has no tab.
 
