@@ -3,6 +3,7 @@ README tells truly, a flag for every setting."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import shutil
@@ -79,6 +80,38 @@ def test_both_demo_entry_points_take_every_demo_setting_and_check_it_the_same_wa
         demo_main(["--max-download-mb", "-1"])
     assert refused.value.code == 2
     assert "error: --max-download-mb: Input should be greater than or equal to 0" in capsys.readouterr().err
+
+
+#: names that look like modules but are files or hosts (the TLS example, the egg-info folder)
+NOT_NAMES = {"seqclf.crt", "seqclf.key", "seqclf.example.org", "seqclf.egg"}
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        return all((found := getattr(found, part, None)) is not None for part in parts[cut:])
+    return False
+
+
+def test_every_module_name_and_path_the_docs_and_docstrings_give_exists() -> None:
+    """Docs and docstrings name modules (seqclf.network.model.SequenceClassifier) and files
+    (tests/test_speech_mfcc.py); a move must take them along."""
+    texts = [REPO / "README.md", *REPO.glob("docs/*.md"), *REPO.glob("seqclf/**/*.py")]
+    texts += [*REPO.glob("benchmarks/*.py"), *REPO.glob("tests/**/*.py")]
+    broken = set()
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        names = set(re.findall(r"\bseqclf(?:\.[A-Za-z_]\w*)+", text)) - NOT_NAMES
+        broken |= {(path.name, name) for name in names if not _resolves(name)}
+        files = re.findall(r"\b((?:seqclf|tests|benchmarks|docs|service)/[\w/]+\.(?:py|md|lua|sh))", text)
+        broken |= {
+            (path.name, file) for file in files if "__pycache__" not in file and not (REPO / file).exists()
+        }
+    assert not broken, sorted(broken)
 
 
 #: The torch features training relies on, and the release that brought each (PyTorch's notes).
