@@ -161,9 +161,10 @@ def test_words_for_sentences_and_a_separate_test_file(tmp_path: Path) -> None:
         return " ".join([*rng.choice(filler, 4), rng.choice(words), *rng.choice(filler, 3)])
 
     rows = [(sentence(good), "pos") for _ in range(60)] + [(sentence(bad), "neg") for _ in range(60)]
-    # one test review far longer than any training sentence (and than the 256-token floor):
-    # the run must score it, not refuse its own test file after training
-    long_review = (" ".join([sentence(good)] * 40), "pos")
+    # one test review far longer than any training sentence (and than the 256-token floor),
+    # written without spaces (as code or lists are), so only the encoder's own tokens count
+    # it right: the run must score it, not refuse its own test file after training
+    long_review = (",".join(sentence(good).split() * 40), "pos")
     write_table(tmp_path / "train.jsonl", rows[:50] + rows[60:110])
     write_table(tmp_path / "test.jsonl", [*rows[50:59], long_review, *rows[110:]])
     pretrained = train(

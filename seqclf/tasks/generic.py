@@ -53,6 +53,7 @@ from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder, tokenize
 from seqclf.errors import ConfigError, DataError, InvalidInputError
+from seqclf.limits import MAX_STEPS_CEILING
 from seqclf.tasks.augmentation import SPEECH_AUGMENTATION, augmented
 from seqclf.tasks.base import Task
 from seqclf.tasks.recipe import Recipe, choose_recipe
@@ -295,16 +296,18 @@ class TextTask(Task):
         if tokens == "chars":
             longest = max(len(text) for text in texts)
             return CharEncoder.fit(train.inputs, min_freq=2, max_length=max(64, 2 * longest))
-        longest = max(len(text.split()) for text in texts)
-        return WordEncoder.fit(
+        encoder = WordEncoder.fit(
             train.inputs,
             min_freq=2 if len(train) >= 5000 else 1,
-            max_length=max(256, 2 * longest),
+            max_length=MAX_STEPS_CEILING,  # until the longest text is counted in the encoder's own tokens
             # words with a vector are kept however rare, and the file's commonest words join:
             # their pretrained rows carry meaning that training alone could not give them
             keep=vectors.index if vectors else (),
             extra=vectors.words[:COMMON_WORDS] if vectors else (),
         )
+        # counted as the model will see them (punctuation and split compounds are tokens too)
+        encoder.max_length = max(256, 2 * max(len(encoder.tokens(text)) for text in texts))
+        return encoder
 
     def init_model(
         self,
