@@ -76,10 +76,14 @@ def test_both_demo_entry_points_take_every_demo_setting_and_check_it_the_same_wa
     )
     assert served.exit_code != 0
     assert "--ui-max-download-mb: Input should be greater than or equal to 0" in served.output
-    with pytest.raises(SystemExit) as refused:
-        demo_main(["--max-download-mb", "-1"])
-    assert refused.value.code == 2
-    assert "error: --max-download-mb: Input should be greater than or equal to 0" in capsys.readouterr().err
+    for value, problem in [("-1", "greater than or equal to 0"), ("inf", "a finite number")]:
+        with pytest.raises(SystemExit) as refused:
+            demo_main(["--max-download-mb", value])
+        assert refused.value.code == 2
+        said = capsys.readouterr().err
+        assert (
+            said.startswith("error: --max-download-mb (or SEQCLF_UI_MAX_DOWNLOAD_MB): ") and problem in said
+        )
 
 
 #: names that look like modules but are files or hosts (the TLS example, the egg-info folder)

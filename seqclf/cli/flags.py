@@ -86,7 +86,11 @@ def with_fields(
             continue
         # no bounds on the flag: pydantic checks them and says which flag broke which, in one line
         kind = _without_none(field.annotation)
-        parameters.append(_option(renames.get(name, name), kind, prefix + (field.description or "")))
+        help = prefix + (field.description or "")
+        if not field.is_required() and field.default_factory is None and field.default is not None:
+            # the flag's own default is None (a flag left out is not passed): say the field's here
+            help += f" (default: {field.default})"
+        parameters.append(_option(renames.get(name, name), kind, help))
     return _with_options(command, parameters)
 
 

@@ -196,9 +196,11 @@ def _with_ui(app: Any, served: dict[str, Any], settings: ServiceSettings, demo: 
     The demo's model source defaults to off here, wherever the service listens: a service is
     often reached through a proxy on loopback, so loopback says nothing about who visits.
     """
-    from seqclf.ui.app import UiSettings, mount
-    from seqclf.ui.tabs import ModelTab, TabOptions
-
+    try:
+        from seqclf.ui.app import UiSettings, mount
+        from seqclf.ui.tabs import ModelTab, TabOptions
+    except ImportError as err:
+        raise fail(f"{err.name} is missing: {pip_install('ui')}") from None
     tabs = [ModelTab(model.id, model.predictor, str(model.spec)) for model in served.values()]
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     ui_settings = UiSettings(

@@ -11,6 +11,7 @@ file) are recorded with the split, so ``seqclf evaluate`` rebuilds the same one.
 from __future__ import annotations
 
 import importlib.util
+import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -305,8 +306,10 @@ class TextTask(Task):
             keep=vectors.index if vectors else (),
             extra=vectors.words[:COMMON_WORDS] if vectors else (),
         )
-        # counted as the model will see them (punctuation and split compounds are tokens too)
-        encoder.max_length = max(256, 2 * max(len(encoder.tokens(text)) for text in texts))
+        # counted as the model will see them (punctuation and split compounds are tokens too);
+        # the encoder also refuses a text of over 40 characters a token (one without spaces)
+        tokens_cap = 2 * max(len(encoder.tokens(text)) for text in texts)
+        encoder.max_length = max(256, tokens_cap, math.ceil(max(map(len, texts)) / 40) + 1)
         return encoder
 
     def init_model(

@@ -32,12 +32,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, Any, NoReturn
 
 import gradio as gr
 from fastapi import FastAPI
-from pydantic import Field, ValidationError
-from pydantic_settings import CliApp, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import CliApp, NoDecode, SettingsConfigDict, SettingsError
 
 from seqclf.api_key import EMPTY_KEY
 from seqclf.api_key import ENV as API_KEY_ENV
@@ -172,10 +172,19 @@ class DemoCommand(DemoSettings):
     models_dir: Path | None = Field(
         None, description="Folder of model folders (default: models/ next to app.py)."
     )
-    model: list[str] = Field(
+    model: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Add or replace a tab: NAME=FOLDER_OR_REPO[@REVISION], e.g. names=owner/names@v1 (repeatable).",
+        description="Add or replace a tab: NAME=FOLDER_OR_REPO[@REVISION], e.g. names=owner/names@v1 "
+        "(repeatable; SEQCLF_UI_MODEL is comma-separated).",
     )
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        # a variable holds several, as SEQCLF_MODELS does; a flag is repeated instead
+        return (
+            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        )
 
 
 def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
@@ -190,9 +199,9 @@ def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
     try:
         args = CliApp.run(DemoCommand, cli_args=list(sys.argv[1:] if argv is None else argv))
     except ValidationError as err:
-        problem = err.errors()[0]
-        field = str(problem["loc"][0]).replace("_", "-") if problem["loc"] else ""
-        _refuse(f"--{field}: {problem['msg']}")
+        _refuse("; ".join(map(_problem, err.errors())))
+    except SettingsError as err:  # a value that is not what its flag or variable takes
+        _refuse(str(err))
     said = apply_threads(choose_threads())  # SEQCLF_TORCH_THREADS overrides
     if said:
         print(said, file=sys.stderr)
@@ -206,9 +215,17 @@ def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
         tabs = load_tabs(args.models_dir or root / "models", args.model)
     except SeqclfError as err:
         _refuse(str(err))
-    app = mount(FastAPI(), tabs, args.examples_dir, settings, path="/")
+    # the shipped examples sit next to app.py, as the models do, wherever it is run from
+    examples = args.examples_dir if "examples_dir" in args.model_fields_set else root / "examples"
+    app = mount(FastAPI(), tabs, examples, settings, path="/")
     print(f"demo at http://{host}:{port_text} (model source: {policy.mode})", flush=True)
     uvicorn.run(app, host=host, port=int(port_text), log_level="warning")
+
+
+def _problem(problem: Any) -> str:
+    """One of pydantic's problems, naming the flag and the variable that may have set it."""
+    field = str(problem["loc"][0]) if problem["loc"] else ""
+    return f"--{field.replace('_', '-')} (or SEQCLF_UI_{field.upper()}): {problem['msg']}"
 
 
 def _refuse(message: str) -> NoReturn:

@@ -33,6 +33,8 @@ class DemoSettings(BaseSettings):
     max_download_mb: float = Field(
         DEFAULT_MAX_DOWNLOAD_BYTES / 2**20,
         ge=0,
+        le=2**20,  # a tebibyte: a bound, so the byte count is a number (inf is refused too)
+        allow_inf_nan=False,
         description="The largest model (its files together) a visitor may make the server download "
         "when the model source is hub, in MiB.",
     )
