@@ -73,7 +73,9 @@ def train(checkout: Path, task: str, data: Path, test: Path | None, out: Path, f
         command += ["--test", str(test)]
     env = {**os.environ, "PYTHONPATH": str(checkout.resolve()), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     started = time.perf_counter()
-    subprocess.run(command, check=True, env=env, capture_output=True, text=True, cwd=checkout)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=checkout, check=False)
+    if done.returncode != 0:
+        sys.exit(f"{checkout}: seqclf train {task} failed: {done.stderr.strip()[-500:]}")
     wall = time.perf_counter() - started
     training = json.loads((out / "config.json").read_text(encoding="utf-8"))["training"]
     members = training.get("members") or [training]
@@ -122,9 +124,9 @@ def main() -> None:
         ]
         if args.text:
             runs.append((f"{args.text.parent.name} (text)", "text", args.text, None, args.text_flags.split()))
-        for name, task, data, test, flags in runs:
+        for number, (name, task, data, test, flags) in enumerate(runs):
             for rule, checkout in (("before", args.before), ("after", args.after)):
-                result = train(checkout, task, data, test, root / f"{task}-{rule}", flags)
+                result = train(checkout, task, data, test, root / f"run{number}-{rule}", flags)
                 rows.append(
                     [
                         name,
