@@ -134,6 +134,7 @@ def test_the_model_wins_where_order_matters_and_the_figures_are_true(tmp_path: P
     assert predictor.pretrained.training.test["accuracy"] >= 0.9
 
 
+@pytest.mark.slow  # trains a network for seconds
 def test_the_baseline_wins_where_one_word_decides_and_the_figures_are_true(tmp_path: Path) -> None:
     predictor, test, logs = train_on(word_anywhere, tmp_path, epochs=1, lr=1e-6, hidden_size=8)
     baseline = assert_reported_truly(predictor, test, logs)

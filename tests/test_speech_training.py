@@ -69,6 +69,7 @@ def vowels_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return data, root / "model"
 
 
+@pytest.mark.slow  # trains the digits model (5 s)
 def test_digits_model_takes_every_audio_input_kind(digits_model, tmp_path):
     _, folder = digits_model
     predictor = Predictor.from_pretrained(folder, device="cpu")
@@ -108,7 +109,7 @@ def test_vowels_model_takes_arrays_and_nested_lists(vowels_model):
         predictor.predict([sequence[:, :11]])
 
 
-@pytest.mark.parametrize("fixture", ["digits_model", "vowels_model"])
+@pytest.mark.parametrize("fixture", [pytest.param("digits_model", marks=pytest.mark.slow), "vowels_model"])
 def test_evaluate_reproduces_the_card(fixture, request, tmp_path):
     data, folder = request.getfixturevalue(fixture)
     result = CliRunner().invoke(
@@ -121,6 +122,7 @@ def test_evaluate_reproduces_the_card(fixture, request, tmp_path):
     assert report["confusion_matrix"] == card["confusion_matrix"]
 
 
+@pytest.mark.slow  # trains the digits model (5 s)
 def test_predict_command_reads_wav_paths_and_frame_csvs(digits_model, vowels_model, tmp_path):
     _, digits = digits_model
     wav = tmp_path / "zero.wav"

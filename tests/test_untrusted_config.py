@@ -190,6 +190,7 @@ def test_absurd_configs_are_refused_in_one_line_before_anything_is_allocated(bas
         assert outcome["seconds"] < QUICK, case
 
 
+@pytest.mark.slow  # starts a process
 @linux_only
 def test_the_cli_prints_one_error_line_for_an_absurd_model(tiny_names, tmp_path: Path) -> None:
     folder = _spoil(tiny_names.folder, tmp_path / "huge", {"model": {"hidden_size": 10**9}})
