@@ -45,6 +45,13 @@ class ModelSpec:
         return f"{self.source}@{self.revision}" if self.revision else self.source
 
 
+def split_specs(value: object) -> object:
+    """A variable's comma-separated specs as a list (``SEQCLF_MODELS``, ``SEQCLF_UI_MODEL``); a list as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 def check_model_id(model_id: str) -> str:
     if not _MODEL_ID.match(model_id):
         raise ConfigError(

@@ -22,6 +22,7 @@ from seqclf.api_key import EMPTY_KEY
 from seqclf.config import DEVICE_HELP
 from seqclf.inference.requests import Limits
 from seqclf.limits import MAX_BODY_BYTES, MAX_INPUTS, MAX_INPUTS_CEILING, MAX_STEPS, MAX_STEPS_CEILING
+from seqclf.network.sources import split_specs
 
 
 class ServiceSettings(BaseSettings):
@@ -83,9 +84,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("models", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return split_specs(value)
 
     @field_validator("api_key")
     @classmethod

@@ -44,7 +44,7 @@ from seqclf.api_key import ENV as API_KEY_ENV
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.inference.predictor import Predictor
 from seqclf.limits import MAX_BODY_BYTES
-from seqclf.network.sources import ModelSpec, discover
+from seqclf.network.sources import ModelSpec, discover, split_specs
 from seqclf.threads import apply_threads, choose_threads
 from seqclf.ui.access import KeyGate, login_routes
 from seqclf.ui.settings import DemoSettings
@@ -181,10 +181,7 @@ class DemoCommand(DemoSettings):
     @field_validator("model", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
-        # a variable holds several, as SEQCLF_MODELS does; a flag is repeated instead
-        return (
-            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-        )
+        return split_specs(value)  # a variable holds several, as SEQCLF_MODELS does; a flag repeats
 
 
 def main(argv: Sequence[str] | None = None, root: Path | None = None) -> None:
