@@ -6,6 +6,7 @@ from seqclf.inference.predictor import Predictor
 from seqclf.install import VERSION as __version__
 from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
+from seqclf.training.estimator import RecurrentClassifier
 from seqclf.training.fit import fit
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ModelConfig",
     "ModelLoadError",
     "Predictor",
+    "RecurrentClassifier",
     "SeqclfError",
     "SequenceClassifier",
     "__version__",

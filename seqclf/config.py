@@ -96,6 +96,11 @@ def check_field_types(cls: type, values: Mapping[str, Any]) -> None:
         raise ConfigError("; ".join(problems))
 
 
+def settable(config: type) -> list[str]:
+    """The fields of ``config`` a user may set: those declared with :func:`setting`."""
+    return [f.name for f in fields(config) if "help" in f.metadata]
+
+
 def setting(default: Any, help: str, minimum: int | None = None) -> Any:
     """A field a user may set: ``seqclf train`` makes its ``--flag`` from ``help`` (and ``minimum``).
 

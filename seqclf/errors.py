@@ -21,8 +21,12 @@ class ModelLoadError(SeqclfError):
     """A model folder or repo that is missing, not a seqclf model, or inconsistent."""
 
 
-class DataError(SeqclfError):
-    """Training or evaluation data that is missing or not in the expected format."""
+class DataError(SeqclfError, ValueError):
+    """Training or evaluation data that is missing or not in the expected format.
+
+    A ``ValueError`` too, as scikit-learn's checks and callers expect of bad data
+    (:class:`seqclf.RecurrentClassifier`).
+    """
 
 
 class HubError(SeqclfError):

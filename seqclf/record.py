@@ -123,11 +123,26 @@ class TrainingRecord:
     torch_version: str
     seqclf_version: str
     validation: dict[str, Any]
-    test: dict[str, Any]
+    test: dict[str, Any] | None  # None: no test part was held out (the estimator's test=0)
     recipe: list[str] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     #: the baseline fitted on the same training part and scored on the same test part
     baseline: BaselineResult | None = None
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The per-epoch log as data: one row per epoch of each network, in training order.
+
+        Each row is an :class:`EpochLog`'s fields plus ``network`` (1, or 1..N for an
+        ensemble) and ``best`` (the epoch whose weights the network kept), the columns a
+        ``pandas.DataFrame(record.history)`` or a plot wants; what Keras' ``History`` and the
+        Hugging Face Trainer's ``log_history`` give their users.
+        """
+        return [
+            {"network": i, **asdict(entry), "best": entry.epoch == network.best_epoch}
+            for i, network in enumerate(self.networks, start=1)
+            for entry in network.history
+        ]
 
     @property
     def in_memory(self) -> bool:

@@ -27,8 +27,9 @@ CURVES_IMAGE = "training_curves.png"
 SERVE_URL = "http://localhost:8000"
 
 
-def _metadata(pretrained: PretrainedClassifier, task: Task, name: str, test: dict[str, Any]) -> str:
-    split = _record(pretrained).split.get("name", "test")
+def _metadata(
+    pretrained: PretrainedClassifier, task: Task, name: str, figures: dict[str, Any], split: str
+) -> str:
     results = [
         EvalResult(
             task_type=task.pipeline_tag,
@@ -38,7 +39,7 @@ def _metadata(pretrained: PretrainedClassifier, task: Task, name: str, test: dic
             metric_type=metric_type,
             metric_name=title,
             metric_args=args,
-            metric_value=round(test[key], 4),
+            metric_value=round(figures[key], 4),
         )
         for key, metric_type, title, args in (
             ("accuracy", "accuracy", "Accuracy", None),
@@ -56,6 +57,32 @@ def _metadata(pretrained: PretrainedClassifier, task: Task, name: str, test: dic
         eval_results=results,
     )
     return data.to_yaml().rstrip("\n") + "\n"
+
+
+def _evaluation(training: TrainingRecord) -> str:
+    """The card's figures: validation and test side by side, the baseline, per class, the confusion matrix."""
+    test, validation = training.test, training.validation
+    if test is None:
+        return f"""No test part was held out (`test=0`, as the scikit-learn estimator trains): the figures
+below are on the validation part early stopping watched, which flatters the model. Score it on data
+of your own (`seqclf evaluate MODEL --data FILE`, or the estimator's `score`).
+
+| metric | validation |
+| --- | ---: |
+| accuracy | {validation["accuracy"]:.4f} |
+| macro-F1 | {validation["macro_f1"]:.4f} |
+"""
+    return f"""On the held-out **{training.split.get("name", "test")}** split ({test["num_examples"]:,} examples):
+
+| metric | validation | test |
+| --- | ---: | ---: |
+| accuracy | {validation["accuracy"]:.4f} | {test["accuracy"]:.4f} |
+| macro-F1 | {validation["macro_f1"]:.4f} | {test["macro_f1"]:.4f} |
+
+{_baseline_table(training)}{_per_class_table(test)}
+
+![confusion matrix on the test split]({CONFUSION_IMAGE})
+"""
 
 
 def _per_class_table(test: dict[str, Any]) -> str:
@@ -256,22 +283,24 @@ def render_card(
     """
     task = task or get_task(pretrained.task)
     training = _record(pretrained)
+    split = training.split
     test, validation = training.test, training.validation
+    # without a test part (the scikit-learn estimator holds none out) the card reports validation
+    figures, scored_on = (test, split.get("name", "test")) if test is not None else (validation, "validation")
     config = pretrained.model.config
     params = sum(p.numel() for p in pretrained.model.parameters())
     hyper = {**_architecture(config.to_dict()), **training.hyperparameters}
-    split = training.split
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
     source = repo_id or training.out or f"models/{name}"
     return f"""---
-{_metadata(pretrained, task, name, test)}---
+{_metadata(pretrained, task, name, figures, scored_on)}---
 
 # seqclf `{name}`: {task.description}
 
 {_summary(config, params)} with
 {config.pooling} pooling of the per-step outputs, trained and published with
-{project_link()}. Test accuracy **{test["accuracy"]:.4f}**,
-macro-F1 **{test["macro_f1"]:.4f}**.
+{project_link()}. {scored_on.capitalize()} accuracy **{figures["accuracy"]:.4f}**,
+macro-F1 **{figures["macro_f1"]:.4f}**.
 
 ## Intended use and limitations
 
@@ -288,16 +317,7 @@ wrong answers.
 
 ## Evaluation
 
-On the held-out **{split.get("name", "test")}** split ({test["num_examples"]:,} examples):
-
-| metric | validation | test |
-| --- | ---: | ---: |
-| accuracy | {validation["accuracy"]:.4f} | {test["accuracy"]:.4f} |
-| macro-F1 | {validation["macro_f1"]:.4f} | {test["macro_f1"]:.4f} |
-
-{_baseline_table(training)}{_per_class_table(test)}
-
-![confusion matrix on the test split]({CONFUSION_IMAGE})
+{_evaluation(training)}
 
 {_reproduce(source, training)}
 
@@ -362,7 +382,7 @@ def draw_images(pretrained: PretrainedClassifier, folder: Path, only_missing: bo
     from seqclf.cards.plots import save_confusion_matrix, save_training_curves
 
     training = _record(pretrained)
-    if not (only_missing and (folder / CONFUSION_IMAGE).exists()):
+    if training.test is not None and not (only_missing and (folder / CONFUSION_IMAGE).exists()):
         save_confusion_matrix(training.test, folder / CONFUSION_IMAGE, title=f"{pretrained.task}: test split")
     if not (only_missing and (folder / CURVES_IMAGE).exists()):
         save_training_curves(training.networks, folder / CURVES_IMAGE, title=f"{pretrained.task}: training")

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from seqclf.cli.flags import setting_names
 from seqclf.cli.support import DATA_HELP, fail, start_compute
-from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig
+from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig, settable
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.tasks import built_in_tasks, own_data_tasks
+from seqclf.training.reporting import REPORT_DIR, check_report_to
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -102,6 +102,17 @@ def train(
             "MiniRocket or 1-NN DTW) on the same split and report it beside this one."
         ),
     ] = True,
+    report_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also send each epoch's figures to tensorboard or mlflow (repeat, or join with commas); "
+            "a local run directory under --report-dir, nothing sent anywhere unless MLFLOW_TRACKING_URI "
+            "names a server."
+        ),
+    ] = None,
+    report_dir: Annotated[Path, typer.Option(help="Where --report-to writes its run directories.")] = Path(
+        REPORT_DIR
+    ),
     **settings: Any,
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe (or chosen from your data).
@@ -126,12 +137,13 @@ def train(
             patch=patch,
             strict=strict or None,
         )
+        trackers = check_report_to(report_to)
         misplaced = sorted(set(data_options) - set(chosen.data_options))
         if misplaced:
             flags = ", ".join("--" + _flag(k).replace("_", "-") for k in misplaced)
             raise ConfigError(f"{flags}: not an option of the {task} task")
-        model_overrides = _given(**{k: settings[k] for k in setting_names(ModelConfig)})
-        train_overrides = _given(**{k: settings[k] for k in setting_names(TrainConfig)})
+        model_overrides = _given(**{k: settings[k] for k in settable(ModelConfig)})
+        train_overrides = _given(**{k: settings[k] for k in settable(TrainConfig)})
         replace(TrainConfig(), **train_overrides)  # a bad value is refused before any data is read
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
@@ -151,6 +163,8 @@ def train(
                 checkpoint_dir=checkpoint_dir,
                 overwrite=overwrite,
                 baseline=baseline,
+                report_to=trackers,
+                report_dir=report_dir,
             )
     except SeqclfError as err:
         raise fail(err) from None

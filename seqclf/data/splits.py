@@ -125,8 +125,9 @@ def per_class_split(
     of two examples gives none to the test part, and data with no class of three leaves no
     test part at all, which is refused. sklearn's stratified split would refuse a
     50-example, 10-class set; this one gives each class one validation example. With
-    ``held_out`` (the user's own test file), nothing of ``data`` is held out for testing.
-    The validation part always comes from ``data``, never from the test.
+    ``held_out`` (the user's own test file), or with ``test`` 0 (the scikit-learn
+    estimator's choice: its user scores on data of their own), nothing of ``data`` is
+    held out for testing. The validation part always comes from ``data``, never from the test.
     """
     if not 0 < validation < 1 or not 0 <= test < 1 or validation + test >= 1:
         raise DataError("validation and test fractions must be in [0, 1) and sum below 1")
@@ -150,13 +151,13 @@ def per_class_split(
         indices = sorted(by_class[label])
         rng.shuffle(indices)
         n = len(indices)
-        n_test = 0 if held_out is not None or n < 3 else min(max(1, round(test * n)), n - 2)
+        n_test = 0 if held_out is not None or n < 3 or test == 0 else min(max(1, round(test * n)), n - 2)
         n_val = min(max(1, round(validation * n)), n - n_test - 1)
         parts["test"] += indices[:n_test]
         parts["validation"] += indices[n_test : n_test + n_val]
         parts["train"] += indices[n_test + n_val :]
     chosen = {name: sorted(indices) for name, indices in parts.items()}
-    if held_out is None and not chosen["test"]:
+    if held_out is None and test > 0 and not chosen["test"]:
         raise DataError(
             f"{len(data):,} examples in {len(by_class)} classes leave none to test on: a class needs "
             "three (one each to train, validate and test); add examples, or give a test file (--test)"

@@ -103,7 +103,7 @@ def _split(
     splits = per_class_split(
         read(data),
         validation=options.get("validation", VALIDATION_SHARE),
-        test=options.get("test") or 0.2,
+        test=0.2 if options.get("test") is None else options["test"],
         seed=options.get("seed", SPLIT_SEED),
         held_out=held_out,
     )

@@ -11,6 +11,7 @@ serve`` and the UI take as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
 from seqclf.inference.predictor import Predictor, resolve_device
 from seqclf.tasks import own_data_tasks
+from seqclf.training.reporting import REPORT_DIR
 
 #: options of the task's reader that fit takes by keyword
 DATA_OPTIONS = ("tokens", "word_vectors", "patch")
@@ -45,6 +47,8 @@ def fit(
     device: str | None = None,
     overwrite: bool = False,
     baseline: bool = True,
+    report_to: Sequence[str] = (),
+    report_dir: str | Path = REPORT_DIR,
     log: Any = tqdm.write,
     **overrides: Any,
 ) -> Predictor:
@@ -57,7 +61,10 @@ def fit(
     call, say). ``overrides`` are recipe fields by name (``hidden_size=64``, ``epochs=5``)
     and the reader's ``tokens``, ``word_vectors`` and ``patch``. With ``baseline`` the
     practitioner's first model is fitted and scored on the same split too; the returned
-    predictor's ``pretrained.training.test`` and ``.baseline`` hold the two results.
+    predictor's ``pretrained.training.test`` and ``.baseline`` hold the two results, and
+    ``pretrained.training.history`` the per-epoch log as rows (``pandas.DataFrame`` takes
+    it). ``report_to`` (``["tensorboard"]``, ``["mlflow"]``) sends the same figures to those
+    trackers, in a run directory under ``report_dir``.
     """
     from seqclf.training.run import run_training
 
@@ -86,5 +93,7 @@ def fit(
         log=log,
         overwrite=overwrite,
         baseline=baseline,
+        report_to=report_to,
+        report_dir=report_dir,
     )
     return Predictor.from_pretrained(out, device=device)

@@ -7,8 +7,10 @@ model.safetensors, the confusion-matrix image and the model card.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,13 +33,14 @@ from seqclf.install import VERSION
 from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import PretrainedClassifier
-from seqclf.record import IN_MEMORY, BaselineResult, NetworkRecord, TrainingRecord
+from seqclf.record import IN_MEMORY, BaselineResult, EpochLog, NetworkRecord, TrainingRecord
 from seqclf.tasks import get_task, own_data_tasks
 from seqclf.tasks.base import Task
 from seqclf.tasks.recipe import Recipe
 from seqclf.training import distributed
 from seqclf.training.checkpoint import CHECKPOINT_FILE, require
 from seqclf.training.folds import per_class_folds, pooled
+from seqclf.training.reporting import REPORT_DIR, check_report_to, reports
 from seqclf.training.trainer import TrainState, seed_everything, train_model
 
 
@@ -177,7 +180,7 @@ def checkpoint_paths(folder: Path, ensemble: int) -> list[Path]:
 def run_training(
     task: Task | str,
     data: Path | str | Examples,
-    out: Path,
+    out: Path | None,
     *,
     model: dict[str, Any] | None = None,
     train: dict[str, Any] | None = None,
@@ -189,6 +192,8 @@ def run_training(
     checkpoint_dir: Path | None = None,
     overwrite: bool = False,
     baseline: bool = True,
+    report_to: Sequence[str] = (),
+    report_dir: Path | str = REPORT_DIR,
 ) -> PretrainedClassifier:
     """Train ``task`` on ``data`` and save the model folder to ``out``; one run end to end.
 
@@ -203,43 +208,63 @@ def run_training(
     ``out`` is checked before any work: an existing file, an unwritable place, or a folder
     already holding files (a model, say) is refused unless ``overwrite``. The training
     state is checkpointed to ``checkpoint_dir`` (default: ``out``) after every epoch and
-    removed once the model folder is written; ``resume`` continues from it. Inside a
+    removed once the model folder is written; ``resume`` continues from it. With ``out``
+    None (the scikit-learn estimator, which saves only when asked) nothing is written
+    and nothing checkpointed: the returned classifier is the run's only result. Inside a
     torchrun job (:func:`seqclf.training.distributed.process_group`) every process trains
     and only rank 0 logs and writes files. With ``baseline`` (the default), the
     practitioner's first model is fitted and scored on the same split
     (:mod:`seqclf.evaluation.baselines`), logged beside the model's figures and recorded.
+    ``report_to`` names trackers (``tensorboard``, ``mlflow``) that get each epoch's figures
+    and the final ones, in a run directory under ``report_dir``
+    (:mod:`seqclf.training.reporting`).
     """
     log = distributed.main_only(log)
     task = task if isinstance(task, Task) else get_task(task)
     device = device or torch.device("cpu")
-    _check_out(Path(out), resume or overwrite)
+    report_to = check_report_to(report_to)
+    if out is not None:
+        _check_out(Path(out), resume or overwrite)
+    elif resume or checkpoint_dir is not None:
+        raise ConfigError("a run that writes no model folder (out=None) keeps no checkpoints to resume")
     splits, data_path = _read(task, data, reader_options, log)
     recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
-    checkpoints = checkpoint_paths(Path(checkpoint_dir or out), architecture.get("ensemble", 1))
+    ensemble = architecture.get("ensemble", 1)
+    checkpoints: list[Path | None] = (
+        [None] * ensemble if out is None else list(checkpoint_paths(Path(checkpoint_dir or out), ensemble))
+    )
     if resume:
         require(checkpoints[0])
-    elif any(path.exists() for path in checkpoints):
+    elif any(path is not None and path.exists() for path in checkpoints):
         log(
-            f"starting afresh; checkpoints in {checkpoints[0].parent} from an earlier run will be "
+            f"starting afresh; checkpoints in {Path(checkpoint_dir or out)} from an earlier run will be "
             "overwritten (--resume continues them)"
         )
     labels = _labels(task, splits, log)
     prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
-    networks, results = _train_networks(
-        task, prepared, recipe, train_config, device, checkpoints, resume, log
-    )
-    config = prepared.config
-    classifier = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
-    pretrained = PretrainedClassifier(classifier, prepared.encoder, labels, task.name)
-    if not distributed.is_main_process():
-        return pretrained
-    seconds = sum(result.seconds for result in results)
-    validation, test, compared = _score(pretrained, networks, prepared, splits, seconds, baseline, log)
+    tracked = report_to if distributed.is_main_process() else ()
+    run_name = f"{Path(out).name if out is not None else task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    params = {**prepared.config.to_dict(), **train_config.to_dict(), "task": task.name}
+    with reports(tracked, report_dir, run_name, params, prepared.config.ensemble) as tracking:
+        if tracked:
+            log(f"reporting to {', '.join(tracked)} under {report_dir} (run {run_name})")
+        networks, results = _train_networks(
+            task, prepared, recipe, train_config, device, checkpoints, resume, log, tracking.epoch
+        )
+        config = prepared.config
+        classifier = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
+        pretrained = PretrainedClassifier(classifier, prepared.encoder, labels, task.name)
+        if not distributed.is_main_process():
+            return pretrained
+        seconds = sum(result.seconds for result in results)
+        validation, test, compared = _score(pretrained, networks, prepared, splits, seconds, baseline, log)
+        final, part = (test, "test") if test is not None else (validation, "validation")
+        tracking.figures = {f"{part}/{k}": final[k] for k in ("accuracy", "macro_f1")}
     pretrained.training = TrainingRecord(
         command=command,
         data_path=data_path,
         data_notes=task.data_notes,
-        out=str(out),
+        out=None if out is None else str(out),
         split=splits.info,
         hyperparameters=train_config.to_dict(),
         networks=[
@@ -255,7 +280,10 @@ def run_training(
         recipe=recipe.reasons,
         baseline=compared,
     )
-    _write(pretrained, task, Path(out), checkpoints)
+    if out is not None:
+        write_model(pretrained, Path(out), task)
+        for path in checkpoints:
+            path.unlink(missing_ok=True)
     return pretrained
 
 
@@ -355,14 +383,16 @@ def _train_networks(
     recipe: Recipe,
     train_config: TrainConfig,
     device: torch.device,
-    checkpoints: list[Path],
+    checkpoints: list[Path | None],
     resume: bool,
     log: Callable[[str], None],
+    on_epoch: Callable[[int, EpochLog], None],
 ) -> tuple[list[SequenceClassifier], list[TrainState]]:
     """An ensemble's networks, trained one after another.
 
     Network i is initialised, shuffled and dropped out from seed + i, with its own early
-    stopping and checkpoint file (and, cross-validated, its own examples).
+    stopping and checkpoint file (and, cross-validated, its own examples); each epoch's
+    log goes to ``on_epoch`` with the network's number (from 1).
     """
     networks, results = [], []
     ensemble = prepared.config.ensemble
@@ -375,7 +405,7 @@ def _train_networks(
         network = SequenceClassifier(replace(prepared.config, ensemble=1))
         task.init_model(network, prepared.encoder, log=log, **recipe.encoder)
         # On resume, networks that had not started yet have no checkpoint and start afresh.
-        resume_this = resume and checkpoints[i].exists()
+        resume_this = resume and checkpoints[i] is not None and checkpoints[i].exists()
         results.append(
             train_model(
                 network,
@@ -386,6 +416,7 @@ def _train_networks(
                 log=log,
                 checkpoint=checkpoints[i],
                 resume=resume_this,
+                on_epoch=functools.partial(on_epoch, i + 1),
             )
         )
         networks.append(network)
@@ -400,8 +431,9 @@ def _score(
     seconds: float,
     baseline: bool,
     log: Callable[[str], None],
-) -> tuple[dict[str, Any], dict[str, Any], BaselineResult | None]:
-    """Validation and test figures, and the baseline's on the same split, logged side by side."""
+) -> tuple[dict[str, Any], dict[str, Any] | None, BaselineResult | None]:
+    """Validation and test figures, and the baseline's on the same split, logged side by side
+    (no test figures and no baseline where no test part was held out)."""
     train_part = [sequence for sequence, _ in prepared.standard[: len(splits.train)]]
     validation_part = [sequence for sequence, _ in prepared.standard[len(splits.train) :]]
     validation = (
@@ -409,6 +441,12 @@ def _score(
         if prepared.cross_validated
         else evaluate(pretrained, splits.validation, validation_part)
     )
+    if not len(splits.test):
+        log(
+            f"validation: accuracy {validation['accuracy']:.4f}  macro-F1 {validation['macro_f1']:.4f}  "
+            f"({seconds:.0f} s training); no test part was held out (test=0), so no test figures or baseline"
+        )
+        return validation, None, None
     test = evaluate(pretrained, splits.test, prepared.test)
     log(f"test: accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({seconds:.0f} s training)")
     if not baseline:
@@ -426,12 +464,10 @@ def _score(
     return validation, test, compared
 
 
-def _write(pretrained: PretrainedClassifier, task: Task, out: Path, checkpoints: list[Path]) -> None:
-    """The model folder, card and images in one swap; then the checkpoints go."""
+def write_model(pretrained: PretrainedClassifier, out: Path, task: Task | None = None) -> None:
+    """The model folder, card and images in one swap (a run's, or an estimator's ``save``)."""
     card = render_card(pretrained, out.name, task=task)  # before writing anything: no half-written folder
     try:  # the images go into the folder before it is swapped in, so they always match its model
         pretrained.save_pretrained(out, card=card, extra_files=lambda folder: draw_images(pretrained, folder))
     except OSError as err:  # a full disk, a folder removed meanwhile: the checkpoint stays for --resume
         raise ConfigError(f"could not write the model to {out}: {err}") from err
-    for path in checkpoints:
-        path.unlink(missing_ok=True)

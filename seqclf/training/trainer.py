@@ -330,6 +330,7 @@ def train_model(
     log: Callable[[str], None] = tqdm.write,
     checkpoint: Path | None = None,
     resume: bool = False,
+    on_epoch: Callable[[EpochLog], None] | None = None,
 ) -> TrainState:
     """Fit ``model`` in place and leave it holding the best validation weights.
 
@@ -339,8 +340,9 @@ def train_model(
     uninterrupted run would. Inside a torchrun job (see
     :mod:`seqclf.training.distributed`) each process trains on its share of the batches
     under DistributedDataParallel, metrics are summed over processes, and only rank 0
-    logs and writes the checkpoint. Returns the final state: its history, best epoch and
-    seconds are the run's record.
+    logs, writes the checkpoint and calls ``on_epoch`` with each epoch's log (a run's
+    trackers, :mod:`seqclf.training.reporting`). Returns the final state: its history, best
+    epoch and seconds are the run's record.
     """
     world, rank = distributed.world_size(), distributed.rank()
     log = distributed.main_only(log)
@@ -401,6 +403,8 @@ def train_model(
         if epoch >= last:
             state.finished = True
         log(entry.line() + ("  *" if improved else "  ") + _time_left(state, epoch, last))
+        if on_epoch is not None and rank == 0:
+            on_epoch(entry)
         if state.finished and epoch < config.epochs:
             log(
                 f"early stop: validation macro-F1 has not risen by {config.min_delta:g} "
