@@ -140,3 +140,24 @@ def test_the_torch_floor_admits_no_release_without_the_features_used() -> None:
     assert "device_id" in inspect.signature(torch.distributed.init_process_group).parameters
     assert "fused" in inspect.signature(torch.optim.AdamW).parameters
     torch.amp.GradScaler("cpu")
+
+
+def test_every_torch_floor_the_docs_state_is_pyproject_s() -> None:
+    """README once said torch >= 2.2 while pyproject.toml and constraints.txt said 2.4."""
+    tomllib = pytest.importorskip("tomllib", reason="reads pyproject.toml with Python 3.11's tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (floor,) = [
+        spec.version
+        for r in project["dependencies"]
+        if Requirement(r).name == "torch"
+        for spec in Requirement(r).specifier
+        if spec.operator == ">="
+    ]
+    texts = [REPO / "README.md", REPO / "constraints.txt", *REPO.glob("docs/*.md")]
+    stated = {
+        (path.name, found)
+        for path in texts
+        for found in re.findall(r"\btorch\s*(?:≥|>=)\s*([\d.]+\d)", path.read_text(encoding="utf-8"))
+    }
+    assert ("README.md", floor) in stated
+    assert {(name, version) for name, version in stated if version != floor} == set()
