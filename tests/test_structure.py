@@ -49,13 +49,16 @@ def test_the_readme_layout_names_every_package_and_module_of_seqclf_and_nothing_
     )
 
 
-def test_every_training_and_architecture_setting_has_a_flag() -> None:
-    help_text = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "300"}).output
+def test_every_training_and_architecture_setting_has_a_flag_in_every_task_s_help() -> None:
+    from seqclf.tasks import task_names
+
     settable = [f.name for f in fields(TrainConfig)] + [
         f.name for f in fields(ModelConfig) if f.name not in DERIVED
     ]
-    missing = [name for name in settable if f"--{name.replace('_', '-')}" not in help_text]
-    assert missing == [], f"no seqclf train flag for {missing}"
+    for task in task_names():
+        help_text = CliRunner().invoke(app, ["train", task, "--help"], env={"COLUMNS": "300"}).output
+        missing = [name for name in settable if f"--{name.replace('_', '-')}" not in help_text]
+        assert missing == [], f"no seqclf train {task} flag for {missing}"
 
 
 def test_both_demo_entry_points_take_every_demo_setting_and_check_it_the_same_way(capsys) -> None:

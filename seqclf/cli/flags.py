@@ -19,11 +19,6 @@ from typing import Annotated, Any
 import typer
 
 
-def setting_names(config: type) -> list[str]:
-    """The fields of ``config`` a user may set."""
-    return [f.name for f in fields(config) if "help" in f.metadata]
-
-
 def _parameters(config: type) -> list[inspect.Parameter]:
     hints = typing.get_type_hints(config)
     return [
