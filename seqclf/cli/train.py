@@ -16,9 +16,8 @@ import shlex
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,6 +27,9 @@ from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig, check_settings,
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.tasks import get_task, own_data_tasks, task_names
 from seqclf.tasks.base import Task
+
+if TYPE_CHECKING:
+    import click
 
 
 def _given(**options: Any) -> dict[str, Any]:
