@@ -96,17 +96,17 @@ def check_field_types(cls: type, values: Mapping[str, Any]) -> None:
         raise ConfigError("; ".join(problems))
 
 
-def settable(config: type) -> list[str]:
-    """The fields of ``config`` a user may set: those declared with :func:`setting`."""
-    return [f.name for f in fields(config) if "help" in f.metadata]
-
-
 def setting(default: Any, help: str, minimum: int | None = None) -> Any:
     """A field a user may set: ``seqclf train`` makes its ``--flag`` from ``help`` (and ``minimum``).
 
     Fields without it (the labels, the vocabulary, the input width) are decided by the data.
     """
     return field(default=default, metadata={"help": help, "minimum": minimum})
+
+
+def setting_names(config: type) -> list[str]:
+    """The fields of the dataclass ``config`` a user may set (those made with :func:`setting`)."""
+    return [f.name for f in fields(config) if "help" in f.metadata]
 
 
 @dataclass(frozen=True)
@@ -368,3 +368,24 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def check_settings(model: Mapping[str, Any], train: Mapping[str, Any]) -> None:
+    """Refuse, before any data is read, settings no data could make right, in one :class:`ConfigError`.
+
+    ``model`` and ``train`` replace fields of :class:`ModelConfig` and :class:`TrainConfig`
+    (``seqclf train``'s flags, ``seqclf.fit``'s keywords). Each config's own checks judge
+    them, so there is one rule per field: the model's settable fields are checked in a
+    config whose data-decided fields take the smallest values data can give (two labels, a
+    two-symbol vocabulary), which no data makes smaller; a model that is too large even
+    then is too large for any data. The fields the data decides are checked once it has.
+    """
+    unknown = sorted(set(model) - {f.name for f in fields(ModelConfig)})
+    unknown += sorted(set(train) - {f.name for f in fields(TrainConfig)})
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)}: give fields of ModelConfig or TrainConfig"
+        )
+    settable = set(setting_names(ModelConfig))
+    ModelConfig(num_labels=2, vocab_size=2, **{k: v for k, v in model.items() if k in settable})
+    TrainConfig(**train)

@@ -212,8 +212,7 @@ def _snapshot(
             info = _lookup(api, repo_id, revision, files_metadata=files_metadata, repo_type=repo_type)
             check(info)
             pinned = info.sha or revision
-    except _Unreachable as err:
-        logger.warning("%s; looking for %s in the local cache", err, where)
+    except _Unreachable as err:  # said once: as the warning below, or as the error if not cached
         unreachable = err
     except RepositoryNotFoundError as err:
         raise error(
@@ -250,6 +249,8 @@ def _snapshot(
         raise error(f"the Hub failed while sending {where}: {err}") from err
     except OSError as err:  # a full disk, an unwritable cache, ...
         raise error(f"downloading {where} failed: {err}") from err
+    if unreachable is not None:
+        logger.warning("%s; using the copy of %s in the local cache", unreachable, where)
     folder = Path(folder)
     if pinned is not None and len(pinned) == 40:
         return folder, pinned

@@ -135,3 +135,63 @@ def test_train_help_names_every_task():
     result = runner.invoke(app, ["train", "--help"], terminal_width=200)
     assert result.exit_code == 0
     assert all(name in result.output for name in task_names())
+
+
+def test_version_prints_the_installed_version():
+    from seqclf.install import VERSION
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"seqclf {VERSION}\n"
+
+
+def test_each_task_s_help_shows_its_own_options():
+    def help_of(*words: str) -> str:
+        result = runner.invoke(app, ["train", *words, "--help"], env={"COLUMNS": "300"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    group, text, series, names = help_of(), help_of("text"), help_of("series"), help_of("names")
+    assert len({group, text, series, names}) == 4
+    for task_help in (text, series, names):
+        assert "--hidden-size" in task_help and "--epochs" in task_help and "--data" in task_help
+    assert "--hidden-size" not in group  # the group lists the tasks; each task its options
+    assert "--text-column" in text and "--tokens" in text and "--patch" not in text
+    assert "--patch" in series and "--test" in series and "--text-column" not in series
+    assert not {"--patch", "--text-column", "--test ", "--strict"} & set(names.split())
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--hidden-size", "-5", "hidden_size must be at least 1, got -5"),
+        ("--pooling", "foo", "pooling 'foo' is not valid"),
+        ("--dropout", "1.5", "dropout must be in [0, 1), got 1.5"),
+        ("--epochs", "0", "epochs must be at least 1"),
+    ],
+)
+def test_a_bad_setting_is_refused_before_the_data_is_read(tmp_path, flag, value, message):
+    missing = tmp_path / "no-such-data.csv"  # read first, this would be the error instead
+    result = runner.invoke(
+        app, ["train", "text", "--data", str(missing), "--out", str(tmp_path / "m"), flag, value]
+    )
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()  # the one line, before the threads notice and the recipe
+    assert line.startswith(f"error: {message}")
+    assert not (tmp_path / "m").exists()
+
+
+def test_fit_refuses_a_bad_setting_before_it_reads_or_says_anything(tmp_path):
+    import seqclf
+    from seqclf.errors import ConfigError
+
+    said: list[str] = []
+    with pytest.raises(ConfigError, match=r"dropout must be in \[0, 1\), got 1.5"):
+        seqclf.fit(
+            "text",
+            [f"word{i} thing" for i in range(20)],
+            ["x", "y"] * 10,
+            tmp_path / "m",
+            dropout=1.5,
+            log=said.append,
+        )
+    assert said == [] and not (tmp_path / "m").exists()

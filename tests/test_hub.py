@@ -296,6 +296,26 @@ def test_a_hub_that_is_down_fails_fast_but_cached_models_still_load_and_push_nee
     assert push["error"] == "HubError" and "set HF_TOKEN or run `hf auth login`" in push["message"]
 
 
+def test_a_hub_that_is_down_is_said_once_by_the_command_line(loaded: dict, models: dict[str, Path]) -> None:
+    """Once as the error when the model is not cached; once as a warning when the cached copy serves."""
+    env = hub_env(unused_endpoint(), loaded["home"], token=None)
+    pulled = seqclf("pull", "alice/never-pulled", env=env)
+    assert pulled.returncode == 2 and pulled.stdout == ""
+    (line,) = pulled.stderr.splitlines()
+    assert line.startswith("error: cannot reach the Hub at http://127.0.0.1:")
+    assert line.endswith(
+        "alice/never-pulled is not in the local cache. Check your connection and "
+        "HF_ENDPOINT, or pull the model once while online."
+    )
+    cached = seqclf("predict", REPO, *INPUTS, "--top-k", "18", env=env)
+    assert cached.returncode == 0, cached.stderr
+    assert_same_prediction_lists(
+        [item["predictions"] for item in json.loads(cached.stdout)], local_predictions(models["v2"])
+    )
+    said = [line for line in cached.stderr.splitlines() if "cannot reach the Hub" in line]
+    assert len(said) == 1 and said[0].endswith(f"using the copy of {REPO} in the local cache"), cached.stderr
+
+
 def test_a_stalled_hub_gives_up_after_the_timeout(loaded: dict, models: dict[str, Path]) -> None:
     with stalled_endpoint() as url:
         cached, uncached, push = client(

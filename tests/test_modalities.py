@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 
@@ -117,7 +118,12 @@ def test_command_line_arguments(tmp_path: Path):
 def test_files_of_many_inputs_are_read_by_each_modality_s_reader(tmp_path: Path):
     lines = tmp_path / "names.txt"
     lines.write_text("Nakamura\n\nSchmidt\n")
-    assert [item.value for item in TEXT.read_items(str(lines), "text")] == ["Nakamura", "Schmidt"]
+    read = list(TEXT.read_items(str(lines), "text"))
+    assert [(item.value, item.error) for item in read] == [
+        ("Nakamura", None),
+        (None, "line 2: the line is blank"),  # kept: one output line per input line
+        ("Schmidt", None),
+    ]
     (tmp_path / "clips").mkdir()
     for name in ("b.wav", "a.WAV", "notes.txt"):
         (tmp_path / "clips" / name).write_bytes(WAV)
@@ -129,6 +135,18 @@ def test_files_of_many_inputs_are_read_by_each_modality_s_reader(tmp_path: Path)
     (tmp_path / "frames" / "one.csv").write_text("1,2\n3,4\n")
     (items,) = FEATURES.read_items(str(tmp_path / "frames"), "text")
     np.testing.assert_array_equal(items.value, [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize("modality", [AUDIO, FEATURES])
+def test_a_blank_line_in_a_list_of_paths_on_stdin_keeps_its_place(modality, tmp_path: Path, monkeypatch):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (first, second):
+        path.write_text("1,2\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{first}\n\n{second}\n"))
+    items = list(modality.read_items("-", "text"))
+    assert [item.name for item in items] == [str(first), "stdin:2", str(second)]
+    assert items[1].error == "line 2: the line is blank"
+    assert items[0].error is None and items[2].error is None
 
 
 def test_a_ui_visitor_who_gave_nothing_is_told_what_to_give(tmp_path: Path):

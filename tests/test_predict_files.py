@@ -51,12 +51,58 @@ def names(tiny_names: TrainedModel) -> tuple[str, Predictor]:
 def test_a_text_file_is_read_line_by_line(names, tmp_path: Path) -> None:
     folder, predictor = names
     source = tmp_path / "names.txt"
-    source.write_text("\n".join(NAMES[:2]) + "\n\n" + "\n".join(NAMES[2:]) + "\n", encoding="utf-8")
+    source.write_text("\n".join(NAMES), encoding="utf-8")
     code, out, _ = predict(folder, "--input", str(source), "--top-k", "3")
     assert code == 0
     lines = jsonl(out)
-    assert [line["input"] for line in lines] == NAMES  # the blank line is skipped
+    assert [line["input"] for line in lines] == NAMES
     assert_same_prediction_lists([line["predictions"] for line in lines], predictor.predict(NAMES, top_k=3))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_blank_line_gets_its_own_error_line_so_the_output_stays_aligned(
+    names, tmp_path: Path, fmt: str
+) -> None:
+    """40 lines, 5 of them blank: 40 output lines, the Nth answering the Nth, and exit code 1."""
+    folder, predictor = names
+    rows = [NAMES[i % len(NAMES)] for i in range(35)]
+    blank = {2, 9, 10, 23, 39}  # 0-based; two in a row and the last line
+    it = iter(rows)
+    given = ["  " if i == 23 else "" if i in blank else next(it) for i in range(40)]
+    source = tmp_path / "names.txt"
+    source.write_text("\n".join(given) + "\n", encoding="utf-8")
+    code, out, err = predict(folder, "--input", str(source), "--format", fmt, "--top-k", "1")
+    assert code == 1 and "5 input(s) could not be classified" in err
+    if fmt == "jsonl":
+        lines = jsonl(out)
+    else:
+        lines = [
+            {"input": r["input"], **({"error": r["error"]} if r["error"] else {"label": r["label"]})}
+            for r in csv.DictReader(io.StringIO(out))
+        ]
+    assert len(lines) == 40
+    for i, line in enumerate(lines):
+        if i in blank:
+            assert line == {"input": f"{source}:{i + 1}", "error": f"line {i + 1}: the line is blank"}
+        else:
+            assert line["input"] == given[i] and "error" not in line
+    top = [p[0]["label"] for p in predictor.predict(rows, top_k=1)]
+    answered = [
+        line["predictions"][0]["label"] if fmt == "jsonl" else line["label"]
+        for line in lines
+        if "error" not in line
+    ]
+    assert answered == top
+
+
+def test_a_blank_line_on_stdin_is_reported_too(names) -> None:
+    folder, predictor = names
+    code, out, _ = predict(folder, "-", "--top-k", "1", stdin=f"{NAMES[0]}\n\n{NAMES[1]}\n")
+    lines = jsonl(out)
+    assert code == 1 and lines[1] == {"input": "stdin:2", "error": "line 2: the line is blank"}
+    assert_same_prediction_lists(
+        [lines[0]["predictions"], lines[2]["predictions"]], predictor.predict(NAMES[:2], top_k=1)
+    )
 
 
 @pytest.mark.parametrize("how", [["--input", "-"], ["-"]])

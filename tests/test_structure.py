@@ -49,13 +49,16 @@ def test_the_readme_layout_names_every_package_and_module_of_seqclf_and_nothing_
     )
 
 
-def test_every_training_and_architecture_setting_has_a_flag() -> None:
-    help_text = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "300"}).output
+def test_every_training_and_architecture_setting_has_a_flag_in_every_task_s_help() -> None:
+    from seqclf.tasks import task_names
+
     settable = [f.name for f in fields(TrainConfig)] + [
         f.name for f in fields(ModelConfig) if f.name not in DERIVED
     ]
-    missing = [name for name in settable if f"--{name.replace('_', '-')}" not in help_text]
-    assert missing == [], f"no seqclf train flag for {missing}"
+    for task in task_names():
+        help_text = CliRunner().invoke(app, ["train", task, "--help"], env={"COLUMNS": "300"}).output
+        missing = [name for name in settable if f"--{name.replace('_', '-')}" not in help_text]
+        assert missing == [], f"no seqclf train {task} flag for {missing}"
 
 
 def test_both_demo_entry_points_take_every_demo_setting_and_check_it_the_same_way(capsys) -> None:
@@ -140,3 +143,24 @@ def test_the_torch_floor_admits_no_release_without_the_features_used() -> None:
     assert "device_id" in inspect.signature(torch.distributed.init_process_group).parameters
     assert "fused" in inspect.signature(torch.optim.AdamW).parameters
     torch.amp.GradScaler("cpu")
+
+
+def test_every_torch_floor_the_docs_state_is_pyproject_s() -> None:
+    """README once said torch >= 2.2 while pyproject.toml and constraints.txt said 2.4."""
+    tomllib = pytest.importorskip("tomllib", reason="reads pyproject.toml with Python 3.11's tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (floor,) = [
+        spec.version
+        for r in project["dependencies"]
+        if Requirement(r).name == "torch"
+        for spec in Requirement(r).specifier
+        if spec.operator == ">="
+    ]
+    texts = [REPO / "README.md", REPO / "constraints.txt", *REPO.glob("docs/*.md")]
+    stated = {
+        (path.name, found)
+        for path in texts
+        for found in re.findall(r"\btorch\s*(?:≥|>=)\s*([\d.]+\d)", path.read_text(encoding="utf-8"))
+    }
+    assert ("README.md", floor) in stated
+    assert {(name, version) for name, version in stated if version != floor} == set()

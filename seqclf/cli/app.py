@@ -12,13 +12,12 @@ import typer
 
 from seqclf.cli.evaluate import evaluate
 from seqclf.cli.export import export
-from seqclf.cli.flags import with_settings
 from seqclf.cli.hub import card, pull, push
 from seqclf.cli.predict import predict
 from seqclf.cli.serve import serve_command
 from seqclf.cli.support import request_threads
-from seqclf.cli.train import train
-from seqclf.config import ModelConfig, TrainConfig
+from seqclf.cli.train import train_app
+from seqclf.install import VERSION
 
 app = typer.Typer(
     help="Train, evaluate and use bidirectional recurrent sequence classifiers.",
@@ -27,8 +26,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"seqclf {VERSION}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print seqclf's version and exit."
+        ),
+    ] = False,
     threads: Annotated[
         int | None,
         typer.Option(
@@ -41,7 +52,7 @@ def _options(
     request_threads(threads)
 
 
-app.command()(with_settings(train, ModelConfig, TrainConfig))
+app.add_typer(train_app)
 app.command()(serve_command())
 for command in (evaluate, predict, push, pull, card, export):
     app.command()(command)

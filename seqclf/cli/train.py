@@ -1,23 +1,36 @@
-"""``seqclf train``: a task's data in, a model folder out, with the defaults of its recipe.
+"""``seqclf train TASK``: a task's data in, a model folder out, with the defaults of its recipe.
 
-The recipe flags (``--hidden-size``, ``--epochs``, ...) are made from the config
-dataclasses' fields (:mod:`seqclf.cli.flags`), so a field added to a config is a flag.
+Each task is its own command, made from the task registry when it is asked for
+(:class:`TaskCommands`), so ``seqclf train text --help`` shows text's reader options and
+not series' ``--patch``, and a task registered by one new module is a command with no
+second list to keep. The recipe flags (``--hidden-size``, ``--epochs``, ...) are made from
+the config dataclasses' fields (:mod:`seqclf.cli.flags`), so a field added to a config is a
+flag of every task.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
 import shlex
-from dataclasses import replace
+import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from seqclf.cli.flags import with_settings
 from seqclf.cli.support import DATA_HELP, fail, start_compute
-from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig, settable
+from seqclf.config import DEVICE_HELP, ModelConfig, TrainConfig, check_settings, setting_names
 from seqclf.errors import ConfigError, SeqclfError
-from seqclf.tasks import built_in_tasks, own_data_tasks
+from seqclf.tasks import get_task, own_data_tasks, task_names
+from seqclf.tasks.base import Task
 from seqclf.training.reporting import REPORT_DIR, check_report_to
+
+if TYPE_CHECKING:
+    import click
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -42,13 +55,7 @@ def _command_line(task: str, data: str, out: Path, options: dict[str, Any]) -> s
 
 
 def train(
-    task: Annotated[
-        str,
-        typer.Argument(
-            help=f"What to train: your own data ({', '.join(own_data_tasks())}) or a built-in recipe "
-            f"({', '.join(built_in_tasks())})."
-        ),
-    ],
+    task: str,
     data: Annotated[str, typer.Option(help=DATA_HELP)],
     out: Annotated[Path, typer.Option(help="Folder to write the trained model to.")],
     test: Annotated[
@@ -115,18 +122,13 @@ def train(
     ),
     **settings: Any,
 ) -> None:
-    """Train a model on a task's data; the defaults are the task's tested recipe (or chosen from your data).
-
-    Runs unchanged under `torchrun --nproc_per_node N`: one process per GPU, or CPU processes.
-    """
+    """Train ``task`` on ``data`` into ``out``; each task's command (:func:`task_command`) calls it."""
 
     from seqclf.inference.predictor import resolve_device
-    from seqclf.tasks import get_task
     from seqclf.training import distributed
     from seqclf.training.run import run_training
 
     try:
-        start_compute()
         chosen = get_task(task)  # looked up once: the run gets the task itself
         data_options = _given(
             test_file=test,
@@ -142,9 +144,11 @@ def train(
         if misplaced:
             flags = ", ".join("--" + _flag(k).replace("_", "-") for k in misplaced)
             raise ConfigError(f"{flags}: not an option of the {task} task")
-        model_overrides = _given(**{k: settings[k] for k in settable(ModelConfig)})
-        train_overrides = _given(**{k: settings[k] for k in settable(TrainConfig)})
-        replace(TrainConfig(), **train_overrides)  # a bad value is refused before any data is read
+        model_overrides = _given(**{k: settings[k] for k in setting_names(ModelConfig)})
+        train_overrides = _given(**{k: settings[k] for k in setting_names(TrainConfig)})
+        # run_training checks them too; here a mistake is the one line printed, before any notice
+        check_settings(model_overrides, train_overrides)
+        start_compute()
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
         flags = {_flag(k): v for k, v in data_options.items()}
@@ -170,3 +174,80 @@ def train(
         raise fail(err) from None
     if distributed.is_main_process():
         typer.echo(f"saved {out}")
+
+
+def _hidden(parameter: inspect.Parameter) -> inspect.Parameter:
+    """``parameter`` (an ``Annotated[kind, typer.Option(...)]``) left out of ``--help``.
+
+    A task still takes another task's reader option, so that giving one says which task it
+    belongs to (:func:`train`) rather than that no such option exists.
+    """
+    kind, option = typing.get_args(parameter.annotation)
+    option = copy.copy(option)
+    option.hidden = True
+    return parameter.replace(annotation=Annotated[kind, option])
+
+
+def task_command(task: Task) -> Callable[..., None]:
+    """``seqclf train TASK``: :func:`train` for ``task``, its help showing only its own options."""
+
+    def command(**options: Any) -> None:
+        train(task.name, **options)
+
+    # every task's reader options, by the parameter of train that takes each (--test: test_file)
+    readers = {_flag(o): o for name in task_names() for o in get_task(name).data_options}
+    others = {parameter for parameter, option in readers.items() if option not in task.data_options}
+    parameters = [
+        _hidden(p) if p.name in others else p
+        for p in inspect.signature(train, eval_str=True).parameters.values()
+        if p.name != "task"
+    ]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__doc__ = (
+        f"{task.description}\n\nThe defaults are the task's "
+        + ("choices from your data" if task.own_data else "tested recipe")
+        + "; any flag below replaces one. Runs unchanged under `torchrun --nproc_per_node N`: "
+        "one process per GPU, or CPU processes."
+    )
+    return with_settings(command, ModelConfig, TrainConfig)
+
+
+class TaskCommands(TyperGroup):
+    """``seqclf train``'s commands: one per registered task, in the registry's order, made when asked for.
+
+    An unknown task is the registry's one-line error (it lists the tasks), like every
+    other mistake, rather than click's usage box.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return task_names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in task_names():
+            return None
+        task = get_task(cmd_name)
+        one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        panel = "Your own data" if task.own_data else "Built-in recipes"
+        one.command(cmd_name, rich_help_panel=panel)(task_command(task))
+        return typer.main.get_command(one)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and not args[0].startswith("-"):
+            try:
+                get_task(args[0])
+            except ConfigError as err:
+                raise fail(err) from None
+        return super().resolve_command(ctx, args)
+
+
+train_app = typer.Typer(
+    cls=TaskCommands,
+    name="train",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Train a model on a task's data: your own "
+    f"({', '.join(own_data_tasks())}) or a built-in recipe's. `seqclf train TASK --help` shows "
+    "that task's options; the defaults are its tested recipe (or chosen from your data).",
+)

@@ -7,8 +7,9 @@
 - **features** models: a ``.ts``, ``.arff`` or ``.npz`` file of series (one input per case), a CSV of
   frames (one input), or a folder or glob of such CSVs.
 
-A problem with one input (an empty row, say) becomes that input's error, so the command
-reports it on the input's own output line and carries on; a problem with the source as
+A problem with one input (an empty row or a blank line, say) becomes that input's error,
+so the command reports it on the input's own output line and carries on: the output has one
+line per input line, in order, and a blank line is never dropped unseen; a problem with the source as
 a whole (no such file, a missing column) is a :class:`~seqclf.errors.DataError`. The
 readers are the ones training uses (:mod:`seqclf.data`), so a file that trains also
 predicts. Which reader a model uses is its modality's choice (:mod:`seqclf.modalities`).
@@ -45,7 +46,7 @@ class Item:
 
 
 def _lines(source: str) -> Iterator[tuple[str, int, str]]:
-    """Non-blank lines of a file or of standard input, with where each is."""
+    """Every line of a file or of standard input, stripped (a blank one is ``""``), with where it is."""
     if source == STDIN:
         where, lines = "stdin", sys.stdin.read().splitlines()
     else:
@@ -56,8 +57,12 @@ def _lines(source: str) -> Iterator[tuple[str, int, str]]:
         except UnicodeDecodeError as err:
             raise DataError(f"{path} is not UTF-8 text: {err}") from err
     for number, line in enumerate(lines, start=1):
-        if line.strip():
-            yield where, number, line.strip()
+        yield where, number, line.strip()
+
+
+def _blank(where: str, number: int) -> Item:
+    """A blank line's item: its error on its own output line keeps the output aligned with the input."""
+    return Item(f"{where}:{number}", error=f"line {number}: the line is blank")
 
 
 def _existing(source: str) -> Path:
@@ -102,8 +107,8 @@ def _csv_problem(err: ValueError) -> str:
 def texts(source: str, column: str) -> Iterator[Item]:
     """Lines of a plain file (or stdin), or the ``column`` of a table, as text inputs."""
     if source == STDIN or Path(source).suffix.lower() not in TABLE_SUFFIXES:
-        for _, _, line in _lines(source):
-            yield Item(line, line)
+        for where, number, line in _lines(source):
+            yield Item(line, line) if line else _blank(where, number)
         return
     table = read_table(_existing(source))
     table.require(column, "--column")
@@ -116,10 +121,11 @@ def texts(source: str, column: str) -> Iterator[Item]:
             yield Item(str(text).strip(), str(text).strip())
 
 
-def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path]:
-    """The files ``source`` names: itself, a folder's (recursively), a glob's, or stdin's list."""
+def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path | Item]:
+    """The files ``source`` names: itself, a folder's (recursively), a glob's, or stdin's list
+    (where a blank line is its error item)."""
     if source == STDIN:
-        return [Path(line) for _, _, line in _lines(source)]
+        return [Path(line) if line else _blank(where, number) for where, number, line in _lines(source)]
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
@@ -138,7 +144,10 @@ def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path]:
 
 def recordings(source: str) -> Iterator[Item]:
     """A recording, a folder or glob of them, or their paths on stdin, as audio inputs."""
-    return (Item(str(p), str(p)) for p in _files(source, AUDIO_SUFFIXES, "recordings"))
+    return (
+        p if isinstance(p, Item) else Item(str(p), str(p))
+        for p in _files(source, AUDIO_SUFFIXES, "recordings")
+    )
 
 
 def series(source: str) -> Iterator[Item]:
@@ -148,6 +157,9 @@ def series(source: str) -> Iterator[Item]:
             yield Item(f"{source}#{i}", case)
         return
     for path in _files(source, (".csv",), "CSV files of frames"):
+        if isinstance(path, Item):
+            yield path
+            continue
         try:
             yield Item(str(path), read_frames_csv(path))
         except SeqclfError as err:

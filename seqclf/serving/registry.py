@@ -48,9 +48,13 @@ def load_models(settings: ServiceSettings) -> dict[str, ServedModel]:
     """Load every configured model (or every folder under ``models_dir``) with its batcher."""
     specs = [ModelSpec.parse(text) for text in settings.models] or discover(settings.models_dir)
     if not specs:
+        # seqclf installed from a wheel ships no models: say the command that puts one here
+        place = settings.models_dir / "NAME"
         raise ModelLoadError(
-            f"no models to serve: {settings.models_dir} holds no model folders. "
-            "Train one with `seqclf train`, or pass --model ID=PATH_OR_REPO[@REVISION]."
+            f"no models to serve: {settings.models_dir} holds no model folders. Put one there with "
+            f"`seqclf pull OWNER/REPO --out {place}` (a model published with `seqclf push`) or "
+            f"`seqclf train TASK --data DATA --out {place}`, then serve again; or name one with "
+            "--model ID=PATH_OR_REPO[@REVISION]."
         )
     duplicates = sorted({s.id for s in specs if [t.id for t in specs].count(s.id) > 1})
     if duplicates:

@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from seqclf.config import ModelConfig, TrainConfig, settable
+from seqclf.config import ModelConfig, TrainConfig, setting_names
 from seqclf.data.splits import Examples
 from seqclf.errors import ConfigError
 from seqclf.inference.predictor import Predictor, resolve_device
@@ -47,7 +47,7 @@ from seqclf.training.fit import DATA_OPTIONS
 from seqclf.training.run import run_training, write_model
 
 #: what ``RecurrentClassifier(...)`` takes besides ``task``, ``device`` and ``verbose``
-HYPERPARAMETERS = (*settable(ModelConfig), *settable(TrainConfig), *DATA_OPTIONS)
+HYPERPARAMETERS = (*setting_names(ModelConfig), *setting_names(TrainConfig), *DATA_OPTIONS)
 
 
 class RecurrentClassifier(ClassifierMixin, BaseEstimator):
@@ -84,8 +84,8 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
 
     def _overrides(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         given = {name: getattr(self, name) for name in HYPERPARAMETERS if getattr(self, name) is not None}
-        model = {k: v for k, v in given.items() if k in settable(ModelConfig)}
-        train = {k: v for k, v in given.items() if k in settable(TrainConfig)}
+        model = {k: v for k, v in given.items() if k in setting_names(ModelConfig)}
+        train = {k: v for k, v in given.items() if k in setting_names(TrainConfig)}
         return model, train, {k: v for k, v in given.items() if k in DATA_OPTIONS}
 
     def fit(self, X: Any, y: Any) -> RecurrentClassifier:

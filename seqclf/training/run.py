@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seqclf.cards.card import draw_images, render_card
-from seqclf.config import ModelConfig, TrainConfig
+from seqclf.config import ModelConfig, TrainConfig, check_settings
 from seqclf.data.hub_data import local_data
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
@@ -221,6 +221,7 @@ def run_training(
     """
     log = distributed.main_only(log)
     task = task if isinstance(task, Task) else get_task(task)
+    check_settings(model or {}, train or {})  # a bad setting is refused before any data is read
     device = device or torch.device("cpu")
     report_to = check_report_to(report_to)
     if out is not None:
@@ -312,11 +313,7 @@ def _settings(
             "your settings (they replace the defaults above): "
             + ", ".join(f"{k}={v}" for k, v in {**model, **train}.items())
         )
-    try:
-        train_config = replace(recipe.train, **train)
-    except TypeError as err:
-        raise ConfigError(f"unknown training setting: {err}") from err
-    return recipe, {**recipe.model, **model}, train_config
+    return recipe, {**recipe.model, **model}, replace(recipe.train, **train)
 
 
 def _labels(task: Task, splits: Splits, log: Callable[[str], None]) -> list[str]:

@@ -65,7 +65,7 @@ def test_the_right_key_opens_them(http: httpx.Client, method: str, path: str, bo
     )
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json"])
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json", "/favicon.ico"])
 def test_health_metrics_and_docs_stay_open(http: httpx.Client, path: str) -> None:
     assert http.get(path).status_code == 200
 

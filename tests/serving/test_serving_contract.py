@@ -101,3 +101,17 @@ def test_the_root_is_an_index_of_the_service_not_a_404(client: httpx.Client) -> 
     assert index.status_code == 200 and "ui" not in index.json()
     assert client.get(index.json()["models"]).json()["models"]
     assert client.get(index.json()["docs"]).status_code == 200
+
+
+def test_the_favicon_every_browser_asks_for_is_an_icon_not_a_404(client: httpx.Client) -> None:
+    import io
+
+    from PIL import Image  # matplotlib's dependency: decodes the icon as a browser would
+
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    image = Image.open(io.BytesIO(icon.content))
+    assert image.format == "ICO" and {(16, 16), (32, 32)} <= set(image.info["sizes"])
+    colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is not None and len(colours) > 2  # a picture, not a blank square
+    assert "/favicon.ico" not in client.get("/openapi.json").json()["paths"]

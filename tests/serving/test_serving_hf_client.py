@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+import re
+from pathlib import Path
 
 import httpx
 import pytest
 from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError
-from serving_support import LiveServer
+from serving_support import LiveServer, start_server
 from speech_data import tone_wav
 from tolerances import assert_same_predictions
+
+from seqclf.serving.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def v1_predictions(http: httpx.Client, model: str, inputs: list, top_k: int | None = None) -> list:
@@ -51,3 +57,27 @@ def test_audio_classification_raw_bytes_and_base64_json(server: LiveServer, clie
     assert_same_predictions([{"label": r.label, "score": r.score} for r in raw], expected)
     assert len(with_top_k) == 2
     assert_same_predictions([{"label": r.label, "score": r.score} for r in with_top_k], expected)
+
+
+def test_the_readme_s_inference_client_lines_run_as_written_from_a_clone(monkeypatch) -> None:
+    """Each README line, run in the repository's root against the shipped models, answers rightly.
+
+    The digits line once named a recording.wav nobody has (FileNotFoundError); it must name a
+    file the repository ships, and the shipped model must hear the digit its name says.
+    """
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("  #")[0] for line in readme.splitlines() if line.startswith("InferenceClient(")]
+    models = {re.search(r"/models/(\w+)\"", line)[1]: line for line in lines}
+    assert sorted(models) == ["digits", "names"]
+    live = start_server(ServiceSettings(models=[f"{m}={REPO / 'models' / m}" for m in models]))
+    monkeypatch.chdir(REPO)
+    try:
+        answers = {
+            model: eval(line.replace("http://127.0.0.1:8000", live.url), {"InferenceClient": InferenceClient})
+            for model, line in models.items()
+        }
+    finally:
+        live.stop()
+    assert answers["names"][0].label == "Japanese"  # "Nakamura"
+    spoken = re.search(r'audio_classification\("examples/digits/(\d)_', models["digits"])
+    assert spoken and answers["digits"][0].label == spoken[1] and answers["digits"][0].score > 0.9

@@ -1,16 +1,29 @@
-"""``GET /``: where to go from here, instead of a bare 404.
+"""``GET /`` and ``GET /favicon.ico``: what a browser asks a server's root for, instead of a bare 404.
 
 A person who opens the server's address in a browser is sent to the demo UI when it is
 mounted (``seqclf serve --ui``); anyone else gets a small JSON index of the service.
-Open like the health routes: it runs no model and names only public paths.
+Every browser also asks for ``/favicon.ico``, whatever the page: it gets seqclf's icon (a
+real ICO from the package's data, so the tab shows it and the access log no 404), not a
+204, which would only silence the log. Open like the health routes: they run no model
+and name only public paths.
 """
 
 from __future__ import annotations
+
+from importlib.resources import files
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 router = APIRouter(tags=["operations"])
+
+#: 16, 32 and 48 px: a sequence of steps read in order, the last one deciding
+FAVICON = files("seqclf.serving").joinpath("favicon.ico").read_bytes()
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/", summary="An index of the service (browsers go to the UI when there is one)")
