@@ -9,11 +9,11 @@ import pytest
 import torch
 from speech_data import feature_sequence
 
+from seqclf.data.frames import read_frames_csv
 from seqclf.encoders import encoder_from_dict
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.errors import InvalidInputError
 from seqclf.modalities import FEATURES
-from seqclf.modalities.files import read_frames_csv
 
 
 @pytest.fixture(scope="module")
