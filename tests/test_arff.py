@@ -161,7 +161,7 @@ def test_bad_files_name_the_line_and_what_to_do(tmp_path: Path, text: str, messa
 def test_arff_is_a_series_suffix_and_others_are_refused(tmp_path: Path) -> None:
     assert ".arff" in SERIES_SUFFIXES
     (tmp_path / "d.mat").write_bytes(b"MATLAB")
-    with pytest.raises(DataError, match=r"d\.mat: seqclf reads time series from \.ts, \.arff or \.npz files"):
+    with pytest.raises(DataError, match=r"d\.mat: seqclf reads time series from \.ts, \.arff, \.npz, \.csv"):
         read_series(tmp_path / "d.mat")
 
 

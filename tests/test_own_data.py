@@ -371,7 +371,16 @@ def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> 
             ),
             r"d\.ts:11: 3 dimension",
         ),
-        ("series", lambda p: (p / "d.mat").write_bytes(b"MATLAB"), r"from \.ts, \.arff or \.npz files"),
+        (
+            "series",
+            lambda p: (p / "d.mat").write_bytes(b"MATLAB"),
+            r"from \.ts, \.arff, \.npz, \.csv, \.tsv, \.jsonl, \.json or \.parquet files",
+        ),
+        (
+            "series",
+            lambda p: (p / "d.csv").write_text("series_id,time,value,label\na,0,1,x\na,0,2,x\n"),
+            r"d\.csv: series 'a' has two rows at 'time' 0 \(rows 1 and 2\); give each time step one row",
+        ),
     ],
 )
 def test_bad_data_is_one_clear_line_and_no_folder(tmp_path: Path, task: str, make, message: str) -> None:

@@ -20,7 +20,7 @@ from tolerances import assert_same_prediction_lists
 from typer.testing import CliRunner
 
 from seqclf import Predictor
-from seqclf.modalities.files import read_frames_csv
+from seqclf.data.frames import read_frames_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["Kamuramoto", "Ivanolenko", "Gonzalez", "Wilharford", "Shinomura"]  # the synthetic languages

@@ -9,11 +9,11 @@ import pytest
 import torch
 from speech_data import feature_sequence
 
+from seqclf.data.frames import read_frames_csv
 from seqclf.encoders import encoder_from_dict
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.errors import InvalidInputError
 from seqclf.modalities import FEATURES
-from seqclf.modalities.files import read_frames_csv
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,8 @@ def test_csv_frames_for_the_command_line(tmp_path, encoder):
     frames = FEATURES.from_argument(str(path))
     assert frames.shape == (2, 4)
     assert torch.equal(encoder.encode(frames), encoder.encode([[1, 2, 3, 4], [5, 6, 7, 8]]))
+    (tmp_path / "named.csv").write_text("# channels named\nc1,c2,c3,c4\n1,2,3,4\n5,6,7,8\n")
+    assert np.array_equal(read_frames_csv(tmp_path / "named.csv"), frames)  # the names' row is skipped
     (tmp_path / "bad.csv").write_text("1,2,3,4\n1,2,root:x:0:0:hunter2,4\n")
     with pytest.raises(InvalidInputError, match="not a CSV of numbers") as refused:
         read_frames_csv(tmp_path / "bad.csv")

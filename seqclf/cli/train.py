@@ -66,7 +66,30 @@ def train(
         ),
     ] = None,
     text_column: Annotated[str | None, typer.Option(help="text: the column holding the texts.")] = None,
-    label_column: Annotated[str | None, typer.Option(help="text: the column holding the labels.")] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="text, series tables: the column holding the labels (default: label).")
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="series, a long table (one row per time step): the column naming each row's series "
+            "(default: series_id or id)."
+        ),
+    ] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option(
+            help="series, a long table: the column whose numbers or ISO 8601 dates order each series' rows "
+            "(default: time or timestamp)."
+        ),
+    ] = None,
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            help="series, a long table: the channel columns, comma-separated (default: every column but "
+            "the id, time and label)."
+        ),
+    ] = None,
     tokens: Annotated[
         str | None,
         typer.Option(help="text: auto (chars for short strings, words for sentences), chars or words."),
@@ -134,6 +157,9 @@ def train(
             test_file=test,
             text_column=text_column,
             label_column=label_column,
+            id_column=id_column,
+            time_column=time_column,
+            channels=channels,
             tokens=tokens,
             word_vectors=word_vectors,
             patch=patch,

@@ -1,7 +1,8 @@
-"""Reader for labelled time series: UEA/UCR ``.ts`` and ``.arff`` archives, NumPy ``.npz`` files.
+"""Reader for labelled time series: UEA/UCR ``.ts`` and ``.arff`` archives, NumPy ``.npz`` files, tables.
 
 ``.ts`` is read by :mod:`seqclf.data.uea`, Weka ``.arff`` (univariate, or multivariate
-with a relational attribute) by :mod:`seqclf.data.arff`.
+with a relational attribute) by :mod:`seqclf.data.arff`, a table (a long table of one row
+per time step, or a list of CSVs of frames) by :mod:`seqclf.data.series_tables`.
 
 ``.npz`` holds ``X`` and ``y``: ``X`` a ``(cases, steps, channels)`` array or a
 ``(cases, steps)`` array of univariate series; series of different lengths are stored
@@ -16,29 +17,22 @@ file, even one fetched from the Hub, is data; it never runs anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from seqclf.data.arff import read_arff
 from seqclf.data.splits import Examples
-from seqclf.data.uea import fill_missing, read_ts
+from seqclf.data.tables import TABLE_SUFFIXES
+from seqclf.data.uea import as_case, read_ts
 from seqclf.errors import DataError
 
+#: the series archives; tables (:data:`~seqclf.data.tables.TABLE_SUFFIXES`) hold series too
 SERIES_SUFFIXES = (".ts", ".arff", ".npz")
-
-
-def _as_case(value: np.ndarray, index: int, path: Path) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float32)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.size == 0:
-        raise DataError(f"{path}: case {index} has shape {array.shape}; expected (steps, channels)")
-    if np.isinf(array).any():
-        raise DataError(f"{path}: case {index} has infinite values")
-    if np.isnan(array).all():
-        raise DataError(f"{path}: case {index} has no values (all missing)")
-    return fill_missing(array)
+#: the reader options that name a series table's columns (flags of ``seqclf train series``)
+COLUMN_OPTIONS = ("id_column", "time_column", "label_column", "channels")
 
 
 #: how to save series of different lengths without a pickle, for docs and error messages
@@ -66,7 +60,7 @@ def read_npz(path: Path, require_labels: bool = True) -> Examples:
     labels = np.full(len(cases), "") if labels is None else labels
     if len(cases) != len(labels):
         raise DataError(f"{path}: X has {len(cases)} cases but y has {len(labels)} labels")
-    inputs = [_as_case(case, i, path) for i, case in enumerate(cases)]
+    inputs = [as_case(case, f"{path}: case {i}") for i, case in enumerate(cases)]
     channels = {case.shape[1] for case in inputs}
     if len(channels) > 1:
         raise DataError(f"{path}: the cases have different numbers of channels {sorted(channels)}")
@@ -103,25 +97,38 @@ def _split_cases(series: np.ndarray, lengths: np.ndarray | None, path: Path) -> 
     return np.split(series, np.cumsum(lengths)[:-1])
 
 
-def read_series(path: str | Path, require_labels: bool = True) -> Examples:
-    """Cases as ``(steps, channels)`` float32 arrays with string labels, from ``.ts``, ``.arff`` or ``.npz``.
+def read_series(
+    path: str | Path, require_labels: bool = True, options: Mapping[str, Any] | None = None
+) -> Examples:
+    """Cases as ``(steps, channels)`` float32 arrays with string labels, from a series archive or a table.
 
-    ``require_labels=False`` (prediction) also reads unlabelled files, with empty labels.
+    An archive is a ``.ts``, ``.arff`` or ``.npz`` file; a table (CSV, TSV, JSON Lines,
+    Parquet) is a long table or an index of frame files (:mod:`seqclf.data.series_tables`),
+    whose columns ``options`` may name (:data:`COLUMN_OPTIONS`). ``require_labels=False``
+    (prediction) also reads unlabelled archives, with empty labels; a table needs its labels.
     """
     path = Path(path)
+    readable = f"{', '.join((*SERIES_SUFFIXES, *TABLE_SUFFIXES)[:-1])} or {TABLE_SUFFIXES[-1]}"
     if not path.is_file():
-        raise DataError(f"no file at {path}: give a .ts or .arff (UEA/UCR) or .npz file")
+        raise DataError(f"no file at {path}: give a series file ({readable})")
     suffix = path.suffix.lower()
+    columns = {k: v for k, v in (options or {}).items() if k in COLUMN_OPTIONS and v is not None}
+    if columns and suffix in SERIES_SUFFIXES:
+        flags = ", ".join("--" + k.replace("_", "-") for k in columns)
+        raise DataError(f"{path.name} is a {suffix} archive, not a table: {flags} name(s) a table's columns")
     if suffix == ".ts":
         examples = read_ts(path, require_labels)
     elif suffix == ".arff":
         examples = read_arff(path, require_labels)
     elif suffix == ".npz":
         examples = read_npz(path, require_labels)
+    elif suffix in TABLE_SUFFIXES:
+        # imported here: it imports pandas (0.4 s), which only reading a table needs
+        from seqclf.data.series_tables import read_series_table
+
+        examples = read_series_table(path, **columns)
     else:
-        raise DataError(
-            f"{path.name}: seqclf reads time series from {', '.join(SERIES_SUFFIXES[:-1])} or {SERIES_SUFFIXES[-1]} files"
-        )
+        raise DataError(f"{path.name}: seqclf reads time series from {readable} files")
     channels = {case.shape[1] for case in examples.inputs}
     if len(channels) > 1:
         raise DataError(f"{path}: the cases have different numbers of channels {sorted(channels)}")

@@ -46,6 +46,24 @@ def fill_missing(array: np.ndarray) -> np.ndarray:
     return out
 
 
+def as_case(value: np.ndarray, where: str) -> np.ndarray:
+    """One case as a ``(steps, channels)`` float32 array with its missing values filled.
+
+    Refused with ``where`` (which case of which file) in the message: a shape that is
+    not one or two axes, infinite values, a case with no value at all.
+    """
+    array = np.asarray(value, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.size == 0:
+        raise DataError(f"{where} has shape {array.shape}; expected (steps, channels)")
+    if np.isinf(array).any():
+        raise DataError(f"{where} has infinite values")
+    if np.isnan(array).all():
+        raise DataError(f"{where} has no values (all missing)")
+    return fill_missing(array)
+
+
 def _number(value: str) -> float:
     return float("nan") if value.strip() in MISSING else float(value)
 

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import numpy as np
 import torch
 
+from seqclf.data.frames import read_frames_csv
 from seqclf.limits import MAX_FRAME_WIDTH, MAX_STEPS_CEILING
 from seqclf.modalities.base import Modality, Wire
-from seqclf.modalities.files import Item, read_frames_csv, series
+from seqclf.modalities.files import Item, series
 
 
 def _depth(value: Any) -> int:

@@ -18,20 +18,17 @@ predicts. Which reader a model uses is its modality's choice (:mod:`seqclf.modal
 from __future__ import annotations
 
 import glob
-import re
 import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from seqclf.data.audiofolder import AUDIO_SUFFIXES
+from seqclf.data.frames import read_frames_csv
 from seqclf.data.series import SERIES_SUFFIXES, read_series
 from seqclf.data.tables import TABLE_SUFFIXES, read_table
-from seqclf.errors import DataError, InvalidInputError, SeqclfError
+from seqclf.errors import DataError, SeqclfError
 
 STDIN = "-"
 
@@ -70,38 +67,6 @@ def _existing(source: str) -> Path:
     if not path.exists():
         raise DataError(f"no file or folder at {source}")
     return path
-
-
-def read_frames_csv(path: str | Path) -> np.ndarray:
-    """A ``(frames, channels)`` array from a CSV file with one frame per line."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"no CSV file of frames at {str(path)!r}")
-    try:
-        with warnings.catch_warnings():  # an empty file: the encoder says so, not a numpy warning
-            warnings.simplefilter("ignore", UserWarning)
-            return np.loadtxt(path, delimiter=",", ndmin=2, comments="#")
-    except ValueError as err:
-        raise InvalidInputError(
-            f"{path} is not a CSV of numbers, one frame per line: {_csv_problem(err)}"
-        ) from err
-
-
-def _csv_problem(err: ValueError) -> str:
-    """Where numpy's ``loadtxt`` failed, without the offending text.
-
-    numpy quotes the value it could not convert; the UI hands this message to whoever
-    uploaded the file, and a message must never quote a file's content (the file may not
-    be what the caller says it is). Its advice to pass ``usecols`` is left out too: a CLI
-    or UI user cannot.
-    """
-    reason = str(err)
-    place = re.search(r"at row (\d+), column (\d+)", reason)
-    if reason.startswith("could not convert") and place:
-        return f"a value that is not a number at row {place[1]}, column {place[2]}"
-    if reason.startswith("the number of columns changed"):
-        return reason.split("; use `usecols`")[0]
-    return "it could not be parsed"
 
 
 def texts(source: str, column: str) -> Iterator[Item]:

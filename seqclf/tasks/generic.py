@@ -27,7 +27,7 @@ from seqclf.audio.mfcc import SPEECH_FRONTEND, MfccExtractor
 from seqclf.data.audiofolder import read_audiofolder
 from seqclf.data.hub_data import local_data
 from seqclf.data.hub_data import parse as parse_hub_data
-from seqclf.data.series import read_series
+from seqclf.data.series import COLUMN_OPTIONS, read_series
 from seqclf.data.series_augment import variant as series_variant
 from seqclf.data.splits import (
     SPLIT_SEED,
@@ -379,7 +379,10 @@ class AudioTask(Task):
 class SeriesTask(Task):
     name = "series"
     own_data = True
-    description = "Your own labelled time series (UEA/UCR .ts or .arff, or .npz with X and y)."
+    description = (
+        "Your own labelled time series (UEA/UCR .ts or .arff, .npz with X and y, a long table of one row "
+        "per time step, or a table of CSVs of frames)."
+    )
     pipeline_tag = "audio-classification"  # the Hub has no tag for sequences of feature vectors
     dataset: ClassVar[dict[str, str]] = {"name": "user-provided time series"}
     data_notes = (
@@ -389,13 +392,14 @@ class SeriesTask(Task):
     )
     example_input = "[[0.1], [0.3], [0.2]]"
     limitations = _LIMITATIONS
-    data_options = ("test_file", "patch")
+    data_options = ("test_file", "patch", *COLUMN_OPTIONS)
 
     def read(self, data: Path, split: dict[str, Any] | None = None) -> Examples:
-        return read_series(data)
+        return read_series(data, options=split)
 
     def load_splits(self, data: Path, split: dict[str, Any] | None = None) -> Splits:
-        return _split(self, data, split, _in_memory_or(read_series), describe=_series_describe)
+        read = _in_memory_or(lambda path: read_series(path, options=split))
+        return _split(self, data, split, read, describe=_series_describe)
 
     def recipe(self, splits: Splits) -> Recipe:
         lengths = [len(case) for case in splits.train.inputs]

@@ -43,11 +43,11 @@ from seqclf.errors import ConfigError
 from seqclf.inference.predictor import Predictor, resolve_device
 from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.tasks import own_data_tasks
-from seqclf.training.fit import DATA_OPTIONS
+from seqclf.training.fit import READER_OPTIONS
 from seqclf.training.run import run_training, write_model
 
 #: what ``RecurrentClassifier(...)`` takes besides ``task``, ``device`` and ``verbose``
-HYPERPARAMETERS = (*setting_names(ModelConfig), *setting_names(TrainConfig), *DATA_OPTIONS)
+HYPERPARAMETERS = (*setting_names(ModelConfig), *setting_names(TrainConfig), *READER_OPTIONS)
 
 
 class RecurrentClassifier(ClassifierMixin, BaseEstimator):
@@ -86,7 +86,7 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
         given = {name: getattr(self, name) for name in HYPERPARAMETERS if getattr(self, name) is not None}
         model = {k: v for k, v in given.items() if k in setting_names(ModelConfig)}
         train = {k: v for k, v in given.items() if k in setting_names(TrainConfig)}
-        return model, train, {k: v for k, v in given.items() if k in DATA_OPTIONS}
+        return model, train, {k: v for k, v in given.items() if k in READER_OPTIONS}
 
     def fit(self, X: Any, y: Any) -> RecurrentClassifier:
         """Train on all of ``X`` and ``y`` but the per-class validation part early stopping watches."""

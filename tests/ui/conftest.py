@@ -20,10 +20,10 @@ from ui_support import EXAMPLES, KEY, RunningDemo, running_command
 
 from seqclf.audio.io import load_audio
 from seqclf.config import TrainConfig
+from seqclf.data.frames import read_frames_csv
 from seqclf.encoders.audio import AudioEncoder
 from seqclf.encoders.features import FeatureEncoder
 from seqclf.encoders.words import WordEncoder
-from seqclf.modalities.files import read_frames_csv
 from seqclf.training.run import run_training
 
 

@@ -12,7 +12,7 @@ from ui_support import LANGUAGE, SURNAME, RunningDemo, audio_example, frames_exa
 
 from seqclf import Predictor
 from seqclf.audio.io import resample
-from seqclf.modalities.files import read_frames_csv
+from seqclf.data.frames import read_frames_csv
 
 
 @pytest.fixture(scope="module")
