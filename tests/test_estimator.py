@@ -12,9 +12,11 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from typer.testing import CliRunner
 
 import seqclf
 from seqclf import Predictor, RecurrentClassifier
+from seqclf.cli import app
 from tests.names_data import make_names_folder
 
 #: small enough that the ~55 checks each train in about a second
@@ -131,6 +133,15 @@ def test_saves_a_model_folder_and_loads_it_back(fitted: RecurrentClassifier, tmp
     card = (folder / "README.md").read_text()
     assert "No test part was held out" in card and "confusion_matrix.png" not in card
     assert json.loads((folder / "config.json").read_text())["training"]["metrics"]["test"] is None
+    # seqclf evaluate rebuilds no test part from it: one line saying what to do instead
+    X, y = waves(20, seed=4)
+    np.savez(tmp_path / "waves.npz", X=X[:, :, None], y=y.astype(str))
+    result = CliRunner().invoke(app, ["evaluate", str(folder), "--data", str(tmp_path / "waves.npz")])
+    assert result.exit_code != 0 and "held none out" in result.output and "--split all" in result.output
+    result = CliRunner().invoke(
+        app, ["evaluate", str(folder), "--data", str(tmp_path / "waves.npz"), "--split", "all", "--json"]
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["num_examples"] == 20
 
 
 @pytest.mark.slow  # trains a network (seconds)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from seqclf.cli.support import DATA_HELP, fail, start_compute
-from seqclf.errors import SeqclfError
+from seqclf.errors import DataError, SeqclfError
 
 
 def evaluate(
@@ -64,11 +64,15 @@ def evaluate(
                     err=True,
                     fg=typer.colors.YELLOW,
                 )
-            report = run_evaluation(pretrained, splits.get(split))
-            if baseline:
-                compared = fit_baseline(
-                    pretrained.encoder, splits, splits.get(split), pretrained.labels, budget(seconds)
+            part = splits.get(split)
+            if not len(part):
+                raise DataError(
+                    f"the rebuilt {split} part is empty: the model held none out (test=0, as "
+                    "seqclf.RecurrentClassifier trains); score it on data of its own with --split all"
                 )
+            report = run_evaluation(pretrained, part)
+            if baseline:
+                compared = fit_baseline(pretrained.encoder, splits, part, pretrained.labels, budget(seconds))
     except SeqclfError as err:
         raise fail(err) from None
     # The report is printed before the plot is written, so a bad --plot path loses nothing.
