@@ -102,6 +102,13 @@ def train(
             "MiniRocket or 1-NN DTW) on the same split and report it beside this one."
         ),
     ] = True,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            help="What the model is for, in a line (e.g. 'Surname to language of origin'): the model "
+            "card's title and the demo's tab say it (default: the task's own, or the task and its labels)."
+        ),
+    ] = None,
     **settings: Any,
 ) -> None:
     """Train a model on a task's data; the defaults are the task's tested recipe (or chosen from your data).
@@ -136,7 +143,8 @@ def train(
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
         flags = {_flag(k): v for k, v in data_options.items()}
-        command = _command_line(task, data, out, {**flags, **model_overrides, **train_overrides})
+        described = _given(description=description)
+        command = _command_line(task, data, out, {**flags, **described, **model_overrides, **train_overrides})
         with distributed.process_group(resolve_device(device)) as process_device:
             run_training(
                 chosen,
@@ -151,6 +159,7 @@ def train(
                 checkpoint_dir=checkpoint_dir,
                 overwrite=overwrite,
                 baseline=baseline,
+                description=description,
             )
     except SeqclfError as err:
         raise fail(err) from None

@@ -18,6 +18,7 @@ class TextModality(Modality):
     flat_single_answer = False
     hf_client_method = "text_classification"
     submit_on_enter = True
+    keeps_examples = True
     missing_hint = "type a text or pick an example."
 
     def is_single(self, inputs: Any) -> bool:

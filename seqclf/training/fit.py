@@ -45,6 +45,7 @@ def fit(
     device: str | None = None,
     overwrite: bool = False,
     baseline: bool = True,
+    description: str | None = None,
     log: Any = tqdm.write,
     **overrides: Any,
 ) -> Predictor:
@@ -58,6 +59,8 @@ def fit(
     and the reader's ``tokens``, ``word_vectors`` and ``patch``. With ``baseline`` the
     practitioner's first model is fitted and scored on the same split too; the returned
     predictor's ``pretrained.training.test`` and ``.baseline`` hold the two results.
+    ``description`` says what the model is for ("Surname to language of origin"): the card's
+    title and the demo's tab show it; without it they name the task and the labels.
     """
     from seqclf.training.run import run_training
 
@@ -86,5 +89,6 @@ def fit(
         log=log,
         overwrite=overwrite,
         baseline=baseline,
+        description=description,
     )
     return Predictor.from_pretrained(out, device=device)
