@@ -101,6 +101,20 @@ class BaselineResult:
         return self.accuracy is not None
 
 
+# A demo shows the description and the examples as they are, from a folder of anyone's:
+# what is not text is a damaged record, not a crash in the page.
+def _optional_text(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} is {type(value).__name__}, not a string")
+    return value
+
+
+def _texts(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{name} is not a list of strings")
+    return value
+
+
 @dataclass
 class TrainingRecord:
     """Provenance and figures of one ``seqclf train`` run.
@@ -128,6 +142,11 @@ class TrainingRecord:
     evaluations: list[Evaluation] = field(default_factory=list)
     #: the baseline fitted on the same training part and scored on the same test part
     baseline: BaselineResult | None = None
+    #: what the model is for, in the trainer's words (``--description``); None: not given
+    description: str | None = None
+    #: a few inputs of the test part, for a demo to offer without the data (text models only:
+    #: a recording or a series would outweigh the rest of the config)
+    examples: list[str] = field(default_factory=list)
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -169,6 +188,8 @@ class TrainingRecord:
             "metrics": {"validation": self.validation, "test": self.test},
             **({"evaluations": [asdict(e) for e in self.evaluations]} if self.evaluations else {}),
             **({"baseline": asdict(self.baseline)} if self.baseline is not None else {}),
+            **({"description": self.description} if self.description is not None else {}),
+            **({"examples": self.examples} if self.examples else {}),
         }
 
     @classmethod
@@ -199,6 +220,8 @@ class TrainingRecord:
                 recipe=data.get("recipe", []),
                 evaluations=[Evaluation(**e) for e in data.get("evaluations", [])],
                 baseline=BaselineResult(**data["baseline"]) if "baseline" in data else None,
+                description=_optional_text(data.get("description"), "description"),
+                examples=_texts(data.get("examples", []), "examples"),
             )
         except (KeyError, TypeError, AttributeError) as err:
             names = ", ".join(f.name for f in fields(cls))

@@ -118,6 +118,24 @@ def test_a_damaged_training_record_is_named_with_its_file(model_dir: Path) -> No
     assert "'metrics'" in output and "Traceback" not in output
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("description", 3, "description is int, not a string"),
+        ("examples", ["Kim", 3], "not a list of strings"),
+    ],
+)
+def test_a_description_or_examples_that_are_not_text_are_a_damaged_record(
+    model_dir: Path, field: str, value: object, said: str
+) -> None:
+    """A demo shows them as they are, from a folder of anyone's: one line here, not a broken page."""
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["training"][field] = value
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    code, output = card_command(str(model_dir))
+    assert code == 2 and "the training record is damaged" in output and said in output
+
+
 @pytest.mark.parametrize("name", ["names", "sentiment", "digits", "vowels"])
 def test_shipped_records_read_and_write_back_unchanged(name: str) -> None:
     """The typed record keeps the JSON layout every earlier model folder was written in."""
@@ -178,3 +196,28 @@ def test_an_evaluation_added_after_training_is_in_the_card_and_survives_regenera
     (model_dir / "README.md").unlink()
     assert card_command(str(model_dir))[0] == 0
     assert (model_dir / "README.md").read_text(encoding="utf-8") == card
+
+
+def test_the_card_says_what_the_model_is_for_and_older_folders_name_their_task_and_labels(
+    model_dir: Path,
+) -> None:
+    from seqclf.cards.card import describe, write_card
+    from seqclf.network.pretrained import PretrainedClassifier
+
+    assert describe(PretrainedClassifier.from_folder(model_dir)) == get_task("names").description
+    # a model of one's own texts, written before --description: its task describes the data's
+    # format ("Your own labelled texts (CSV, ..."), so the card names the task and the labels
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    assert "description" not in config["training"]
+    config["task"] = "text"
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    own = PretrainedClassifier.from_folder(model_dir)
+    assert describe(own) == "Sorting text inputs into Alpha, Beta, Delta, Gamma."
+    card = write_card(model_dir).read_text(encoding="utf-8")
+    assert "# seqclf `tiny`: Sorting text inputs into Alpha, Beta, Delta, Gamma.\n" in card
+    assert "Your own labelled texts" not in card
+    config["training"]["description"] = "Which made-up language a surname comes from."
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    card = write_card(model_dir).read_text(encoding="utf-8")
+    assert "# seqclf `tiny`: Which made-up language a surname comes from.\n" in card
+    assert "**Use it for:** which made-up language a surname comes from. The model" in card

@@ -45,6 +45,8 @@ def model_dir(names_folder, tmp_path_factory):
             "1",
             "--ensemble",
             "1",
+            "--description",
+            "Made-up surnames to their made-up languages",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -56,6 +58,11 @@ def test_train_records_the_command_and_overrides(model_dir):
     assert config["model"]["cell"] == "lstm" and config["model"]["pooling"] == "mean+max"
     assert config["training"]["hyperparameters"]["epochs"] == 3
     assert config["training"]["command"].startswith("seqclf train names --data ")
+    # the trainer's words beat the task's own, in the card and in the command that reproduces it
+    assert config["training"]["description"] == "Made-up surnames to their made-up languages"
+    assert "--description 'Made-up surnames to their made-up languages'" in config["training"]["command"]
+    card = (model_dir / "README.md").read_text()
+    assert "# seqclf `names`: Made-up surnames to their made-up languages\n" in card
 
 
 def test_evaluate_reproduces_the_card(model_dir, names_folder, tmp_path):

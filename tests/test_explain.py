@@ -102,7 +102,7 @@ def test_explain_accepts_a_label_or_index_and_rejects_others() -> None:
         predictor.explain("ivanov", target="Omega")
     with pytest.raises(InvalidInputError, match="class index"):
         predictor.explain("ivanov", target=3)
-    with pytest.raises(InvalidInputError, match="empty"):
+    with pytest.raises(InvalidInputError, match=r"^the input is empty"):  # one input: no "input 0:"
         predictor.explain("   ")
 
 
@@ -127,11 +127,12 @@ def test_a_prepared_example_is_encoded_once_and_answers_as_the_raw_one(tiny_name
     predictor = Predictor.from_pretrained(tiny_names.folder, device="cpu")
     raw_explanation, raw_unfolding = predictor.explain("Kamuramoto"), predictor.unfold("Kamuramoto")
     calls: list[object] = []
-    encode = predictor.encode
-    monkeypatch.setattr(predictor, "encode", lambda inputs: calls.append(inputs) or encode(inputs))
+    encode = predictor.encoder.encode
+    monkeypatch.setattr(predictor.encoder, "encode", lambda example: calls.append(example) or encode(example))
     prepared = predictor.prepare("Kamuramoto")
+    encoded = len(calls)  # the encoding and the steps' names (which the encoder validates too)
     explanation, unfolding = predictor.explain(prepared), predictor.unfold(prepared)
-    assert len(calls) == 1  # the UI's check, explanation and unfolding share one encoding
+    assert calls and len(calls) == encoded  # the UI's check, explanation and unfolding share them
     assert explanation.steps == raw_explanation.steps == list("kamuramoto")
     assert explanation.label == raw_explanation.label == "Alpha"
     torch.testing.assert_close(

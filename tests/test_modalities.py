@@ -157,7 +157,10 @@ def test_a_ui_visitor_who_gave_nothing_is_told_what_to_give(tmp_path: Path):
     ):
         with pytest.raises(InvalidInputError, match=f"Give an input first: {hint}"):
             modality.from_widget(None)
-    assert TEXT.from_widget("") == ""  # the encoder's own message says what is wrong with an empty text
+    for blank in ("", "  \n\t"):  # an empty box is no input, not a REST-worded "input 0" error
+        with pytest.raises(InvalidInputError, match=r"^Give an input first: type a text"):
+            TEXT.from_widget(blank)
+    assert TEXT.from_widget(" Kim ") == " Kim "  # what is there goes on as typed
     upload = tmp_path / "upload.csv"
     upload.write_text("0.5,1.5\n")
     np.testing.assert_array_equal(FEATURES.from_widget(str(upload)), [[0.5, 1.5]])

@@ -72,7 +72,9 @@ def write_table(path: Path, rows: list[tuple[str, str]], text: str = "text", lab
     return path
 
 
-def train(task: str, data: Path, out: Path, split: dict | None = None, **overrides) -> object:
+def train(
+    task: str, data: Path, out: Path, split: dict | None = None, description: str | None = None, **overrides
+) -> object:
     return run_training(
         task,
         data,
@@ -82,6 +84,7 @@ def train(task: str, data: Path, out: Path, split: dict | None = None, **overrid
         reader_options=split,
         command=f"test {task}",
         log=lambda _: None,
+        description=description,
     )
 
 
@@ -99,12 +102,16 @@ def test_a_folder_of_label_files_reads_like_the_names_layout(tmp_path: Path) -> 
     assert len(examples) == 5 * len(SYNTHETIC_LANGUAGES)
 
 
+#: what the text model is for, in its trainer's words (two lines: the record keeps one)
+SURNAMES = "Which made-up language\n  a surname comes from."
+
+
 @pytest.fixture(scope="module")
 def text_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("text")
     rows = names_rows(root, 40)
     data = write_table(root / "names.csv", rows + rows[:10])  # ten repeated rows
-    train("text", data, root / "model", epochs=15)
+    train("text", data, root / "model", description=SURNAMES, epochs=15)
     return data, root / "model"
 
 
@@ -123,6 +130,23 @@ def test_text_defaults_pick_characters_for_short_strings_and_record_why(text_mod
     card = (folder / "README.md").read_text()
     assert "Defaults chosen from the data" in card and str(data) in card
     assert Predictor.from_pretrained(folder).predict("Kamuramoto")[0]["label"] == "Alpha"
+
+
+def test_the_model_keeps_its_description_and_a_few_test_texts_for_the_demo(text_model) -> None:
+    data, folder = text_model
+    training = json.loads((folder / "config.json").read_text())["training"]
+    assert training["description"] == "Which made-up language a surname comes from."
+    card = (folder / "README.md").read_text()
+    assert "# seqclf `model`: Which made-up language a surname comes from.\n" in card
+    assert "Your own labelled texts" not in card  # the data's format is not what the model is for
+    test_part = get_task("text").load_splits(data, training["split"]).test
+    kept = training["examples"]
+    assert len(kept) == 8 and len(set(kept)) == 8
+    assert set(kept) <= set(test_part.inputs)  # from the test part, never a training text
+    label_of = dict(zip(test_part.inputs, test_part.labels, strict=True))
+    assert sorted(label_of[text] for text in kept) == sorted(
+        list(SYNTHETIC_LANGUAGES) * 2
+    )  # each class in turn
 
 
 def test_evaluate_rebuilds_the_split_and_scores_a_whole_file(text_model) -> None:

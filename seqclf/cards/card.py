@@ -20,11 +20,31 @@ from seqclf.install import pip_install, project_link
 from seqclf.modalities import Modality, modality_named
 from seqclf.network.pretrained import CARD_NAME, PretrainedClassifier
 from seqclf.record import Evaluation, TrainingRecord
-from seqclf.tasks import Task, get_task
+from seqclf.tasks import Task, get_task, task_names
 
 CONFUSION_IMAGE = "confusion_matrix.png"
 CURVES_IMAGE = "training_curves.png"
 SERVE_URL = "http://localhost:8000"
+#: labels a description names before "and N more"
+DESCRIBED_LABELS = 6
+
+
+def describe(pretrained: PretrainedClassifier) -> str:
+    """What the model is for, in one line: its card's title and its tab's text in the demo.
+
+    The trainer's own words (``--description``) where given; else a built-in task's
+    description; else, for a model of one's own data (whose task describes only the data's
+    format) or of an unknown task, the task's name and the labels.
+    """
+    training = pretrained.training
+    if training is not None and training.description:
+        return training.description
+    if pretrained.task in task_names() and not get_task(pretrained.task).own_data:
+        return get_task(pretrained.task).description
+    labels = pretrained.labels
+    named = ", ".join(labels[:DESCRIBED_LABELS])
+    more = f" and {len(labels) - DESCRIBED_LABELS} more" if len(labels) > DESCRIBED_LABELS else ""
+    return f"Sorting {pretrained.task} inputs into {named}{more}."
 
 
 def _metadata(
@@ -292,10 +312,11 @@ def render_card(
     hyper = {**_architecture(config.to_dict()), **training.hyperparameters}
     sizes = ", ".join(f"{k} {v:,}" for k, v in split["sizes"].items())
     source = repo_id or training.out or f"models/{name}"
+    description = describe(pretrained)
     return f"""---
 {_metadata(pretrained, task, name, figures, scored_on)}---
 
-# seqclf `{name}`: {task.description}
+# seqclf `{name}`: {description}
 
 {_summary(config, params)} with
 {config.pooling} pooling of the per-step outputs, trained and published with
@@ -304,7 +325,7 @@ macro-F1 **{figures["macro_f1"]:.4f}**.
 
 ## Intended use and limitations
 
-**Use it for:** {task.description[0].lower() + task.description[1:].rstrip(".")}. The model gives
+**Use it for:** {description[0].lower() + description[1:].rstrip(".")}. The model gives
 a probability for each of its labels; a low top score means it is unsure. It was checked only on
 the held-out split described below, so inputs unlike its training data can get confident
 wrong answers.

@@ -143,6 +143,13 @@ def train(
     report_dir: Annotated[Path, typer.Option(help="Where --report-to writes its run directories.")] = Path(
         REPORT_DIR
     ),
+    description: Annotated[
+        str | None,
+        typer.Option(
+            help="What the model is for, in a line (e.g. 'Surname to language of origin'): the model "
+            "card's title and the demo's tab say it (default: the task's own, or the task and its labels)."
+        ),
+    ] = None,
     **settings: Any,
 ) -> None:
     """Train ``task`` on ``data`` into ``out``; each task's command (:func:`task_command`) calls it."""
@@ -178,7 +185,8 @@ def train(
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
         flags = {_flag(k): v for k, v in data_options.items()}
-        command = _command_line(task, data, out, {**flags, **model_overrides, **train_overrides})
+        described = _given(description=description)
+        command = _command_line(task, data, out, {**flags, **described, **model_overrides, **train_overrides})
         with distributed.process_group(resolve_device(device)) as process_device:
             run_training(
                 chosen,
@@ -195,6 +203,7 @@ def train(
                 baseline=baseline,
                 report_to=trackers,
                 report_dir=report_dir,
+                description=description,
             )
     except SeqclfError as err:
         raise fail(err) from None

@@ -225,10 +225,14 @@ class Prepared:
 
 
 def prepare(predictor: Predictor, example: Any) -> Prepared:
-    """``example`` encoded for ``predictor``'s model, with the names of its steps."""
+    """``example`` encoded for ``predictor``'s model, with the names of its steps.
+
+    One input, so the encoder's refusal is said as it is: a batch's ``input 0:`` would
+    point at a position the caller never gave (the demo shows this message to people).
+    """
     if isinstance(example, Prepared):
         return example
-    (encoded,) = predictor.encode([example])
+    encoded = predictor.encoder.encode(example)
     return Prepared(encoded, predictor.encoder.steps(example))
 
 

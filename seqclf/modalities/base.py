@@ -76,6 +76,9 @@ class Modality(ABC):
     example_suffixes: ClassVar[tuple[str, ...]] = ()
     #: what a UI visitor should do when they ran the model without an input
     missing_hint: ClassVar[str]
+    #: whether a model keeps a few test inputs in its record, for a demo to offer without
+    #: the data: short strings do; a recording or a series would outweigh the rest of the config
+    keeps_examples: ClassVar[bool] = False
 
     def __init__(self) -> None:
         _REGISTRY[self.name] = self

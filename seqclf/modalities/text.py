@@ -18,6 +18,7 @@ class TextModality(Modality):
     flat_single_answer = False
     hf_client_method = "text_classification"
     submit_on_enter = True
+    keeps_examples = True
     missing_hint = "type a text or pick an example."
 
     def is_single(self, inputs: Any) -> bool:
@@ -40,8 +41,8 @@ class TextModality(Modality):
         return gr.Textbox(label="Input", placeholder="Type here, or click an example below", lines=1)
 
     def from_widget(self, value: Any) -> Any:
-        # An empty text goes through: the encoder's own message says what is wrong with it.
-        if value is None:
+        """A blank box is no input, as an empty upload is: the visitor is told what to give."""
+        if value is None or not value.strip():
             raise InvalidInputError(f"Give an input first: {self.missing_hint}")
         return value
 

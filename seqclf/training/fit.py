@@ -69,6 +69,7 @@ def fit(
     baseline: bool = True,
     report_to: Sequence[str] = (),
     report_dir: str | Path = REPORT_DIR,
+    description: str | None = None,
     log: Any = tqdm.write,
     **overrides: Any,
 ) -> Predictor:
@@ -89,6 +90,8 @@ def fit(
     per-epoch log as rows (``pandas.DataFrame`` takes it). ``report_to``
     (``["tensorboard"]``, ``["mlflow"]``) sends the same figures to those trackers, in a
     run directory under ``report_dir``.
+    ``description`` says what the model is for ("Surname to language of origin"): the card's
+    title and the demo's tab show it; without it they name the task and the labels.
     """
     from seqclf.training.run import run_training
 
@@ -120,5 +123,6 @@ def fit(
         baseline=baseline,
         report_to=report_to,
         report_dir=report_dir,
+        description=description,
     )
     return Predictor.from_pretrained(out, device=device)

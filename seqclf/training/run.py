@@ -13,6 +13,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from seqclf.evaluation.evaluate import evaluate
 from seqclf.evaluation.metrics import classification_metrics
 from seqclf.inference.batching import batched_logits
 from seqclf.install import VERSION
+from seqclf.modalities import modality_named
 from seqclf.network.ensemble import EnsembleClassifier
 from seqclf.network.model import SequenceClassifier
 from seqclf.network.pretrained import PretrainedClassifier
@@ -73,6 +75,28 @@ def _labelled(
 ) -> list[tuple[torch.Tensor, int]]:
     index = {label: i for i, label in enumerate(labels)}
     return [(x, index[y]) for x, y in zip(sequences, examples.labels, strict=True)]
+
+
+#: test inputs a text model keeps in its record, for the demo to offer (:func:`kept_examples`)
+KEPT_EXAMPLES = 8
+#: a longer test input is not kept: an example to click is a line, not a document
+KEPT_EXAMPLE_CHARS = 200
+
+
+def kept_examples(test: Examples, encoder: Encoder) -> list[str]:
+    """A few test inputs for the model's record, each label in turn, so every class shows up.
+
+    Only for kinds of input that keep examples (:attr:`Modality.keeps_examples`: text), and
+    only short ones; the demo offers them where it has no examples of its own for the model.
+    """
+    if not modality_named(encoder.modality_name).keeps_examples:
+        return []
+    by_label: dict[str, list[str]] = {}
+    for text, label in zip(test.inputs, test.labels, strict=True):
+        if isinstance(text, str) and text.strip() and len(text) <= KEPT_EXAMPLE_CHARS:
+            by_label.setdefault(label, []).append(text.strip())
+    taken = chain.from_iterable(zip_longest(*(by_label[label] for label in sorted(by_label))))
+    return list(dict.fromkeys(text for text in taken if text is not None))[:KEPT_EXAMPLES]
 
 
 def _threads(n: int) -> str:
@@ -194,6 +218,7 @@ def run_training(
     baseline: bool = True,
     report_to: Sequence[str] = (),
     report_dir: Path | str = REPORT_DIR,
+    description: str | None = None,
 ) -> PretrainedClassifier:
     """Train ``task`` on ``data`` and save the model folder to ``out``; one run end to end.
 
@@ -218,6 +243,9 @@ def run_training(
     ``report_to`` names trackers (``tensorboard``, ``mlflow``) that get each epoch's figures
     and the final ones, in a run directory under ``report_dir``
     (:mod:`seqclf.training.reporting`).
+    ``description`` says what the model is for, in the trainer's words: the card's title and
+    the demo's tab say it (:func:`seqclf.cards.card.describe`); a text model also keeps a few
+    test inputs for the demo (:func:`kept_examples`).
     """
     log = distributed.main_only(log)
     task = task if isinstance(task, Task) else get_task(task)
@@ -280,6 +308,8 @@ def run_training(
         test=test,
         recipe=recipe.reasons,
         baseline=compared,
+        description=" ".join((description or "").split()) or None,  # one line: the card's title
+        examples=kept_examples(splits.test if len(splits.test) else splits.validation, prepared.encoder),
     )
     if out is not None:
         write_model(pretrained, Path(out), task)

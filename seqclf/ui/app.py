@@ -53,6 +53,8 @@ from seqclf.ui.visitor_models import SourceMode
 
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64
+#: runs in the browser: closes Gradio's toasts (their close buttons' test id is the handle)
+CLOSE_TOASTS = "() => document.querySelectorAll('[data-testid=toast-close]').forEach((b) => b.click())"
 TITLE = "seqclf: recurrent sequence classifiers"
 INTRO = (
     "# seqclf demo\n"
@@ -90,9 +92,12 @@ def build_demo(tabs: Sequence[ModelTab], examples_dir: Path, options: TabOptions
                 "No models found. Train one (`seqclf train names --data ... --out models/names`) "
                 "or start with `--model NAME=FOLDER_OR_REPO`."
             )
-        with gr.Tabs():
+        with gr.Tabs() as tab_set:
             for tab in tabs:
                 build_tab(tab, examples_dir, options or TabOptions())
+        # An error is a toast (gr.Error) for as long as it lasts; it is about the tab it came
+        # from, so switching tabs closes it rather than leave it over another model's tab.
+        tab_set.select(None, js=CLOSE_TOASTS)
     return demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
 
 

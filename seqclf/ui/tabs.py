@@ -23,11 +23,11 @@ from typing import Any
 
 import gradio as gr
 
+from seqclf.cards.card import describe
 from seqclf.errors import SeqclfError
 from seqclf.inference.predictor import Predictor
 from seqclf.inference.requests import Limits, check_steps
 from seqclf.modalities import Modality
-from seqclf.tasks import get_task, task_names
 from seqclf.ui import views
 from seqclf.ui.visitor_models import SourcePolicy, load_visitor_model
 
@@ -65,8 +65,15 @@ class ModelTab:
 
     @property
     def description(self) -> str:
-        task = self.predictor.task
-        return get_task(task).description if task in task_names() else f"A {self.modality.name} model."
+        """What the model is for, as its card says it."""
+        return describe(self.predictor.pretrained)
+
+    def examples(self, examples_dir: Path) -> list[Any]:
+        """The operator's examples for this tab (``examples_dir``), else the test inputs the
+        model's folder keeps (a text model of one's own data: :func:`seqclf.training.run.kept_examples`)."""
+        bundled = self.modality.examples(examples_dir, self.name, MAX_EXAMPLES)
+        training = self.predictor.pretrained.training
+        return bundled or (training.examples[:MAX_EXAMPLES] if training is not None else [])
 
 
 def _resolve(tab: ModelTab, source: str, revision: str, policy: SourcePolicy) -> Predictor:
@@ -161,14 +168,20 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
         x_axis_format=None if text else "d",
         x_label_angle=-45 if text else 0,
         y="probability",
-        color="label",
+        # coloured by the line's place, not its class: the colours are ours (views.LINE_COLORS)
+        # whatever the model's labels, so the legend below can say which is which
+        color="line",
+        color_map=views.LINE_COLOR_MAP,
+        colors_in_legend=[],  # no legend of the chart's own: see views.legend_html
         tooltip=["read", "label", "probability"],
         x_title="step read (and its character or word)" if text else "frames read",
         y_title="probability",
         y_lim=[0, 1],
         label="Unfolding: the answer after each prefix",
+        elem_id=f"unfolding-{tab.name}",
         render=False,
     )
+    legend = gr.HTML(elem_id=f"unfolding-legend-{tab.name}", render=False)
     source, revision = _source_fields(tab, options.sources)
     outputs = [label, why, unfolding]
     analyse = analyse_fn(tab, options)
@@ -177,12 +190,12 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
     )
 
     with gr.Tab(tab.name.capitalize(), id=tab.name, elem_id=f"tab-{tab.name}"):
-        gr.Markdown(tab.description)
+        gr.Markdown(tab.description, elem_id=f"description-{tab.name}")
         with gr.Row():
             with gr.Column(scale=1):
                 example_input = tab.modality.widget()
                 run = gr.Button("Classify", variant="primary")
-                examples = tab.modality.examples(examples_dir, tab.name, MAX_EXAMPLES)
+                examples = tab.examples(examples_dir)
                 if examples:
                     # Clicking an example fills the input and runs the model with the model
                     # source the user chose (the source columns are empty, so they stay as they are).
@@ -195,6 +208,7 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
                         cache_examples=False,
                         examples_per_page=MAX_EXAMPLES,
                         api_visibility="private",
+                        elem_id=f"examples-{tab.name}",
                     )
                 note = examples_dir / f"{tab.name}.md"  # what the examples show, e.g. a known weakness
                 if note.is_file():
@@ -210,6 +224,17 @@ def build_tab(tab: ModelTab, examples_dir: Path, options: TabOptions) -> None:
                 gr.Markdown(views.why_note(tab.named_steps))
             with gr.Column(scale=1):
                 unfolding.render()
+                legend.render()
                 gr.Markdown(prefix_note)
         triggers = [run.click] + ([example_input.submit] if tab.modality.submit_on_enter else [])
         gr.on(triggers, analyse, inputs=[example_input, source, revision], outputs=outputs, api_name=tab.name)
+        # whichever event drew the chart (Classify, Enter, an example), its legend follows it
+        unfolding.change(_legend, unfolding, legend, api_visibility="private", queue=False)
+
+
+def _legend(plot: Any) -> str:
+    """The legend of the unfolding chart the browser shows (its table, as ``gr.LinePlot`` hands it over)."""
+    table = plot.model_dump() if isinstance(plot, gr.data_classes.GradioModel) else plot
+    if not isinstance(table, dict):
+        return ""
+    return views.legend_html(table.get("columns") or [], table.get("data") or [])

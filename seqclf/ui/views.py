@@ -8,14 +8,22 @@ components stay dumb: ``gr.Label`` gets ``{label: probability}``,
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from seqclf.inference.explain import MAX_PREFIXES, Explanation, Unfolding
 
-#: lines on the prefix chart: the final top classes plus any class that led at some prefix
+#: each line's colour on the prefix chart, by its place among the chart's classes (the first
+#: eight of Vega's tableau10, the chart's colours before): the chart and its legend take them from here
+LINE_COLORS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6")
+#: lines on the prefix chart: the final top classes plus any class that led at some prefix,
+#: one colour each
 FINAL_TOP_CLASSES = 4
-MAX_LINES = 8
+MAX_LINES = len(LINE_COLORS)
 PREFIX_TEXT_LIMIT = 40
+#: the HTML class of the unfolding chart's legend (:func:`legend_html`), one entry per child
+LEGEND_CLASS = "seqclf-legend"
 
 #: said under every prefix chart: a long input's chart has points at some prefixes only
 SPACED_PREFIXES_NOTE = (
@@ -123,11 +131,22 @@ def step_names(steps: list[str]) -> list[str]:
     return [f"{i + 1:0{width}d} {step}" for i, step in enumerate(steps)]
 
 
+def line_name(place: int) -> str:
+    """The chart's name for its line at ``place`` (0-based), which its colour is keyed by."""
+    return str(place + 1)
+
+
+#: the unfolding chart's colours, by line name (``gr.LinePlot``'s ``color_map``)
+LINE_COLOR_MAP = {line_name(place): color for place, color in enumerate(LINE_COLORS)}
+
+
 def unfolding_frame(unfolding: Unfolding) -> pd.DataFrame:
     """Long format for ``gr.LinePlot``: one row per (prefix length, class).
 
     A long input's unfolding has only some prefix lengths (:attr:`Unfolding.lengths`);
     each row is named by its own length, so the chart's points sit where they belong.
+    ``line`` is the class's place on the chart (1 for the answer), which picks its colour
+    from :data:`LINE_COLORS` whatever the model's labels are.
     """
     names, named = prefix_names(unfolding.steps), step_names(unfolding.steps)
     rows = [
@@ -135,10 +154,36 @@ def unfolding_frame(unfolding: Unfolding) -> pd.DataFrame:
             "step": t,
             "step_name": named[t - 1],
             "read": names[t - 1],
+            "line": line_name(place),
             "label": label,
             "probability": row[unfolding.labels.index(label)],
         }
-        for label in chart_labels(unfolding)
+        for place, label in enumerate(chart_labels(unfolding))
         for t, row in zip(unfolding.lengths, unfolding.probabilities, strict=True)
     ]
-    return pd.DataFrame(rows, columns=["step", "step_name", "read", "label", "probability"])
+    return pd.DataFrame(rows, columns=["step", "step_name", "read", "line", "label", "probability"])
+
+
+def legend_html(columns: list[str], data: list[list[object]]) -> str:
+    """The unfolding chart's legend, from the chart's own table: each class in its line's colour.
+
+    Not the chart's own legend: that one is a single row of SVG, cut off on a phone once the
+    classes' names are longer than the chart is wide. This one wraps.
+    """
+    if "line" not in columns or "label" not in columns:  # the browser sends the table back
+        return ""
+    line, label = columns.index("line"), columns.index("label")
+    rows = (row for row in data if isinstance(row, list) and len(row) > max(line, label))
+    entries = dict.fromkeys((str(row[line]), str(row[label])) for row in rows)
+    items = "".join(
+        '<span style="display:inline-flex;align-items:center;gap:0.35em;overflow-wrap:anywhere">'
+        f'<span style="flex:none;width:0.8em;height:0.8em;border-radius:50%;background:{LINE_COLOR_MAP[name]}">'
+        f"</span>{html.escape(text)}</span>"
+        for name, text in entries
+        if name in LINE_COLOR_MAP
+    )
+    return (
+        f'<div class="{LEGEND_CLASS}" style="display:flex;flex-wrap:wrap;gap:0.25em 1em">{items}</div>'
+        if items
+        else ""
+    )

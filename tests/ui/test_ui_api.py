@@ -98,8 +98,12 @@ def test_vowels_endpoint_takes_a_csv(client: Client, demo: RunningDemo) -> None:
 
 
 def test_a_bad_input_is_a_message_not_a_traceback(client: Client) -> None:
-    with pytest.raises(Exception, match="empty"):
+    # said to a person, as the other tabs say it; not the REST API's "input 0: the input is empty"
+    with pytest.raises(Exception, match=r"^Give an input first: type a text or pick an example\.$"):
         client.predict("   ", api_name="/names")
+    # one input, so the encoder's message without a batch's "input 0:"
+    with pytest.raises(Exception, match=r"^the input has 500 characters; this model takes at most \d+$"):
+        client.predict("k" * 500, api_name="/names")
     with pytest.raises(Exception, match="could not be decoded as audio"):
         client.predict(handle_file(str(frames_example())), api_name="/digits")
     with pytest.raises(Exception, match=r"not a seqclf model folder|neither a model folder"):

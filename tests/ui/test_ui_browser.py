@@ -6,14 +6,18 @@ Skipped only where /usr/bin/chromium is missing (``apt-get install -y chromium``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from tiny_model import save_untrained
 from ui_support import EXAMPLES, KEY, LANGUAGE, SURNAME, RunningDemo, audio_example
 
 from seqclf import Predictor
+from seqclf.encoders.chars import CharEncoder
 from seqclf.ui.tabs import MAX_EXAMPLES
+from seqclf.ui.views import LEGEND_CLASS, LINE_COLORS, chart_labels
 
 pytest.importorskip("playwright", reason="the browser tests need playwright: pip install 'seqclf[test]'")
 from seqclf.ui.screenshots import (
@@ -52,6 +56,82 @@ def test_a_typed_surname_and_an_uploaded_wav_get_their_answers(demo: RunningDemo
         digits.get_by_role("button", name="Classify").click()
         assert wait_for_answer(digits) == digit
     assert blocked == []  # nothing on the page needs the internet
+
+
+#: a phone's width
+NARROW = {"width": 400, "height": 900}
+#: long class names, as real models have (languages, intents), where the short test ones fit anywhere
+LONG_LABELS = [
+    "Portuguese (Brazil)",
+    "Vietnamese (Southern)",
+    "Scottish Gaelic",
+    "Japanese (Romaji)",
+    "Czech (Moravian)",
+    "Arabic (Levantine)",
+    "Korean (Revised)",
+    "Greek (Cypriot)",
+]
+
+
+def test_errors_speak_to_a_person_and_stay_with_their_tab(demo: RunningDemo) -> None:
+    with open_page(demo.url) as (page, blocked):
+        toasts = page.get_by_test_id("toast-body")
+        names = open_tab(page, "names")
+        names.get_by_role("button", name="Classify").click()  # nothing typed
+        # one toast, its title and its one message
+        expect(toasts).to_have_text(
+            [re.compile(r"^\W*Error\W*Give an input first: type a text or pick an example\.\s*$")]
+        )
+        digits = open_tab(page, "digits")
+        expect(toasts).to_have_count(0)  # the names tab's error is not the digits tab's
+        digits.get_by_role("button", name="Classify").click()  # nothing recorded
+        expect(toasts).to_have_text(
+            [re.compile(r"^\W*Error\W*Give an input first: record or upload a WAV\.\s*$")]
+        )
+    assert blocked == []
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return outer["x"] - 0.5 <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+
+
+def test_on_a_phone_the_unfolding_legend_names_every_line_within_the_chart(
+    demo: RunningDemo, tmp_path: Path
+) -> None:
+    folder = save_untrained(tmp_path / "languages", CharEncoder.fit([SURNAME] * 2), LONG_LABELS, "names")
+    lines = chart_labels(Predictor.from_pretrained(folder, device="cpu").unfold(SURNAME))
+    assert len(lines) >= 4
+    with open_page(demo.url) as (page, blocked):
+        page.set_viewport_size(NARROW)
+        names = open_tab(page, "names")
+        names.get_by_text("Model source").click()
+        names.get_by_label("Model folder or Hub repo id").fill(str(folder))  # labels the tab never saw
+        box = names.get_by_label("Input")
+        box.fill(SURNAME)
+        box.press("Enter")
+        wait_for_answer(names)
+        chart = page.locator("#unfolding-names")
+        plot_box = chart.bounding_box()
+        assert plot_box["width"] <= NARROW["width"]
+        for legend in chart.locator("g.role-legend").all():  # a legend drawn in the chart, if any
+            assert _inside(legend.bounding_box(), plot_box), "the chart's legend runs past its box"
+        entries = page.locator(f"#unfolding-legend-names .{LEGEND_CLASS} > span")
+        expect(entries).to_have_text(lines)  # every line, in its place
+        for entry in entries.all():
+            assert _inside(entry.bounding_box(), plot_box), entry.inner_text()
+        swatches = [
+            entry.locator("span").evaluate("e => getComputedStyle(e).backgroundColor")
+            for entry in entries.all()
+        ]
+        strokes = {path.get_attribute("stroke") for path in chart.locator("g.mark-line path").all()}
+        assert strokes == set(LINE_COLORS[: len(lines)])  # each line drawn in its legend's colour
+        assert swatches == [_rgb(color) for color in LINE_COLORS[: len(lines)]]
+    assert blocked == []
+
+
+def _rgb(hex_color: str) -> str:
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
 
 
 def test_every_tab_can_be_screenshotted_after_an_example(demo: RunningDemo, tmp_path: Path) -> None:

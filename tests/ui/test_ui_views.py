@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from seqclf.inference.explain import Explanation, Unfolding
 from seqclf.ui import views
 
@@ -51,3 +53,30 @@ def test_step_names_sort_in_step_order_and_name_each_token() -> None:
     names = views.step_names(list("Nakamura") + ["s"] * 4)  # twelve steps: two-digit numbers
     assert names[:3] == ["01 N", "02 a", "03 k"] and names[-1] == "12 s"
     assert sorted(names) == names  # the chart sorts a text axis; this order is the steps'
+
+
+def test_each_line_has_its_colour_and_the_legend_names_it_in_that_colour() -> None:
+    labels = ["Portuguese (Brazil)", "Vietnamese", "<b>Czech</b>", "Arabic", "Dutch"]
+    unfolding = Unfolding(["a", "b"], labels, [[0.1, 0.1, 0.1, 0.1, 0.6], [0.5, 0.2, 0.15, 0.1, 0.05]])
+    frame = views.unfolding_frame(unfolding)
+    lines = dict(zip(frame.label, frame.line, strict=True))
+    # the final top four by place, then Dutch, which led after the first step
+    assert lines == {
+        "Portuguese (Brazil)": "1",
+        "Vietnamese": "2",
+        "<b>Czech</b>": "3",
+        "Arabic": "4",
+        "Dutch": "5",
+    }
+    legend = views.legend_html(list(frame.columns), frame.values.tolist())
+    entries = re.findall(r'background:(#[0-9a-f]{6})"></span>([^<]*)</span>', legend)
+    assert entries == [
+        (views.LINE_COLORS[0], "Portuguese (Brazil)"),
+        (views.LINE_COLORS[1], "Vietnamese"),
+        (views.LINE_COLORS[2], "&lt;b&gt;Czech&lt;/b&gt;"),  # a model's label is text, never markup
+        (views.LINE_COLORS[3], "Arabic"),
+        (views.LINE_COLORS[4], "Dutch"),
+    ]
+    assert views.LINE_COLOR_MAP[lines["Dutch"]] == views.LINE_COLORS[4]  # the chart's colour for that line
+    assert "flex-wrap:wrap" in legend  # it wraps where the chart's own one-row legend was cut off
+    assert views.legend_html(["step", "probability"], [[1, 0.5]]) == ""  # not the chart's table: no legend
