@@ -2,9 +2,13 @@
 
 Either one subfolder per class holding the recordings (``yes/001.wav``, ``no/002.flac``),
 or a ``metadata.csv`` with ``file_name,label`` columns whose file names are relative to
-the folder. WAV, FLAC and OGG files are read (by soundfile, at any rate: the encoder
-resamples and mixes down to mono). The examples are file paths; the audio is decoded when
-the encoder reads it, so a bad file is reported by name then.
+the folder. Every recording must lie inside the folder (:mod:`seqclf.data.paths`): a row
+(or a class subfolder's file) that is an absolute path, climbs out with ``..`` or links
+to a file elsewhere is an error naming it, as a row naming no file is, with or without
+``--strict``: such data is mis-made or hostile, not one broken recording among many.
+WAV, FLAC and OGG files are read (by soundfile, at any rate: the encoder resamples and
+mixes down to mono). The examples are file paths; the audio is decoded when the encoder
+reads it, so a bad file is reported by name then.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 
@@ -29,8 +34,9 @@ def _from_metadata(folder: Path, metadata: Path) -> Examples:
                 f"{', '.join(map(repr, columns)) or 'none'})"
             )
         inputs, labels = [], []
+        check = files_inside(folder)
         for row in reader:
-            path = folder / (row["file_name"] or "").strip()
+            path = check((row["file_name"] or "").strip(), f"{metadata}, line {reader.line_num}")
             label = (row["label"] or "").strip()
             if not path.is_file():
                 raise DataError(f"{metadata}, line {reader.line_num}: no file {path}")
@@ -43,10 +49,11 @@ def _from_metadata(folder: Path, metadata: Path) -> Examples:
 
 def _from_subfolders(folder: Path) -> Examples:
     inputs, labels = [], []
+    check = files_inside(folder)
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         for path in sorted(sub.rglob("*")):
             if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
-                inputs.append(str(path))
+                inputs.append(str(check(path.relative_to(folder), f"{folder}, class subfolder {sub.name!r}")))
                 labels.append(sub.name)
     return Examples(inputs, labels)
 
