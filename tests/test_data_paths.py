@@ -32,7 +32,9 @@ from typer.testing import CliRunner
 
 from seqclf.cli import app
 from seqclf.data.audiofolder import read_audiofolder
+from seqclf.data.names import read_names
 from seqclf.data.series import read_series
+from seqclf.data.tables import read_texts
 from seqclf.errors import DataError
 from seqclf.tasks import get_task
 
@@ -110,6 +112,26 @@ def test_a_class_subfolder_that_leads_out_of_the_folder_is_refused(tmp_path: Pat
     assert str(refused.value) == (
         f"{data}, class subfolder {where}: {name!r} leads out of the folder {data}; {LEADS_OUT}"
     )
+
+
+def test_a_label_file_that_links_out_of_a_text_folder_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("a line of someone's secrets\n")
+    data = tmp_path / "texts"
+    data.mkdir()
+    (data / "en.txt").write_text("Smith\nJones\n")
+    (data / "de.txt").write_text("Schmidt\nMüller\n")
+    os.symlink(data / "en.txt", data / "english.txt")  # a link inside the folder is read
+    assert read_texts(data).labels == ["de", "de", "en", "en", "english", "english"]
+    os.symlink(secret, data / "secret.txt")
+    for read in (read_texts, read_names):
+        with pytest.raises(DataError) as refused:
+            read(data)
+        assert (
+            str(refused.value)
+            == f"{data}, label 'secret': 'secret.txt' leads out of the folder {data}; {LEADS_OUT}"
+        )
 
 
 def test_a_test_folder_is_held_to_its_own_folder(tmp_path: Path) -> None:
