@@ -31,14 +31,18 @@ from test_series_tables import waves, write_frame_files
 from typer.testing import CliRunner
 
 from seqclf.cli import app
+from seqclf.data import hub_data
 from seqclf.data.audiofolder import read_audiofolder
+from seqclf.data.hub_data import local_data
 from seqclf.data.names import read_names
 from seqclf.data.series import read_series
 from seqclf.data.tables import read_texts
 from seqclf.errors import DataError
 from seqclf.tasks import get_task
 
-LEADS_OUT = "seqclf reads only files inside it (copy the file in rather than link to it)"
+#: how a refusal ends: for a path that climbs out with "..", and for a link to a file outside
+CLIMBS = "; name a file inside it"
+LINKS = " through a link; copy the file in rather than link to it"
 
 
 def outside_recording(tmp_path: Path) -> Path:
@@ -60,10 +64,10 @@ def add_row(metadata: Path, name: str, label: str = "class-1") -> int:
     ("name", "refusal"),
     [
         ("{outside}", "is an absolute path; give paths relative to the folder {data}"),
-        ("../elsewhere/secret.wav", "leads out of the folder {data}; " + LEADS_OUT),
-        ("deeper/../../elsewhere/secret.wav", "leads out of the folder {data}; " + LEADS_OUT),
-        ("link.wav", "leads out of the folder {data}; " + LEADS_OUT),  # a link to the file outside
-        ("linked/secret.wav", "leads out of the folder {data}; " + LEADS_OUT),  # through a linked folder
+        ("../elsewhere/secret.wav", "leads out of the folder {data}" + CLIMBS),
+        ("deeper/../../elsewhere/secret.wav", "leads out of the folder {data}" + CLIMBS),
+        ("link.wav", "leads out of the folder {data}" + LINKS),  # a link to the file outside
+        ("linked/secret.wav", "leads out of the folder {data}" + LINKS),  # through a linked folder
     ],
 )
 def test_a_metadata_row_that_leads_out_of_the_folder_is_refused(
@@ -110,7 +114,7 @@ def test_a_class_subfolder_that_leads_out_of_the_folder_is_refused(tmp_path: Pat
     with pytest.raises(DataError) as refused:
         read_audiofolder(data)
     assert str(refused.value) == (
-        f"{data}, class subfolder {where}: {name!r} leads out of the folder {data}; {LEADS_OUT}"
+        f"{data}, class subfolder {where}: {name!r} leads out of the folder {data}{LINKS}"
     )
 
 
@@ -130,7 +134,7 @@ def test_a_label_file_that_links_out_of_a_text_folder_is_refused(tmp_path: Path)
             read(data)
         assert (
             str(refused.value)
-            == f"{data}, label 'secret': 'secret.txt' leads out of the folder {data}; {LEADS_OUT}"
+            == f"{data}, label 'secret': 'secret.txt' leads out of the folder {data}{LINKS}"
         )
 
 
@@ -155,7 +159,7 @@ def test_the_command_refuses_the_row_in_one_line_and_writes_nothing(tmp_path: Pa
     assert result.exit_code == 2
     assert result.output == (
         f"error: {data / 'metadata.csv'}, line {line}: '../elsewhere/secret.wav' leads out of the folder "
-        f"{data}; {LEADS_OUT}\n"
+        f"{data}{CLIMBS}\n"
     )
     assert not out.exists() and outside.is_file()
 
@@ -192,6 +196,21 @@ def test_the_links_of_the_hub_cache_are_read_and_lead_nowhere_else(tmp_path: Pat
     line = add_row(index / "index.csv", "frames/other.csv", "sine")
     with pytest.raises(DataError, match=re.escape(f"row {line - 1}: 'frames/other.csv' leads out of")):
         read_series(index / "index.csv")
+
+
+def test_a_path_in_a_hub_reference_stays_in_its_repo(tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "hub"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    snapshot = as_hub_snapshot(write_audiofolder(tmp_path / "a", with_metadata=True, per_class=2), cache, "r")
+    outside_recording(tmp_path)
+    monkeypatch.setattr(hub_data, "download_dataset", lambda *_: (snapshot, "0" * 40))
+    assert local_data("hf://datasets/carol/audio/metadata.csv")[0] == snapshot / "metadata.csv"
+    escape = "hf://datasets/carol/audio/../../../../elsewhere"
+    with pytest.raises(DataError) as refused:
+        local_data(escape)
+    assert (
+        str(refused.value) == f"{escape}: '../../../../elsewhere' leads out of the folder {snapshot}{CLIMBS}"
+    )
 
 
 @pytest.mark.slow  # a fresh process, as huggingface_hub reads its endpoint at import

@@ -13,6 +13,7 @@ anywhere in that repo's cache folder (the links are the cache's, not the data's)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,11 +48,13 @@ def files_inside(folder: Path) -> Callable[[str | Path, str], Path]:
             raise DataError(
                 f"{where}: {str(name)!r} is an absolute path; give paths relative to the folder {folder}"
             )
+        if os.path.normpath(name).split(os.sep)[0] == os.pardir:
+            raise DataError(f"{where}: {str(name)!r} leads out of the folder {folder}; name a file inside it")
         path = folder / name
         if not path.resolve().is_relative_to(bounds):
             raise DataError(
-                f"{where}: {str(name)!r} leads out of the folder {folder}; seqclf reads only files inside "
-                "it (copy the file in rather than link to it)"
+                f"{where}: {str(name)!r} leads out of the folder {folder} through a link; copy the file "
+                "in rather than link to it"
             )
         return path
 
