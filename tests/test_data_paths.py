@@ -101,6 +101,18 @@ def test_links_and_dots_that_stay_inside_the_folder_are_read(tmp_path: Path) -> 
     assert examples.skipped == []
 
 
+def test_a_metadata_csv_that_links_elsewhere_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    data = write_audiofolder(tmp_path / "data", with_metadata=False, per_class=2)
+    os.symlink(secret, data / "metadata.csv")
+    for given in (data, data / "metadata.csv"):
+        with pytest.raises(DataError) as refused:
+            read_audiofolder(given)
+        assert str(refused.value) == f"{data}: 'metadata.csv' leads out of the folder {data}{LINKS}"
+
+
 @pytest.mark.parametrize("linked", ["a file", "a class folder"])
 def test_a_class_subfolder_that_leads_out_of_the_folder_is_refused(tmp_path: Path, linked: str) -> None:
     outside = outside_recording(tmp_path)
