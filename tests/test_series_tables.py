@@ -308,10 +308,10 @@ def test_an_index_of_frame_files_reads_each_file_as_a_series(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("/etc/hostname", r"'/etc/hostname' is an absolute path; give paths relative to the index's folder"),
-        ("../secret.csv", r"'\.\./secret\.csv' leads out of the index's folder"),
-        ("frames/../../secret.csv", r"'frames/\.\./\.\./secret\.csv' leads out of the index's folder"),
-        ("link.csv", r"'link\.csv' leads out of the index's folder"),  # a link to a file outside
+        ("/etc/hostname", r"'/etc/hostname' is an absolute path; give paths relative to the folder "),
+        ("../secret.csv", r"'\.\./secret\.csv' leads out of the folder "),
+        ("frames/../../secret.csv", r"'frames/\.\./\.\./secret\.csv' leads out of the folder "),
+        ("link.csv", r"'link\.csv' leads out of the folder "),  # a link to a file outside
         ("frames/9.csv", r"no CSV file of frames at '.*frames/9\.csv'"),
     ],
 )

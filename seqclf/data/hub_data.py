@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqclf.data.audiofolder import AUDIO_SUFFIXES
+from seqclf.data.paths import files_inside
 from seqclf.data.series import SERIES_SUFFIXES
 from seqclf.data.tables import TABLE_SUFFIXES
 from seqclf.errors import ConfigError, DataError
@@ -71,7 +72,7 @@ def local_data(text: str | Path, log: Callable[[str], None] = logger.info) -> tu
         return Path(text), str(Path(text))
     folder, sha = download_dataset(dataset.repo_id, dataset.revision, DATA_PATTERNS)
     relative = dataset.path if dataset.path is not None else _choose(folder, dataset, log)
-    target = folder / relative if relative else folder
+    target = files_inside(folder)(relative, str(text)) if relative else folder  # no "..", as for local data
     if not target.exists():
         raise DataError(
             f"{dataset.reference(dataset.revision, None)} has no {dataset.path!r}; its data files: "

@@ -11,8 +11,8 @@
 - An **index of frame files**: a table with a ``path`` (or ``file_name``) column and a
   ``label`` column, each path a CSV of one series (:mod:`seqclf.data.frames`), relative
   to the index's folder. A path that leads out of that folder (an absolute one, ``..``,
-  a link) is refused: a data file, perhaps fetched from the Hub, must not make seqclf
-  read files it was not given.
+  a link) is refused (:mod:`seqclf.data.paths`): a data file, perhaps fetched from the
+  Hub, must not make seqclf read files it was not given.
 
 A file is read into a DataFrame and checked as one in memory is (:func:`from_long_frame`),
 so both give the same answers and the same one-line errors, each naming the series, the
@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from seqclf.data.frames import read_frames_csv
+from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples
 from seqclf.data.uea import as_case
 from seqclf.errors import DataError, InvalidInputError
@@ -258,20 +259,6 @@ def _read_frame(path: Path, text_columns: set[str]) -> pd.DataFrame:
         raise DataError(f"{path} is not a readable {suffix[1:]} table: {reason}") from err
 
 
-def _inside(folder: Path, name: str, where: str) -> Path:
-    """``name`` within ``folder``; an absolute path or one that leads out of it is refused."""
-    if Path(name).is_absolute():
-        raise DataError(
-            f"{where}: {name!r} is an absolute path; give paths relative to the index's folder {folder}"
-        )
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder.resolve()):
-        raise DataError(
-            f"{where}: {name!r} leads out of the index's folder {folder}; the files an index lists must be inside it"
-        )
-    return path
-
-
 def _from_frame_files(frame: pd.DataFrame, index: Path, label_column: Hashable | None) -> Examples:
     """The series of the CSVs of frames an index table lists, with their labels."""
     source = _Source(str(index), in_memory=False)
@@ -280,9 +267,10 @@ def _from_frame_files(frame: pd.DataFrame, index: Path, label_column: Hashable |
     _no_gaps(frame[path_name], "path", source)
     labels = _labels(frame[label_name], frame[path_name], source)
     inputs = []
+    check = files_inside(index.parent)
     for row, name in enumerate(frame[path_name].astype(str).str.strip(), start=1):
         where = f"{index}, row {row}"
-        path = _inside(index.parent, name, where)
+        path = check(name, where)
         try:
             frames = read_frames_csv(path)
         except InvalidInputError as err:

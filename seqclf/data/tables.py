@@ -4,7 +4,8 @@
   Lines: one object per line), ``.parquet`` (needs ``pyarrow``): a text column and a
   label column, ``text`` and ``label`` unless named otherwise.
 - A folder of ``<label>.txt`` files with one example per line (the char-RNN names
-  layout): the file name is the label.
+  layout): the file name is the label. One that links to a file outside the folder is
+  refused (:mod:`seqclf.data.paths`).
 
 Labels are read as strings (``1`` and ``"1"`` are one class). Every problem names the
 file, and the line or row where there is one: a missing column lists the columns found.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 
@@ -135,7 +137,9 @@ def read_label_files(folder: Path) -> Examples:
             f"{', '.join(TABLE_SUFFIXES)} file"
         )
     inputs, labels = [], []
+    check = files_inside(folder)
     for path in files:
+        check(path.name, f"{folder}, label {path.stem!r}")
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 inputs.append(line.strip())
