@@ -105,6 +105,8 @@ def test_evaluate_prints_a_table_and_writes_no_file_unasked(model_dir, names_fol
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.stdout and "Alpha" in result.stdout
     assert list(tmp_path.iterdir()) == [] and "confusion matrix" not in result.stdout
+    result = runner.invoke(app, ["evaluate", str(model_dir), "--data", str(names_folder), "--test", "t.csv"])
+    assert result.exit_code != 0 and "held out of --data, so there is no test file to give" in result.output
 
 
 def test_predict_prints_json(model_dir):

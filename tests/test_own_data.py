@@ -555,21 +555,26 @@ def test_a_test_file_that_repeats_training_texts_is_flagged_and_found_from_anywh
     assert any(
         "12 of the 12 test texts are also in the training data" in r for r in pretrained.training.recipe
     )
-    monkeypatch.chdir(tmp_path.parent)  # evaluate from elsewhere: the test file was recorded in full
+    monkeypatch.chdir(tmp_path.parent)  # evaluate from elsewhere
+    evaluate = ["evaluate", str(tmp_path / "m"), "--data", str(tmp_path / "train.csv")]
+    result = runner.invoke(app, [*evaluate, "--json", "--plot", str(tmp_path / "cm.png")])
+    # the model folder names its test file, but seqclf reads only the local files the user names
+    assert (
+        result.exit_code != 0 and "give it with --test PATH" in result.output and "test.csv" in result.output
+    )
     result = runner.invoke(
-        app,
-        [
-            "evaluate",
-            str(tmp_path / "m"),
-            "--data",
-            str(tmp_path / "train.csv"),
-            "--json",
-            "--plot",
-            str(tmp_path / "cm.png"),
-        ],
+        app, [*evaluate, "--test", str(tmp_path / "test.csv"), "--json", "--plot", str(tmp_path / "cm.png")]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["num_examples"] == 12
+    # a folder whose record points elsewhere (a Hub repo's, edited) makes seqclf read nothing there
+    secret = tmp_path / "secret.csv"
+    secret.write_text("text,label\nx,PASSWORD-IS-hunter2\n")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["training"]["split"]["test_file"] = str(secret)
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    result = runner.invoke(app, evaluate)
+    assert result.exit_code != 0 and "hunter2" not in result.output and "--test PATH" in result.output
 
 
 def test_fit_drops_repeated_rows_as_the_command_does(tmp_path: Path) -> None:

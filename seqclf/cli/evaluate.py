@@ -27,6 +27,13 @@ def evaluate(
     plot: Annotated[
         Path | None, typer.Option(help="Also draw the confusion matrix into this PNG (none unless asked).")
     ] = None,
+    test: Annotated[
+        str | None,
+        typer.Option(
+            help="The test file or folder of a model trained with --test: seqclf reads only the local "
+            "files you name, never one a model folder names."
+        ),
+    ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
     baseline: Annotated[
         bool,
@@ -55,7 +62,7 @@ def evaluate(
         if split == "all":
             report = run_evaluation(pretrained, task.read(data, recorded))
         else:
-            splits = task.load_splits(data, recorded)
+            splits = task.load_splits(data, _named_test_file(recorded, test))
             expected = (recorded or {}).get("test_fingerprint")
             if split == "test" and expected and splits.info.get("test_fingerprint") != expected:
                 typer.secho(
@@ -92,6 +99,33 @@ def evaluate(
         raise fail(err) from None
     if not as_json:
         typer.echo(f"confusion matrix: {plot}")
+
+
+def _named_test_file(recorded: dict[str, Any] | None, test: str | None) -> dict[str, Any] | None:
+    """The recorded split, its local test file replaced by the one the user names with ``--test``.
+
+    A model folder is untrusted (anyone's Hub repo): the path it records is where its trainer's
+    test file was, and reading it would let the folder choose a file on this machine (whose
+    contents an error could then print). A test set on the Hub (``hf://datasets/...``, pinned
+    to its commit) is fetched as recorded.
+    """
+    from seqclf.data.hub_data import parse as parse_hub_data
+
+    recorded_file = (recorded or {}).get("test_file")
+    if recorded_file is None or parse_hub_data(recorded_file) is not None:
+        if test is not None:
+            raise DataError(
+                "--test: this model's test part is "
+                + ("held out of --data" if recorded_file is None else f"the Hub's {recorded_file}")
+                + ", so there is no test file to give; leave --test out"
+            )
+        return recorded
+    if test is None:
+        raise DataError(
+            f"this model was tested on a file of its own ({Path(recorded_file).name}): give it with "
+            "--test PATH (seqclf reads only the local files you name)"
+        )
+    return {**recorded, "test_file": test}
 
 
 def _print_report(report: dict[str, Any], split: str) -> None:
