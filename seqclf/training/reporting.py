@@ -106,8 +106,10 @@ class MlflowReporter:
     def __init__(self, folder: Path, run: str, params: dict[str, Any], networks: int) -> None:
         from mlflow.tracking import MlflowClient
 
-        uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(folder / 'mlflow.db').absolute()}"
-        folder.mkdir(parents=True, exist_ok=True)
+        uri = os.environ.get("MLFLOW_TRACKING_URI")
+        if not uri:  # the local store; a tracking URI of the user's own is left as it is
+            folder.mkdir(parents=True, exist_ok=True)
+            uri = f"sqlite:///{(folder / 'mlflow.db').absolute()}"
         self.client = MlflowClient(tracking_uri=uri)
         name = os.environ.get("MLFLOW_EXPERIMENT_NAME", EXPERIMENT)
         experiment = self.client.get_experiment_by_name(name)

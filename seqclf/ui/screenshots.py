@@ -39,8 +39,11 @@ SETTLE_MS = 1_500
 
 
 @contextmanager
-def open_page(url: str) -> Iterator[tuple[Page, list[str]]]:
-    """A page on ``url`` and the list of outside requests it tried (all of them blocked)."""
+def open_page(url: str, viewport: dict[str, int] = VIEWPORT) -> Iterator[tuple[Page, list[str]]]:
+    """A page on ``url`` and the list of outside requests it tried (all of them blocked).
+
+    Also used for other local pages the docs show (``benchmarks/tensorboard_screenshot.py``).
+    """
     own_host = urlsplit(url).netloc
     blocked: list[str] = []
 
@@ -55,7 +58,7 @@ def open_page(url: str) -> Iterator[tuple[Page, list[str]]]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
+            page = browser.new_page(viewport=viewport)
             page.route("**/*", only_own_host)
             page.goto(url, wait_until="networkidle")
             yield page, blocked
