@@ -32,6 +32,7 @@ from test_serving_dockerfile import env as image_env
 from tiny_model import save_untrained
 
 from seqclf.encoders import CharEncoder
+from seqclf.network.sources import ModelSpec
 from seqclf.serving.app import create_app
 from seqclf.serving.settings import ServiceSettings
 
@@ -152,17 +153,20 @@ def test_every_seqclf_variable_is_a_setting_and_its_value_is_accepted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     prefix = ServiceSettings.model_config["env_prefix"]
-    settings = {prefix + name.upper() for name in ServiceSettings.model_fields}
+    known = {prefix + name.upper() for name in ServiceSettings.model_fields}
+    base = resource("Deployment")
     overlay = documents(HUB / kustomization(HUB)["patches"][0]["path"])[0]
-    for deployment in (resource("Deployment"), overlay):
-        names = {var["name"] for var in container(deployment)["env"]}
-        assert {name for name in names if name.startswith(prefix)} <= settings, names - settings
-        for name in [name for name in os.environ if name.startswith(prefix)]:
-            monkeypatch.delenv(name)
+    for name in [name for name in os.environ if name.startswith(prefix)]:
+        monkeypatch.delenv(name)
+    for deployment in (base, overlay):  # the overlay's variables join the base's (merged by name)
+        named = {var["name"] for var in container(deployment)["env"] if var["name"].startswith(prefix)}
+        assert named <= known, f"not settings: {sorted(named - known)}"
         for name, value in literal_env(deployment).items():
             monkeypatch.setenv(name, value)
-        ServiceSettings()  # the values parse and pass the settings' checks
-    assert "SEQCLF_MODELS" in literal_env(overlay)
+        settings = ServiceSettings()  # the values parse and pass the settings' checks
+    # the overlay names Hub repos (OWNER/NAME, not a path in the image) at a pinned revision
+    specs = [ModelSpec.parse(text) for text in settings.models]
+    assert specs and all(re.fullmatch(r"[\w.-]+/[\w.-]+", spec.source) and spec.revision for spec in specs)
 
 
 def test_the_cpu_request_is_the_thread_count_and_the_limit_adds_the_event_loop() -> None:
