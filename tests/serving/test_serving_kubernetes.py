@@ -117,10 +117,11 @@ def test_the_schema_check_refuses_a_misspelt_field() -> None:
 
 
 def test_the_probes_ask_routes_that_say_what_each_probe_means(models_dir: Path) -> None:
-    """Readiness is the route that waits for the models; liveness and start-up answer while they load.
+    """Readiness is the route that waits for the models; liveness is not (an unready pod leaves the
+    Service and is not restarted).
 
-    The paths are looked up in the app's own route table (its OpenAPI schema), and asked of the app before and after its
-    models are loaded.
+    The paths are looked up in the app's own route table (its OpenAPI schema), and asked of the
+    app with no model loaded and with its models loaded.
     """
     probes = container()
     paths = {
@@ -266,7 +267,8 @@ def absolute(path, folder_fd=None):
 def record(event, args):
     if event == "open":
         path, mode, flags = args
-        if not isinstance(path, int) and (any(c in (mode or "") for c in "wax+") or (mode is None and flags & WRITES)):
+        writes = any(c in (mode or "") for c in "wax+") or (mode is None and flags & WRITES)
+        if writes and not isinstance(path, int):
             written.add(absolute(path))
     for at, folder_at in CHANGES.get(event, ()):
         folder_fd = args[folder_at] if folder_at is not None and folder_at < len(args) else None
@@ -279,13 +281,16 @@ import service.app
 
 recording = io.BytesIO()
 with wave.open(recording, "wb") as wav:  # 2 MB, over the 1 MiB a multipart upload keeps in memory
-    wav.setnchannels(1); wav.setsampwidth(2); wav.setframerate(8000); wav.writeframes(b"\\x01\\x00" * 1_000_000)
+    wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(8000)
+    wav.writeframes(b"\\x01\\x00" * 1_000_000)
 with TestClient(service.app.app) as client:
     assert client.get("/readyz").status_code == 200, client.get("/readyz").text
     for model in [m["id"] for m in client.get("/v1/models").json()["models"] if m["input"] == "text"]:
         answer = client.post(f"/v1/models/{model}/predict", json={"inputs": ["Nakamura"]})
         assert answer.status_code == 200, answer.text
-    upload = client.post("/v1/models/digits/predict/files", files={"files": ("long.wav", recording.getvalue(), "audio/wav")})
+    upload = client.post(
+        "/v1/models/digits/predict/files", files={"files": ("long.wav", recording.getvalue(), "audio/wav")}
+    )
     assert upload.status_code == 422, upload.text  # too long for the model, after it was spooled
     assert all(client.get(path).status_code == 200 for path in ("/metrics", "/docs", "/openapi.json", "/"))
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
