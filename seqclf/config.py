@@ -340,6 +340,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
+        check_field_types(TrainConfig, {f.name: getattr(self, f.name) for f in fields(self)})
         problems = []
         if self.epochs < 1:
             problems.append("epochs must be at least 1")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -105,6 +106,8 @@ def test_params_are_the_config_fields_and_clone_keeps_them() -> None:
     assert estimator.set_params(hidden_size=8).hidden_size == 8
     with pytest.raises(TypeError, match="hiden_size"):
         RecurrentClassifier("text", hiden_size=3)
+    with pytest.raises(ValueError, match="epochs must be an integer, got '3'"):  # as a model field is
+        RecurrentClassifier("series", epochs="3").fit(*waves(20, seed=0))
     with pytest.raises(ValueError, match="hidden_size must be at least 1"):
         RecurrentClassifier("series", hidden_size=0).fit(*waves(20, seed=0))
 
@@ -132,6 +135,16 @@ def test_saves_a_model_folder_and_loads_it_back(fitted: RecurrentClassifier, tmp
     assert Predictor.from_pretrained(folder, device="cpu").predict(X[0][:, None])[0]["label"] in {"2", "10"}
     card = (folder / "README.md").read_text()
     assert "No test part was held out" in card and "confusion_matrix.png" not in card
+    # validation figures are not published as the Hub's evaluation results
+    assert "model-index" not in card and "test-set fingerprint" not in card
+    # a folder holding files of its own is not written over unasked
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "README.md").write_text("# my project\n")
+    with pytest.raises(seqclf.ConfigError, match=r"already holds README\.md"):
+        fitted.save(tmp_path / "project")
+    assert (tmp_path / "project" / "README.md").read_text() == "# my project\n"
+    fitted.save(tmp_path / "project", overwrite=True)
+    assert (tmp_path / "project" / "model.safetensors").is_file()
     assert json.loads((folder / "config.json").read_text())["training"]["metrics"]["test"] is None
     # seqclf evaluate rebuilds no test part from it: one line saying what to do instead
     X, y = waves(20, seed=4)
@@ -160,7 +173,7 @@ def test_text_in_a_pipeline_and_a_grid_search(tmp_path: Path) -> None:
     search = GridSearchCV(
         RecurrentClassifier("text", **{**QUICK, "epochs": 4}), {"hidden_size": [8, 16]}, cv=2
     )
-    search.fit(texts, labels)
+    search.fit(pd.DataFrame({"name": texts}), labels)  # a one-column table is its column
     assert search.best_params_["hidden_size"] in (8, 16) and search.best_score_ > 0.25
 
 
@@ -174,3 +187,13 @@ def test_bad_inputs_are_one_clear_error() -> None:
         RecurrentClassifier("text").fit([1, 2, 3, 4], [0, 1, 0, 1])
     with pytest.raises(seqclf.ConfigError, match="trains text, audio, series"):
         RecurrentClassifier("names").fit(["a", "b"], [0, 1])
+    with pytest.raises(ValueError, match="X is one str: give a list of examples"):
+        RecurrentClassifier("text").fit("great fun", [0])
+    with pytest.raises(ValueError, match="a table of 2 columns"):
+        RecurrentClassifier("text").fit(pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}), [0, 1])
+    # read (and warned about) before the labels are refused, so before any training
+    with (
+        pytest.warns(UserWarning, match=r"aeon's \(channels, timepoints\)"),
+        pytest.raises(ValueError, match="one class"),
+    ):
+        RecurrentClassifier("series").fit([np.zeros((50, 3))] * 4, [0] * 4)

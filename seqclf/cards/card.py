@@ -47,25 +47,30 @@ def describe(pretrained: PretrainedClassifier) -> str:
     return f"Sorting {pretrained.task} inputs into {named}{more}."
 
 
-def _metadata(
-    pretrained: PretrainedClassifier, task: Task, name: str, figures: dict[str, Any], split: str
-) -> str:
-    results = [
-        EvalResult(
-            task_type=task.pipeline_tag,
-            dataset_type=task.dataset.get("id", pretrained.task),
-            dataset_name=task.dataset["name"],
-            dataset_split=split,
-            metric_type=metric_type,
-            metric_name=title,
-            metric_args=args,
-            metric_value=round(figures[key], 4),
-        )
-        for key, metric_type, title, args in (
-            ("accuracy", "accuracy", "Accuracy", None),
-            ("macro_f1", "f1", "Macro F1", {"average": "macro"}),
-        )
-    ]
+def _metadata(pretrained: PretrainedClassifier, task: Task, name: str, test: dict[str, Any] | None) -> str:
+    """The Hub's metadata; its evaluation results only from a held-out test part, never from the
+    validation part early stopping chose on (which flatters the model)."""
+    split = _record(pretrained).split.get("name", "test")
+    results = (
+        []
+        if test is None
+        else [
+            EvalResult(
+                task_type=task.pipeline_tag,
+                dataset_type=task.dataset.get("id", pretrained.task),
+                dataset_name=task.dataset["name"],
+                dataset_split=split,
+                metric_type=metric_type,
+                metric_name=title,
+                metric_args=args,
+                metric_value=round(test[key], 4),
+            )
+            for key, metric_type, title, args in (
+                ("accuracy", "accuracy", "Accuracy", None),
+                ("macro_f1", "f1", "Macro F1", {"average": "macro"}),
+            )
+        ]
+    )
     data = ModelCardData(
         library_name="seqclf",
         license=task.license,
@@ -74,7 +79,7 @@ def _metadata(
         metrics=["accuracy", "f1"],
         pipeline_tag=task.pipeline_tag,
         model_name=name,
-        eval_results=results,
+        eval_results=results or None,
     )
     return data.to_yaml().rstrip("\n") + "\n"
 
@@ -233,9 +238,17 @@ def _dataset_line(dataset: dict[str, str], training: TrainingRecord) -> str:
     return f"{dataset['name']}: `{training.data_path}`{tested} (license: as its owner states)."
 
 
+def _fingerprint(training: TrainingRecord) -> str:
+    if training.test is None:
+        return "; no test part was held out"
+    return f"; test-set fingerprint `{training.split.get('test_fingerprint', '-')}`"
+
+
 def _reproduce(source: str, training: TrainingRecord) -> str:
+    if training.test is None:
+        return f"No test part was held out: score the model on data of its own, `seqclf evaluate {source} --data FILE --split all`."
     if training.in_memory:
-        return "Trained on data in memory with `seqclf.fit`: to reproduce these figures, fit again on the same data."
+        return f"Trained on data in memory (`{training.command}`): to reproduce these figures, fit again on the same data."
     return f"Reproduce these figures: `seqclf evaluate {source} --data {training.data_path}`."
 
 
@@ -314,7 +327,7 @@ def render_card(
     source = repo_id or training.out or f"models/{name}"
     description = describe(pretrained)
     return f"""---
-{_metadata(pretrained, task, name, figures, scored_on)}---
+{_metadata(pretrained, task, name, test)}---
 
 # seqclf `{name}`: {description}
 
@@ -327,7 +340,7 @@ macro-F1 **{figures["macro_f1"]:.4f}**.
 
 **Use it for:** {description[0].lower() + description[1:].rstrip(".")}. The model gives
 a probability for each of its labels; a low top score means it is unsure. It was checked only on
-the held-out split described below, so inputs unlike its training data can get confident
+{"the held-out split described below" if test is not None else "the validation part early stopping watched (no test part was held out)"}, so inputs unlike its training data can get confident
 wrong answers.
 
 {task.limitations}
@@ -348,7 +361,7 @@ Data:
 
 - {_dataset_line(task.dataset, training)}
 - {training.data_notes or "Used as distributed."}
-- Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}; test-set fingerprint `{split.get("test_fingerprint", "-")}`.
+- Split: {split["method"]} ({sizes}), seed {split.get("seed", "-")}{_fingerprint(training)}.
 
 Command:
 

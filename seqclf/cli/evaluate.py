@@ -115,9 +115,13 @@ def _named_test_file(recorded: dict[str, Any] | None, test: str | None) -> dict[
     if recorded_file is None or parse_hub_data(recorded_file) is not None:
         if test is not None:
             raise DataError(
-                "--test: this model's test part is "
-                + ("held out of --data" if recorded_file is None else f"the Hub's {recorded_file}")
-                + ", so there is no test file to give; leave --test out"
+                "--test: this model was trained without a local test file "
+                + (
+                    "(any test part it has came from --data)"
+                    if recorded_file is None
+                    else f"(it is the Hub's {recorded_file})"
+                )
+                + ", so there is none to give; leave --test out"
             )
         return recorded
     if test is None:

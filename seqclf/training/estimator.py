@@ -15,7 +15,8 @@ recipe (so ``get_params`` shows what was asked for; what was chosen is in
 ``pretrained_.model.config`` and the ``training`` record). Unlike ``seqclf.fit``, it holds
 out no test part: a scikit-learn user scores on data of their own (``cross_val_score``,
 ``score``), so everything given to ``fit`` trains the model except the per-class
-validation part early stopping watches (as ``MLPClassifier(early_stopping=True)`` does).
+validation part early stopping watches (as ``MLPClassifier(early_stopping=True)`` does;
+a cross-validated ensemble, the recipe's choice for small data, keeps none out).
 
 Inputs by task: ``text``, a sequence of strings; ``audio``, what :func:`seqclf.fit` takes
 (paths, WAV bytes, ``{"array", "sampling_rate"}`` dicts); ``series``, aeon's layouts: a
@@ -27,6 +28,7 @@ univariate series (scikit-learn's own ``X``) -- or a list of 1-D arrays.
 from __future__ import annotations
 
 import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ from seqclf.inference.predictor import Predictor, resolve_device
 from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.tasks import own_data_tasks
 from seqclf.training.fit import READER_OPTIONS
-from seqclf.training.run import run_training, write_model
+from seqclf.training.run import check_out, run_training, write_model
 
 #: what ``RecurrentClassifier(...)`` takes besides ``task``, ``device`` and ``verbose``
 HYPERPARAMETERS = (*setting_names(ModelConfig), *setting_names(TrainConfig), *READER_OPTIONS)
@@ -138,9 +140,14 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
         probabilities = self.predict_proba(X)  # checks first that fit has run
         return self.classes_[probabilities.argmax(axis=1)]
 
-    def save(self, folder: str | Path) -> Path:
-        """Write the fitted model as a seqclf model folder (config, weights, card), as ``seqclf train`` does."""
+    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """Write the fitted model as a seqclf model folder (config, weights, card), as ``seqclf train`` does.
+
+        A folder already holding files (a project's own README.md, say) is refused unless
+        ``overwrite``, as ``seqclf train --out`` refuses it.
+        """
         check_is_fitted(self)
+        check_out(Path(folder), overwrite)
         write_model(self.pretrained_, Path(folder))
         return Path(folder)
 
@@ -173,6 +180,9 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
         kind = fitted.encoder.modality_name if fitted is not None else self.task
         if kind in ("series", "features"):
             return self._series(X, reset)
+        if isinstance(X, str | bytes):
+            raise ValueError(f"X is one {type(X).__name__}: give a list of examples, e.g. [X]")
+        X = _one_column(X)
         if isinstance(X, np.ndarray) and X.ndim != 1:
             raise ValueError(f"{kind} takes a 1-D sequence of examples, got an array of shape {X.shape}")
         inputs = list(X)
@@ -197,11 +207,27 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
             values = np.asarray(item)
             if values.ndim not in (1, 2):
                 raise ValueError(f"series {i}: give a 1-D array or a 2-D (channels, timepoints) one")
+            if values.ndim == 2 and values.shape[0] > values.shape[1] and not series:
+                warnings.warn(
+                    f"series 0 is {values.shape[0]} channels by {values.shape[1]} timepoints: the estimator "
+                    "takes aeon's (channels, timepoints); transpose arrays in seqclf.fit's (steps, channels)",
+                    stacklevel=3,
+                )
             # (channels, timepoints), aeon's layout, as (timepoints, channels), seqclf's
             series.append(check_array(np.atleast_2d(values).T, dtype=np.float32, input_name=f"series {i}"))
         if not series:
             raise ValueError("X holds no series (0 samples)")
         return series
+
+
+def _one_column(X: Any) -> Any:
+    """A one-column DataFrame's column (a table of texts or paths); other DataFrames are refused."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return X
+    if len(columns) != 1:
+        raise ValueError(f"X is a table of {len(columns)} columns: give the one holding the inputs, X['...']")
+    return X[columns[0]]
 
 
 def _quiet(line: str) -> None:

@@ -112,7 +112,7 @@ def device_description(device: torch.device) -> str:
     return f"{processes} processes x {one}" if processes > 1 else one
 
 
-def _check_out(out: Path, replacing: bool) -> None:
+def check_out(out: Path, replacing: bool) -> None:
     """Refuse, before any work, an ``out`` the model could not be written to or would clobber."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: give a folder for the model")
@@ -253,30 +253,35 @@ def run_training(
     device = device or torch.device("cpu")
     report_to = check_report_to(report_to)
     if out is not None:
-        _check_out(Path(out), resume or overwrite)
+        check_out(Path(out), resume or overwrite)
     elif resume or checkpoint_dir is not None:
         raise ConfigError("a run that writes no model folder (out=None) keeps no checkpoints to resume")
-    splits, data_path = _read(task, data, reader_options, log)
-    recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
-    ensemble = architecture.get("ensemble", 1)
-    checkpoints: list[Path | None] = (
-        [None] * ensemble if out is None else list(checkpoint_paths(Path(checkpoint_dir or out), ensemble))
-    )
-    if resume:
-        require(checkpoints[0])
-    elif any(path is not None and path.exists() for path in checkpoints):
-        log(
-            f"starting afresh; checkpoints in {Path(checkpoint_dir or out)} from an earlier run will be "
-            "overwritten (--resume continues them)"
-        )
-    labels = _labels(task, splits, log)
-    prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
     tracked = report_to if distributed.is_main_process() else ()
     run_name = f"{Path(out).name if out is not None else task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    params = {**prepared.config.to_dict(), **train_config.to_dict(), "task": task.name}
-    with reports(tracked, report_dir, run_name, params, prepared.config.ensemble) as tracking:
+    with reports(tracked, report_dir, run_name, log) as tracking:
         if tracked:
             log(f"reporting to {', '.join(tracked)} under {report_dir} (run {run_name})")
+        splits, data_path = _read(task, data, reader_options, log)
+        recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
+        ensemble = architecture.get("ensemble", 1)
+        checkpoints: list[Path | None] = (
+            [None] * ensemble
+            if out is None
+            else list(checkpoint_paths(Path(checkpoint_dir or out), ensemble))
+        )
+        if resume:
+            require(checkpoints[0])
+        elif any(path is not None and path.exists() for path in checkpoints):
+            log(
+                f"starting afresh; checkpoints in {Path(checkpoint_dir or out)} from an earlier run will be "
+                "overwritten (--resume continues them)"
+            )
+        labels = _labels(task, splits, log)
+        prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
+        tracking.start(
+            {**prepared.config.to_dict(), **train_config.to_dict(), "task": task.name},
+            prepared.config.ensemble,
+        )
         networks, results = _train_networks(
             task, prepared, recipe, train_config, device, checkpoints, resume, log, tracking.epoch
         )
@@ -292,7 +297,7 @@ def run_training(
     pretrained.training = TrainingRecord(
         command=command,
         data_path=data_path,
-        data_notes=task.data_notes,
+        data_notes=task.data_notes + (" This run held out no test part (test=0)." if test is None else ""),
         out=None if out is None else str(out),
         split=splits.info,
         hyperparameters=train_config.to_dict(),
