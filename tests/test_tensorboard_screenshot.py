@@ -26,7 +26,8 @@ pytestmark = [
 
 
 def test_the_scalars_page_draws_every_epoch_of_the_chosen_figures(tmp_path: Path) -> None:
-    reporter = TensorBoardReporter(tmp_path / "runs", "names-20260101-000000", {"epochs": 3}, networks=1)
+    reporter = TensorBoardReporter(tmp_path / "runs", "names-20260101-000000")
+    reporter.start({"epochs": 3}, networks=1)
     for epoch, loss in enumerate([1.5, 0.9, 0.6], start=1):
         reporter.epoch(
             1, EpochLog(epoch, loss, loss + 0.1, 0.5 + epoch / 10, 0.3 + epoch / 10, 1e-3 / epoch, 2.0)
