@@ -38,6 +38,7 @@ def _fit(tmp_path: Path, report_to: list[str]) -> seqclf.Predictor:
     )
 
 
+@pytest.mark.slow  # trains for a second
 def test_tensorboard_gets_every_epoch_and_the_test_figures(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -91,6 +92,7 @@ def test_unknown_or_missing_trackers_are_refused_in_one_line(monkeypatch) -> Non
         check_report_to(["mlflow"])
 
 
+@pytest.mark.slow  # starts the command line in a process
 def test_the_train_command_refuses_a_bad_tracker_before_reading_data(tmp_path: Path) -> None:
     done = subprocess.run(
         [
