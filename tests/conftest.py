@@ -28,3 +28,12 @@ def names_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_names(names_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     """The suite's shared tiny names model (see :mod:`tiny_model`); copy it before changing it."""
     return train_tiny_names(names_folder, tmp_path_factory.mktemp("tiny") / "tiny")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models train fastest on one thread, whatever OMP_NUM_THREADS says; restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 from names_data import SYNTHETIC_LANGUAGES, make_names_folder
 from speech_data import LABELS, clip, feature_sequence, write_ts
 from tolerances import SAME_METRIC, assert_same_prediction_lists
@@ -39,12 +38,7 @@ runner = CliRunner()
 FAST = {"hidden_size": 24, "embedding_dim": 16, "ensemble": 1}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def names_rows(root: Path, per_language: int = 40) -> list[tuple[str, str]]:

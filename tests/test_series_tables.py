@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
 import seqclf
@@ -33,12 +32,7 @@ runner = CliRunner()
 FAST = {"hidden_size": 16, "ensemble": 1, "lr": 0.02, "epochs": 10}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def wave(kind: str, steps: int, phase: float) -> np.ndarray:
