@@ -124,6 +124,7 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
 
     def _set_model(self, pretrained: PretrainedClassifier) -> None:
         self.pretrained_ = pretrained
+        self._predictor = Predictor(pretrained)  # made once, not per predict_proba call
         self.history_ = pretrained.training.history if pretrained.training else []
         # the network's label order (sorted text) to classes_'s (sorted values: 2 before 10)
         self._columns = [pretrained.labels.index(str(c)) for c in self.classes_]
@@ -132,8 +133,7 @@ class RecurrentClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, one column per label of ``classes_`` in its order."""
         check_is_fitted(self)
         inputs = self._inputs(X, reset=False)
-        predictor = Predictor(self.pretrained_)
-        probabilities = predictor.probabilities(predictor.encode(inputs)).cpu().numpy()
+        probabilities = self._predictor.probabilities(self._predictor.encode(inputs)).cpu().numpy()
         return probabilities[:, self._columns]
 
     def predict(self, X: Any) -> np.ndarray:
