@@ -26,7 +26,7 @@ from seqclf import Predictor
 from seqclf.cli import app
 from seqclf.data.series import read_series
 from seqclf.data.splits import Examples, per_class_split
-from seqclf.data.tables import read_texts
+from seqclf.data.tables import read_table, read_texts
 from seqclf.errors import DataError
 from seqclf.tasks import get_task
 from seqclf.tasks.recipe import choose_recipe
@@ -87,6 +87,33 @@ def test_every_table_format_reads_the_same_examples(tmp_path: Path, suffix: str)
     rows = names_rows(tmp_path, 5)
     examples = read_texts(write_table(tmp_path / f"d{suffix}", rows, "name", "lang"), "name", "lang")
     assert list(zip(examples.inputs, examples.labels, strict=True)) == rows
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_tables_are_read_as_they_are_iterated(tmp_path: Path, suffix: str) -> None:
+    """A bad byte at row 20,001 is found when the reader gets there, not when the file is
+    opened: rows come one at a time, so a file of any length costs a row's memory."""
+    path = tmp_path / f"d{suffix}"
+    row = b"ab,x\n" if suffix == ".csv" else b'{"text": "ab", "label": "x"}\n'
+    path.write_bytes((b"text,label\n" if suffix == ".csv" else b"") + row * 20_000 + b"\xff\xfe\n")
+    table = read_table(path)
+    assert table.columns == ["text", "label"]
+    assert next(table.rows) == (2 if suffix == ".csv" else 1, {"text": "ab", "label": "x"})
+    with pytest.raises(DataError, match=r"d\.(csv|jsonl) is not UTF-8 text"):
+        list(table.rows)
+
+
+def test_parquet_rows_keep_their_numbers_across_record_batches(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(20_000)], "n": list(range(20_000))}), path)
+    table = read_table(path)
+    assert table.columns == ["text", "n"]
+    rows = list(table.rows)  # three record batches of 8192 rows
+    assert [number for number, _ in rows] == list(range(1, 20_001))
+    assert all(row == {"text": f"t{i}", "n": i} for i, (_, row) in enumerate(rows))
 
 
 def test_a_folder_of_label_files_reads_like_the_names_layout(tmp_path: Path) -> None:
@@ -380,6 +407,11 @@ def test_an_audiofolder_of_class_subfolders_reads_its_labels(tmp_path: Path) -> 
             "text",
             lambda p: (p / "d.csv").write_text("text,label\nab,x\ncd,x\nfoo,bar,b\n"),
             r"d\.csv, line 4: 3 fields, but the header names 2",
+        ),
+        (
+            "text",
+            lambda p: (p / "d.csv").write_text("text,label\nab,x\n" + "a" * 200_000 + ",x\n"),
+            r"d\.csv, line 3: field larger than field limit",
         ),
         ("audio", lambda p: (p / "empty").mkdir(), "no recordings"),
         (

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -266,3 +267,100 @@ def test_a_missing_source_is_one_line(names) -> None:
     folder, _ = names
     code, _, err = predict(folder, "--input", "no/such/file.txt")
     assert code == 2 and err.strip() == "error: no file or folder at no/such/file.txt"
+
+
+def test_a_row_with_too_many_fields_is_its_own_error_and_the_rest_carry_on(names, tmp_path: Path) -> None:
+    folder, predictor = names
+    source = tmp_path / "names.csv"
+    source.write_text(f"surname\n{NAMES[0]}\n{NAMES[1]},extra\n{NAMES[2]}\n", encoding="utf-8")
+    code, out, _ = predict(folder, "--input", str(source), "--column", "surname", "--top-k", "1")
+    lines = jsonl(out)
+    assert code == 1 and len(lines) == 3
+    assert lines[1]["input"] == f"{source}:3" and "2 fields, but the header names 1" in lines[1]["error"]
+    assert_same_prediction_lists(
+        [lines[0]["predictions"], lines[2]["predictions"]], predictor.predict([NAMES[0], NAMES[2]], top_k=1)
+    )
+
+
+def test_fail_fast_writes_the_lines_before_the_bad_one(names, tmp_path: Path) -> None:
+    folder, predictor = names
+    source = tmp_path / "names.txt"
+    source.write_text(f"{NAMES[0]}\n{NAMES[1]}\n\n{NAMES[2]}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, _, err = predict(folder, "--input", str(source), "-o", str(out), "--fail-fast", "--top-k", "1")
+    assert code == 2 and f"{source}:3" in err and "--fail-fast" in err
+    lines = jsonl(out.read_text(encoding="utf-8"))
+    assert [line["input"] for line in lines] == NAMES[:2]
+    assert_same_prediction_lists(
+        [line["predictions"] for line in lines], predictor.predict(NAMES[:2], top_k=1)
+    )
+
+
+def test_a_missing_source_writes_no_output_file(names, tmp_path: Path) -> None:
+    folder, _ = names
+    out = tmp_path / "out.jsonl"
+    code, _, err = predict(folder, "--input", str(tmp_path / "absent.txt"), "-o", str(out))
+    assert code == 2 and "no file or folder" in err and not out.exists()
+
+
+def test_more_inputs_than_one_chunk_come_back_in_input_order(names, tmp_path: Path) -> None:
+    """Three chunks of 16 batches of 2, the last one short, each sorted by length inside: the
+    lines still answer the input lines in order."""
+    folder, predictor = names
+    given = [NAMES[i % len(NAMES)][: 3 + (7 * i) % 8] for i in range(2 * 16 * 2 + 7)]
+    source = tmp_path / "names.txt"
+    source.write_text("\n".join(given), encoding="utf-8")
+    code, out, _ = predict(folder, "--input", str(source), "--batch-size", "2", "--top-k", "4")
+    lines = jsonl(out)
+    assert code == 0 and [line["input"] for line in lines] == given
+    assert_same_prediction_lists([line["predictions"] for line in lines], predictor.predict(given, top_k=4))
+
+
+@pytest.mark.slow
+def test_stdin_streams_each_chunk_is_answered_before_the_input_ends(names) -> None:
+    """A producer that has not finished (a pipe still open) gets the answers for what it sent:
+    16 lines fill one chunk at ``--batch-size 1``, and their 16 answers arrive while stdin is open."""
+    import subprocess
+    import sys
+
+    folder, predictor = names
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seqclf",
+            "predict",
+            folder,
+            "--input",
+            "-",
+            "--batch-size",
+            "1",
+            "--top-k",
+            "1",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        given = [NAMES[i % len(NAMES)] for i in range(16)]
+        process.stdin.write("\n".join(given) + "\n")
+        process.stdin.flush()
+        received: list[dict] = []
+        reader = threading.Thread(
+            target=lambda: received.extend(json.loads(process.stdout.readline()) for _ in given), daemon=True
+        )
+        reader.start()
+        reader.join(timeout=60)
+        assert process.poll() is None, process.stderr.read()  # still running: stdin is open
+        assert [line["input"] for line in received] == given
+        assert_same_prediction_lists(
+            [line["predictions"] for line in received], predictor.predict(given, top_k=1)
+        )
+        process.stdin.write(NAMES[0] + "\n")
+        process.stdin.close()
+        assert json.loads(process.stdout.readline())["input"] == NAMES[0]
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()

@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Annotated, Literal
 
@@ -77,6 +77,11 @@ def _opened(output: Path | None, overwrite: bool) -> Iterator[IO[str]]:
         yield handle
 
 
+#: inputs read ahead per chunk, in forward-pass batches: enough that sorting a chunk by length
+#: keeps padding as small as sorting the whole file would, few enough that memory stays flat
+CHUNK_BATCHES = 16
+
+
 def _predict_file(
     predictor,
     source: str,
@@ -88,40 +93,51 @@ def _predict_file(
     fail_fast: bool,
     overwrite: bool,
 ) -> int:
-    """Classify every input in ``source``; the number that could not be classified."""
+    """Classify every input in ``source`` as it is read; the number that could not be classified.
+
+    Inputs stream through in chunks of ``CHUNK_BATCHES * batch_size``: each chunk is encoded,
+    run in length-sorted batches (:func:`~seqclf.inference.batching.batched_logits`) and
+    written in input order before the next is read, so memory does not grow with the file.
+    """
     from tqdm.auto import tqdm
 
     from seqclf.inference.requests import NO_LIMITS, check_steps
 
-    items = list(predictor.modality.read_items(source, column))
+    items = iter(predictor.modality.read_items(source, column))
+    # the first read raises the source's own problems (no such file, no column) before any output
+    items = chain(list(islice(items, 1)), items)
+    predictor.batch_size = batch_size
     failed = 0
     with _opened(output, overwrite) as handle:
         writer = _Writer(handle, fmt, top_k)
         # on stderr and only on a terminal, so piped output stays clean
-        with tqdm(total=len(items), unit="input", disable=None, file=sys.stderr) as bar:
-            for batch in _batches(items, batch_size):
+        with tqdm(unit="input", disable=None, file=sys.stderr) as bar:
+            for chunk in _batches(items, CHUNK_BATCHES * batch_size):
                 encoded, errors = {}, {}
-                for i, item in enumerate(batch):
+                for i, item in enumerate(chunk):
                     if item.error is not None:
                         errors[i] = item.error
-                        continue
-                    try:  # the request path's checks, one input at a time
-                        encoded[i] = predictor.encoder.encode(item.value)
-                        check_steps(encoded[i], NO_LIMITS)
-                    except SeqclfError as err:
-                        errors[i] = str(err)
-                if errors and fail_fast:
-                    i = min(errors)
-                    raise ConfigError(f"{batch[i].name}: {errors[i]} (stopped: --fail-fast)")
+                    else:
+                        try:  # the request path's checks, one input at a time
+                            encoded[i] = predictor.encoder.encode(item.value)
+                            check_steps(encoded[i], NO_LIMITS)
+                        except SeqclfError as err:
+                            errors[i] = str(err)
+                    if errors and fail_fast:
+                        chunk = chunk[: i + 1]  # the lines before the bad one are still written
+                        break
                 rows = (
                     iter(predictor.top(predictor.probabilities(list(encoded.values())), top_k))
                     if encoded
                     else iter(())
                 )
-                for i, item in enumerate(batch):
+                for i, item in enumerate(chunk):
+                    if i in errors and fail_fast:
+                        raise ConfigError(f"{item.name}: {errors[i]} (stopped: --fail-fast)")
                     writer.write(item.name, None if i in errors else next(rows), errors.get(i))
+                handle.flush()  # a reader at the other end of a pipe gets each chunk as it is done
                 failed += len(errors)
-                bar.update(len(batch))
+                bar.update(len(chunk))
     return failed
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,48 +28,79 @@ from seqclf.errors import DataError
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
-def _rows_csv(path: Path, delimiter: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+Rows = Iterator[tuple[int, dict[str, Any]]]
+
+
+def _rows_csv(path: Path, delimiter: str) -> Iterator[list[str] | tuple[int, dict[str, Any]]]:
+    """The header's column names, then each row with the line it ends on, read as they come."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
-        rows = [(reader.line_num, row) for row in reader]
-        return list(reader.fieldnames or []), rows
-
-
-def _rows_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    rows, columns = [], {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}:{number}: not a JSON object ({err.msg})") from err
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object per line, got {type(row).__name__}")
-        columns.update(dict.fromkeys(row))
-        rows.append((number, row))
-    return list(columns), rows
+            yield list(reader.fieldnames or [])
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as err:  # a field past csv's size limit: the record starting after the last one read
+            raise DataError(f"{path}, line {reader.line_num + 1}: {err}") from err
 
 
-def _rows_parquet(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def _rows_jsonl(path: Path) -> Iterator[list[str] | tuple[int, dict[str, Any]]]:
+    """The first object's keys, then each object with its line number, read as they come."""
+    with path.open(encoding="utf-8") as handle:
+        header = False
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{number}: not a JSON object ({err.msg})") from err
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{number}: expected a JSON object per line, got {type(row).__name__}")
+            if not header:
+                header = True
+                yield list(row)
+            yield number, row
+        if not header:
+            yield []
+
+
+def _rows_parquet(path: Path) -> Iterator[list[str] | tuple[int, dict[str, Any]]]:
+    """The schema's column names, then each row, a record batch at a time."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(f"reading {path.name} needs pyarrow: pip install pyarrow") from None
+    number = 0
+    try:  # pyarrow raises its own many kinds for a bad file
+        with pq.ParquetFile(path) as parquet:
+            yield parquet.schema_arrow.names
+            for batch in parquet.iter_batches(batch_size=8192):
+                for row in batch.to_pylist():
+                    number += 1
+                    yield number, row
+    except Exception as err:
+        raise DataError(f"{path} is not a readable Parquet file (row {number + 1}): {err}") from err
+
+
+def _decoded(path: Path, rows: Iterator) -> Iterator:
+    """``rows``, with a byte that is not UTF-8 reported as the file's problem."""
     try:
-        table = pq.read_table(path)
-    except Exception as err:  # pyarrow raises its own many kinds for a bad file
-        raise DataError(f"{path} is not a readable Parquet file: {err}") from err
-    return table.column_names, [(i + 1, row) for i, row in enumerate(table.to_pylist())]
+        yield from rows
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text: {err}") from err
 
 
 @dataclass
 class Table:
-    """A table file's column names and its rows, each with the line (or row) number it is on."""
+    """A table file's column names and its rows, each with the line (or row) number it is on.
+
+    The rows are read as they are iterated (once), so a file of any length costs the memory
+    of one row (one record batch for Parquet), not of the file.
+    """
 
     path: Path
     columns: list[str]
-    rows: list[tuple[int, dict[str, Any]]]
+    rows: Rows
     where: str  # "line" for text formats, "row" for Parquet
 
     def require(self, column: str, flag: str) -> None:
@@ -88,16 +120,17 @@ class Table:
 
 
 def read_table(path: Path) -> Table:
-    """The rows of a CSV, TSV, JSON Lines or Parquet file (chosen by its suffix)."""
+    """The columns of a CSV, TSV, JSON Lines or Parquet file (chosen by its suffix), and its
+    rows to read: a header row's names, the first JSON object's keys, the Parquet schema's."""
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".tsv"):
-            return Table(path, *_rows_csv(path, "\t" if suffix == ".tsv" else ","), "line")
-        if suffix in (".jsonl", ".json"):
-            return Table(path, *_rows_jsonl(path), "line")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text: {err}") from err
-    return Table(path, *_rows_parquet(path), "row")
+    if suffix in (".csv", ".tsv"):
+        rows, where = _decoded(path, _rows_csv(path, "\t" if suffix == ".tsv" else ",")), "line"
+    elif suffix in (".jsonl", ".json"):
+        rows, where = _decoded(path, _rows_jsonl(path)), "line"
+    else:
+        rows, where = _rows_parquet(path), "row"
+    columns = next(rows)
+    return Table(path, columns, rows, where)
 
 
 def _read_table(path: Path, text_column: str, label_column: str, strict: bool) -> Examples:

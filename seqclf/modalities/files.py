@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from seqclf.data.audiofolder import AUDIO_SUFFIXES
 from seqclf.data.frames import read_frames_csv
@@ -43,18 +43,27 @@ class Item:
 
 
 def _lines(source: str) -> Iterator[tuple[str, int, str]]:
-    """Every line of a file or of standard input, stripped (a blank one is ``""``), with where it is."""
+    """Every line of a file or of standard input, stripped (a blank one is ``""``), with where it
+    is; read as they come, so a file of any length costs the memory of a line.
+
+    Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` (Python's universal newlines); a form feed or
+    U+2028 inside a line does not end it.
+    """
     if source == STDIN:
-        where, lines = "stdin", sys.stdin.read().splitlines()
-    else:
-        path = _existing(source)
-        where = str(path)
-        try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
-        except UnicodeDecodeError as err:
-            raise DataError(f"{path} is not UTF-8 text: {err}") from err
-    for number, line in enumerate(lines, start=1):
-        yield where, number, line.strip()
+        yield from _numbered("stdin", sys.stdin)
+        return
+    path = _existing(source)
+    with path.open(encoding="utf-8-sig") as handle:
+        yield from _numbered(str(path), handle)
+
+
+def _numbered(where: str, handle: IO[str]) -> Iterator[tuple[str, int, str]]:
+    number = 0
+    try:
+        for number, line in enumerate(handle, start=1):
+            yield where, number, line.strip()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{where} is not UTF-8 text (line {number + 1}): {err.reason}") from err
 
 
 def _blank(where: str, number: int) -> Item:
@@ -78,7 +87,11 @@ def texts(source: str, column: str) -> Iterator[Item]:
     table = read_table(_existing(source))
     table.require(column, "--column")
     for number, row in table.rows:
-        table.check_width(number, row)
+        try:
+            table.check_width(number, row)
+        except DataError as err:  # one bad row is that input's error; the rest carry on
+            yield Item(f"{source}:{number}", error=str(err))
+            continue
         text = row.get(column)
         if text is None or not str(text).strip():
             yield Item(f"{source}:{number}", error=f"{table.where} {number}: the {column!r} value is empty")
