@@ -40,6 +40,7 @@ class _Writer:
 
     def __init__(self, handle: IO[str], fmt: Format, top_k: int) -> None:
         self.handle, self.fmt = handle, fmt
+        self.json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every line
         if fmt == "csv":
             ranks = [("label", "score")] + [(f"label_{r}", f"score_{r}") for r in range(2, top_k + 1)]
             self.csv = csv.writer(handle)
@@ -53,7 +54,7 @@ class _Writer:
                 if error is None
                 else {"input": name, "error": error}
             )
-            self.handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.handle.write(self.json(line) + "\n")
             return
         cells: list[object] = []
         for p in (predictions or [])[: self.width]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import glob
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -99,11 +99,11 @@ def texts(source: str, column: str) -> Iterator[Item]:
             yield Item(str(text).strip(), str(text).strip())
 
 
-def _files(source: str, suffixes: tuple[str, ...], what: str) -> list[Path | Item]:
-    """The files ``source`` names: itself, a folder's (recursively), a glob's, or stdin's list
-    (where a blank line is its error item)."""
+def _files(source: str, suffixes: tuple[str, ...], what: str) -> Iterable[Path | Item]:
+    """The files ``source`` names: itself, a folder's (recursively, sorted), a glob's, or stdin's
+    list as it comes (where a blank line is its error item)."""
     if source == STDIN:
-        return [Path(line) if line else _blank(where, number) for where, number, line in _lines(source)]
+        return (Path(line) if line else _blank(where, number) for where, number, line in _lines(source))
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
