@@ -160,6 +160,51 @@ def test_run_interrupted_mid_training_resumes_to_the_same_weights(tmp_path, conf
     assert _same_weights(_fit(config, checkpoint=path, resume=True), _fit(config))
 
 
+@pytest.mark.parametrize("config", [CONFIG, replace(CONFIG, ema_decay=0.9)], ids=["plain", "ema"])
+def test_run_interrupted_mid_epoch_resumes_at_the_next_step_to_the_same_weights(
+    tmp_path, monkeypatch, config
+):
+    """96 examples in batches of 16: 6 steps an epoch, a checkpoint every 4th step. Stopped in
+    epoch 2's 6th step, the checkpoint holds epoch 2's step 4; the resumed run takes epoch 2's
+    steps 5 and 6 (no more, no fewer) and ends with the uninterrupted run's weights and history."""
+    path, whole_path = tmp_path / ckpt.CHECKPOINT_FILE, tmp_path / "whole.pt"
+    original = trainer._train_epoch
+
+    def stop_in_epoch_2_step_6(state, *args):
+        *args, on_step = args
+        if state.epoch == 1:  # epoch 2
+            return original(state, *args, lambda step, *sums: on_step(step, *sums) if step < 6 else _stop())
+        return original(state, *args, on_step)
+
+    def _stop() -> None:
+        raise _Interrupt
+
+    monkeypatch.setattr(trainer, "_train_epoch", stop_in_epoch_2_step_6)
+    with pytest.raises(_Interrupt):
+        _fit(config, checkpoint=path, checkpoint_steps=4)
+    saved = ckpt.load(path)
+    assert (saved["epoch"], saved["step"]) == (1, 4)
+
+    started: list[tuple[int, int]] = []  # (epoch, the step it went on from)
+
+    def recording(state, *args):
+        started.append((state.epoch + 1, state.step))
+        return original(state, *args)
+
+    monkeypatch.setattr(trainer, "_train_epoch", recording)
+    lines: list[str] = []
+    resumed = _fit(config, checkpoint=path, resume=True, checkpoint_steps=4, log=lines.append)
+    assert lines[0].endswith("at step 4 of epoch 2") and started[:2] == [(2, 4), (3, 0)]
+    monkeypatch.setattr(trainer, "_train_epoch", original)
+    whole = _fit(config, checkpoint=whole_path)
+    assert _same_weights(resumed, whole)
+
+    def history(p: Path) -> list[dict]:
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in ckpt.load(p)["history"]]
+
+    assert history(path) == history(whole_path)
+
+
 def test_weight_averaging_validates_and_keeps_the_average_not_the_live_weights(tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_FILE
     config = replace(CONFIG, ema_decay=0.9, lr=1e-2)
@@ -275,11 +320,15 @@ def _card_facts(folder: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, names_folder):
+@pytest.mark.parametrize("every", [[], ["--checkpoint-steps", "1"]], ids=["epochs", "steps"])
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, names_folder, every):
+    """Killed at its first checkpoint: after epoch 1, or (``--checkpoint-steps 1``) inside it."""
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     # The uninterrupted reference runs alongside, to save wall time.
     reference = subprocess.Popen(_train_cli(names_folder, whole), env=ONE_THREAD, stdout=subprocess.DEVNULL)
-    run = subprocess.Popen(_train_cli(names_folder, killed), env=ONE_THREAD, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        _train_cli(names_folder, killed, *every), env=ONE_THREAD, stderr=subprocess.DEVNULL
+    )
     checkpoint = killed / ckpt.CHECKPOINT_FILE
     try:
         while not checkpoint.exists() and run.poll() is None:
@@ -289,9 +338,20 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, names_folder):
         run.wait()
     assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (killed / "model.safetensors").exists()
-    assert ckpt.load(checkpoint)["epoch"] < 8
+    saved = ckpt.load(checkpoint)
+    assert saved["epoch"] < 8
+    if every:
+        assert saved["step"] > 0, "killed between epochs, not inside one"
 
-    subprocess.run(_train_cli(names_folder, killed, "--resume"), env=ONE_THREAD, check=True)
+    resumed = subprocess.run(
+        _train_cli(names_folder, killed, "--resume", *every),
+        env=ONE_THREAD,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    if every:
+        assert f"at step {saved['step']} of epoch {saved['epoch'] + 1}" in resumed.stdout + resumed.stderr
     assert reference.wait() == 0
 
     assert (killed / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()

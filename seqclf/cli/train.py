@@ -122,6 +122,14 @@ def train(
     checkpoint_dir: Annotated[
         Path | None, typer.Option(help="Folder for the per-epoch checkpoints (default: --out).")
     ] = None,
+    checkpoint_steps: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also checkpoint every N optimiser steps inside an epoch, so --resume goes on from "
+            "the step after the last one (0: only at epochs' ends).",
+        ),
+    ] = 0,
     overwrite: Annotated[
         bool, typer.Option(help="Write the model into --out even if that folder already holds files.")
     ] = False,
@@ -199,6 +207,7 @@ def train(
                 device=process_device,
                 resume=resume,
                 checkpoint_dir=checkpoint_dir,
+                checkpoint_steps=checkpoint_steps,
                 overwrite=overwrite,
                 baseline=baseline,
                 report_to=trackers,

@@ -76,10 +76,12 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.window = window
         self.num_replicas = num_replicas
         self.rank = rank
-        self.epoch = 0
+        self.epoch = self.start = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Draw ``epoch``'s order; ``start`` skips this process's first batches of it (a run
+        resumed mid-epoch goes on from the batch after its last checkpointed step)."""
+        self.epoch, self.start = epoch, start
 
     def __len__(self) -> int:
         num_batches = -(-len(self.lengths) // self.batch_size)
@@ -95,5 +97,7 @@ class BucketBatchSampler(Sampler[list[int]]):
             batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
         shuffled = torch.randperm(len(batches), generator=generator).tolist()
         padded = itertools.islice(itertools.cycle(shuffled), len(self) * self.num_replicas)
-        for i in itertools.islice(padded, self.rank, None, self.num_replicas):
+        for i in itertools.islice(
+            padded, self.rank + self.start * self.num_replicas, None, self.num_replicas
+        ):
             yield batches[i]

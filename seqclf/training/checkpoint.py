@@ -29,7 +29,7 @@ from seqclf.errors import ConfigError, DataError
 
 CHECKPOINT_FILE = "checkpoint.pt"
 # Marks a file as a seqclf checkpoint; a new layout would get a new name.
-CHECKPOINT_FORMAT = "seqclf-checkpoint-2"  # 2: the stopping rule's progress epoch
+CHECKPOINT_FORMAT = "seqclf-checkpoint-3"  # 2: the stopping rule's progress epoch; 3: mid-epoch steps
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:

@@ -214,6 +214,7 @@ def run_training(
     log: Callable[[str], None] = tqdm.write,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
+    checkpoint_steps: int = 0,
     overwrite: bool = False,
     baseline: bool = True,
     report_to: Sequence[str] = (),
@@ -232,8 +233,9 @@ def run_training(
 
     ``out`` is checked before any work: an existing file, an unwritable place, or a folder
     already holding files (a model, say) is refused unless ``overwrite``. The training
-    state is checkpointed to ``checkpoint_dir`` (default: ``out``) after every epoch and
-    removed once the model folder is written; ``resume`` continues from it. With ``out``
+    state is checkpointed to ``checkpoint_dir`` (default: ``out``) after every epoch (and
+    every ``checkpoint_steps`` optimiser steps, when given) and removed once the model folder
+    is written; ``resume`` continues from it, mid-epoch from the step after the last one. With ``out``
     None (the scikit-learn estimator, which saves only when asked) nothing is written
     and nothing checkpointed: the returned classifier is the run's only result. Inside a
     torchrun job (:func:`seqclf.training.distributed.process_group`) every process trains
@@ -283,7 +285,16 @@ def run_training(
             prepared.config.ensemble,
         )
         networks, results = _train_networks(
-            task, prepared, recipe, train_config, device, checkpoints, resume, log, tracking.epoch
+            task,
+            prepared,
+            recipe,
+            train_config,
+            device,
+            checkpoints,
+            resume,
+            log,
+            tracking.epoch,
+            checkpoint_steps,
         )
         config = prepared.config
         classifier = EnsembleClassifier(config, networks) if config.ensemble > 1 else networks[0]
@@ -419,6 +430,7 @@ def _train_networks(
     resume: bool,
     log: Callable[[str], None],
     on_epoch: Callable[[int, EpochLog], None],
+    checkpoint_steps: int = 0,
 ) -> tuple[list[SequenceClassifier], list[TrainState]]:
     """An ensemble's networks, trained one after another.
 
@@ -449,6 +461,7 @@ def _train_networks(
                 checkpoint=checkpoints[i],
                 resume=resume_this,
                 on_epoch=functools.partial(on_epoch, i + 1),
+                checkpoint_steps=checkpoint_steps,
             )
         )
         networks.append(network)

@@ -135,6 +135,12 @@ class TrainState:
     progress_macro_f1: float = -1.0
     history: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
+    #: written mid-epoch: the batches finished in epoch ``epoch + 1``, and that part-epoch's
+    #: summed loss, examples and seconds (all 0 at an epoch's end)
+    step: int = 0
+    step_loss: float = 0.0
+    step_seen: int = 0
+    step_seconds: float = 0.0
 
     @property
     def scored(self) -> nn.Module:
@@ -176,6 +182,10 @@ class TrainState:
             "progress_macro_f1": self.progress_macro_f1,
             "history": [asdict(e) for e in self.history],
             "seconds": self.seconds,
+            "step": self.step,
+            "step_loss": self.step_loss,
+            "step_seen": self.step_seen,
+            "step_seconds": self.step_seconds,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -195,10 +205,17 @@ class TrainState:
         self.epoch, self.finished = state["epoch"], state["finished"]
         self.best_epoch, self.best_val_macro_f1 = state["best_epoch"], state["best_val_macro_f1"]
         self.history = [EpochLog(**entry) for entry in state["history"]]
-        self.best_val_loss = next(h.val_loss for h in self.history if h.epoch == self.best_epoch)
+        # before the first epoch's end (a mid-epoch checkpoint) nothing has been scored yet
+        self.best_val_loss = next((h.val_loss for h in self.history if h.epoch == self.best_epoch), math.inf)
         self.best_model, self.seconds = state["best_model"], state["seconds"]
         self.progress_epoch = state["progress_epoch"]
         self.progress_macro_f1 = state["progress_macro_f1"]
+        self.step, self.step_loss = state["step"], state["step_loss"]
+        self.step_seen, self.step_seconds = state["step_seen"], state["step_seconds"]
+
+    def end_epoch_part(self) -> None:
+        """The epoch is whole: no part-epoch left to resume."""
+        self.step, self.step_loss, self.step_seen, self.step_seconds = 0, 0.0, 0, 0.0
 
     def last_epoch(self, config: TrainConfig) -> int:
         """The epoch training ends after unless validation makes progress before then."""
@@ -256,16 +273,33 @@ def _train_epoch(
     config: TrainConfig,
     device: torch.device,
     show_progress: bool,
+    resumed_rng: dict[str, Any] | None = None,
+    on_step: Callable[[int, torch.Tensor, int], None] | None = None,
 ) -> tuple[torch.Tensor, int]:
-    """One pass of clipped BPTT over the batches; the summed loss (on the device) and the count."""
+    """One pass of clipped BPTT over the batches; the summed loss (on the device) and the count.
+
+    A state checkpointed mid-epoch goes on from batch ``state.step + 1`` with that
+    part-epoch's sums (the sampler skips the batches done); ``on_step`` gets each step's
+    number and running sums, for checkpoints between epochs' ends.
+    """
     state.model.train()
     autocast = _autocast(device)
     optimizer, scaler = state.optimizer, state.scaler
     # Accumulate on the device; reading the loss every step would synchronise.
-    loss_sum = torch.zeros((), device=device)
-    seen = 0
-    bar = tqdm(loader, desc=f"epoch {state.epoch + 1}", leave=False, disable=None if show_progress else True)
-    for inputs, lengths, labels in bar:
+    loss_sum = torch.full((), state.step_loss, device=device)
+    seen = state.step_seen
+    batches = iter(loader)  # the loader draws its base seed from torch's RNG here, so a run
+    if resumed_rng is not None:  # resumed mid-epoch restores the RNG after that, as it was at the step
+        set_rng_state(resumed_rng)
+    bar = tqdm(
+        batches,
+        total=len(loader),
+        initial=state.step,
+        desc=f"epoch {state.epoch + 1}",
+        leave=False,
+        disable=None if show_progress else True,
+    )
+    for step, (inputs, lengths, labels) in enumerate(bar, start=state.step + 1):
         inputs = inputs.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
@@ -288,6 +322,8 @@ def _train_epoch(
             state.ema.update_parameters(state.model)
         loss_sum += loss.detach() * len(labels)
         seen += len(labels)
+        if on_step is not None:
+            on_step(step, loss_sum, seen)
     return loss_sum, seen
 
 
@@ -331,13 +367,15 @@ def train_model(
     checkpoint: Path | None = None,
     resume: bool = False,
     on_epoch: Callable[[EpochLog], None] | None = None,
+    checkpoint_steps: int = 0,
 ) -> TrainState:
     """Fit ``model`` in place and leave it holding the best validation weights.
 
     ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs. With
-    ``checkpoint``, the whole training state is written there after every epoch; with
-    ``resume``, training continues from that file and ends exactly where an
-    uninterrupted run would. Inside a torchrun job (see
+    ``checkpoint``, the whole training state is written there after every epoch, and with
+    ``checkpoint_steps`` also after every that many optimiser steps inside an epoch; with
+    ``resume``, training continues from that file (mid-epoch: from the step after it) and
+    ends exactly where an uninterrupted run would. Inside a torchrun job (see
     :mod:`seqclf.training.distributed`) each process trains on its share of the batches
     under DistributedDataParallel, metrics are summed over processes, and only rank 0
     logs, writes the checkpoint and calls ``on_epoch`` with each epoch's log (a run's
@@ -368,23 +406,49 @@ def train_model(
         "data": data_fingerprint(train, validation),
         "processes": world,
     }
+    resumed_rng = None  # a mid-epoch checkpoint's RNG states wait for the epoch's loader
     if resume:
         if checkpoint is None:
             raise ConfigError("resuming needs a checkpoint path")
         saved = load_checkpoint(checkpoint)
         check_settings(saved["settings"], settings, checkpoint)
         state.load_state_dict(saved)
-        set_rng_state(saved["rng"][rank])
-        log(f"resumed from {checkpoint} after epoch {state.epoch}")
+        if state.step:
+            resumed_rng = saved["rng"][rank]
+            log(f"resumed from {checkpoint} at step {state.step} of epoch {state.epoch + 1}")
+        else:
+            set_rng_state(saved["rng"][rank])
+            log(f"resumed from {checkpoint} after epoch {state.epoch}")
     # DDP averages gradients over processes during backward. No device_ids: with them,
     # DDP would move the CPU lengths that packing needs onto the GPU.
     stepper = DistributedDataParallel(model) if world > 1 else model
 
     seconds_before, started = state.seconds, time.perf_counter()
+
+    def save() -> None:
+        state.seconds = seconds_before + time.perf_counter() - started
+        rng = distributed.all_gather_objects(rng_state())  # every process's, gathered by all
+        if rank == 0:
+            save_checkpoint(
+                {"format": CHECKPOINT_FORMAT, "settings": settings, "rng": rng, **state.state_dict()},
+                checkpoint,
+            )
+
+    def save_mid_epoch(step: int, loss_sum: torch.Tensor, seen: int) -> None:
+        if step % checkpoint_steps == 0 and step < len(sampler):  # the epoch's end has its own
+            state.step, state.step_loss, state.step_seen = step, loss_sum.item(), seen
+            state.step_seconds = time.perf_counter() - epoch_start
+            save()
+
+    on_step = save_mid_epoch if checkpoint is not None and checkpoint_steps > 0 else None
     while not state.finished:
-        epoch, epoch_start = state.epoch + 1, time.perf_counter()
-        sampler.set_epoch(epoch)
-        loss_sum, seen = _train_epoch(state, stepper, loader, criterion, config, device, rank == 0)
+        epoch, epoch_start = state.epoch + 1, time.perf_counter() - state.step_seconds
+        sampler.set_epoch(epoch, start=state.step)
+        loss_sum, seen = _train_epoch(
+            state, stepper, loader, criterion, config, device, rank == 0, resumed_rng, on_step
+        )
+        resumed_rng = None
+        state.end_epoch_part()
         totals = distributed.all_reduce_sum(torch.stack([loss_sum, torch.tensor(float(seen), device=device)]))
         loss_total, seen_total = totals.tolist()
         val_loss, val_accuracy, val_macro_f1 = scoring.score(state.scored, device)
@@ -411,12 +475,7 @@ def train_model(
                 f"for {config.patience} epochs"
             )
         if checkpoint is not None:
-            rng = distributed.all_gather_objects(rng_state())
-            if rank == 0:
-                save_checkpoint(
-                    {"format": CHECKPOINT_FORMAT, "settings": settings, "rng": rng, **state.state_dict()},
-                    checkpoint,
-                )
+            save()
     model.load_state_dict(state.best_model)
     state.seconds = seconds_before + time.perf_counter() - started
     return state
