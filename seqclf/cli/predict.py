@@ -91,7 +91,8 @@ def _predict_file(
     """Classify every input in ``source``; the number that could not be classified."""
     from tqdm.auto import tqdm
 
-    from seqclf.inference.requests import NO_LIMITS, check_steps
+    from seqclf.inference.requests import NO_LIMITS, answer_each, encode_each
+    from seqclf.modalities.files import Item
 
     items = list(predictor.modality.read_items(source, column))
     failed = 0
@@ -100,26 +101,15 @@ def _predict_file(
         # on stderr and only on a terminal, so piped output stays clean
         with tqdm(total=len(items), unit="input", disable=None, file=sys.stderr) as bar:
             for batch in _batches(items, batch_size):
-                encoded, errors = {}, {}
-                for i, item in enumerate(batch):
-                    if item.error is not None:
-                        errors[i] = item.error
-                        continue
-                    try:  # the request path's checks, one input at a time
-                        encoded[i] = predictor.encoder.encode(item.value)
-                        check_steps(encoded[i], NO_LIMITS)
-                    except SeqclfError as err:
-                        errors[i] = str(err)
+                # the request path's checks, one input at a time
+                encoded = encode_each(predictor, batch, NO_LIMITS, read=Item.read)
+                errors = [(item, e) for item, e in zip(batch, encoded, strict=True) if isinstance(e, str)]
                 if errors and fail_fast:
-                    i = min(errors)
-                    raise ConfigError(f"{batch[i].name}: {errors[i]} (stopped: --fail-fast)")
-                rows = (
-                    iter(predictor.top(predictor.probabilities(list(encoded.values())), top_k))
-                    if encoded
-                    else iter(())
-                )
-                for i, item in enumerate(batch):
-                    writer.write(item.name, None if i in errors else next(rows), errors.get(i))
+                    item, error = errors[0]
+                    raise ConfigError(f"{item.name}: {error} (stopped: --fail-fast)")
+                for item, answer in zip(batch, answer_each(predictor, encoded, top_k), strict=True):
+                    refused = isinstance(answer, str)
+                    writer.write(item.name, None if refused else answer, answer if refused else None)
                 failed += len(errors)
                 bar.update(len(batch))
     return failed
