@@ -141,7 +141,7 @@ def test_a_python_worker_loads_the_model_once_for_all_its_tasks_and_batches(
     tasks = 5
     frame = spark.range(60, numPartitions=tasks).selectExpr("concat('Kamura', id) as text")
     rows = frame.select(predict_udf(str(model), batch_size=3)("text").alias("p")).collect()
-    assert len(rows) == 60 and all(row.p.error is None for row in rows)  # 15 Arrow batches, 20 model batches
+    assert len(rows) == 60 and all(row.p.error is None for row in rows)  # 15 Arrow batches, 30 model batches
     after = _workers(spark)
 
     # local[1]: one Python worker, kept for every task (spark.python.worker.reuse, the default)
