@@ -112,6 +112,7 @@ def test_a_text_column_gets_predictor_predict_s_answers_and_bad_rows_get_their_e
     good = [row for row in rows if row.text not in bad]
     expected = Predictor.from_pretrained(tiny_names.folder, device="cpu").predict(names, top_k=3)
     assert_same_prediction_lists(_answers(good), expected)
+    # label and score are the first prediction's, the same floats copied
     assert [(row.p.label, row.p.score) for row in good] == [
         (p[0]["label"], p[0]["score"]) for p in _answers(good)
     ]

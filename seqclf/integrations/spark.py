@@ -42,11 +42,15 @@ from seqclf.inference.predictor import Prediction, Predictor, check_top_k
 from seqclf.inference.requests import NO_LIMITS, answer_each, encode_each
 from seqclf.install import pip_install
 
-#: the Spark type of each input's answer (a DDL string, which ``pandas_udf`` takes)
-PREDICTION = (
-    "label string, score double, predictions array<struct<label: string, score: double>>, error string"
-)
-FIELDS = ["label", "score", "predictions", "error"]
+#: each input's answer: its fields and their Spark SQL types
+FIELDS = {
+    "label": "string",
+    "score": "double",
+    "predictions": "array<struct<label: string, score: double>>",
+    "error": "string",
+}
+#: the Spark type of each input's answer, as the DDL string ``pandas_udf`` takes
+PREDICTION = ", ".join(f"{name} {kind}" for name, kind in FIELDS.items())
 
 
 def shipped(model: str) -> str:
@@ -92,7 +96,7 @@ def predict_batches(
         while chunk := list(islice(values, batch_size)):
             encoded = encode_each(predictor, chunk, NO_LIMITS, read=predictor.modality.from_cell)
             rows += [_row(answer) for answer in answer_each(predictor, encoded, top_k)]
-        yield pd.DataFrame(rows, columns=FIELDS)
+        yield pd.DataFrame(rows, columns=list(FIELDS))
 
 
 def predict_udf(
