@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,24 @@ def test_model_cards_show_a_request_body_each_kind_can_send():
         "audio_classification",
         "",  # InferenceClient has no task that sends a matrix
     )
+
+
+def test_a_dataframe_cell_is_one_input_and_a_null_cell_is_refused_in_one_line():
+    """Cells as a Spark column reaches pandas through Arrow (seqclf.integrations.spark)."""
+    from seqclf.encoders.features import as_frames
+
+    assert TEXT.from_cell("Nakamura") == "Nakamura"
+    assert AUDIO.from_cell(WAV) == WAV
+    for kind in (TEXT, AUDIO, FEATURES):
+        for null in (None, float("nan")):
+            with pytest.raises(
+                InvalidInputError, match=re.escape(f"the value is null: this model takes {kind.json_type}")
+            ):
+                kind.from_cell(null)
+    # array<array<double>>: an object array holding one float array per frame
+    cell = np.empty(3, dtype=object)
+    cell[:] = [np.array([0.5, 1.0]), np.array([1.5, 2.0]), np.array([2.5, 3.0])]
+    assert as_frames(FEATURES.from_cell(cell), 2, 10).tolist() == [[0.5, 1.0], [1.5, 2.0], [2.5, 3.0]]
+    cell[2] = np.array([2.5])
+    with pytest.raises(InvalidInputError, match="the rows have different lengths"):
+        as_frames(FEATURES.from_cell(cell), 2, 10)

@@ -102,7 +102,8 @@ def _predict_file(
     """
     from tqdm.auto import tqdm
 
-    from seqclf.inference.requests import NO_LIMITS, check_steps
+    from seqclf.inference.requests import NO_LIMITS, answer_each, encode_each
+    from seqclf.modalities.files import Item
 
     items = iter(predictor.modality.read_items(source, column))
     # the first read raises the source's own problems (no such file, no column) before any output
@@ -114,30 +115,20 @@ def _predict_file(
         # on stderr and only on a terminal, so piped output stays clean
         with tqdm(unit="input", disable=None, file=sys.stderr) as bar:
             for chunk in _batches(items, CHUNK_BATCHES * batch_size):
-                encoded, errors = {}, {}
-                for i, item in enumerate(chunk):
-                    if item.error is not None:
-                        errors[i] = item.error
+                # the request path's checks, one input at a time
+                encoded = encode_each(predictor, chunk, NO_LIMITS, read=Item.read)
+                refused = [i for i, e in enumerate(encoded) if isinstance(e, str)]
+                if refused and fail_fast:  # the lines before the bad one are still written
+                    chunk, encoded = chunk[: refused[0] + 1], encoded[: refused[0] + 1]
+                for item, answer in zip(chunk, answer_each(predictor, encoded, top_k), strict=True):
+                    if not isinstance(answer, str):
+                        writer.write(item.name, answer, None)
+                    elif fail_fast:
+                        raise ConfigError(f"{item.name}: {answer} (stopped: --fail-fast)")
                     else:
-                        try:  # the request path's checks, one input at a time
-                            encoded[i] = predictor.encoder.encode(item.value)
-                            check_steps(encoded[i], NO_LIMITS)
-                        except SeqclfError as err:
-                            errors[i] = str(err)
-                    if errors and fail_fast:
-                        chunk = chunk[: i + 1]  # the lines before the bad one are still written
-                        break
-                rows = (
-                    iter(predictor.top(predictor.probabilities(list(encoded.values())), top_k))
-                    if encoded
-                    else iter(())
-                )
-                for i, item in enumerate(chunk):
-                    if i in errors and fail_fast:
-                        raise ConfigError(f"{item.name}: {errors[i]} (stopped: --fail-fast)")
-                    writer.write(item.name, None if i in errors else next(rows), errors.get(i))
+                        writer.write(item.name, None, answer)
                 handle.flush()  # a reader at the other end of a pipe gets each chunk as it is done
-                failed += len(errors)
+                failed += len(refused)
                 bar.update(len(chunk))
     return failed
 

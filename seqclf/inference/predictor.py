@@ -54,6 +54,12 @@ def resolve_device(name: str | torch.device | None) -> torch.device:
     return device
 
 
+def check_top_k(top_k: int | None) -> None:
+    """Refuse a ``top_k`` that is neither a positive integer nor ``None``, before any work."""
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}")
+
+
 class Predictor:
     """Answers predictions from a trained model; see :meth:`predict`.
 
@@ -106,11 +112,8 @@ class Predictor:
         return torch.softmax(batched_logits(self.model, encoded, self.batch_size), dim=-1)
 
     def _resolve_top_k(self, top_k: int | None) -> int:
-        if top_k is None:
-            return len(self.labels)
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}")
-        return min(top_k, len(self.labels))
+        check_top_k(top_k)
+        return len(self.labels) if top_k is None else min(top_k, len(self.labels))
 
     def top(self, probabilities: torch.Tensor, top_k: int | None = 1) -> list[Prediction]:
         """Turn probability rows into sorted ``{"label", "score"}`` lists."""

@@ -21,13 +21,13 @@ the asynchronous path does it on a worker thread and keeps the event loop free.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from seqclf.errors import InvalidInputError
+from seqclf.errors import InvalidInputError, SeqclfError
 from seqclf.inference.predictor import Prediction, Predictor
 from seqclf.limits import MAX_INPUTS, MAX_STEPS
 
@@ -81,6 +81,38 @@ def encode(predictor: Predictor, inputs: Sequence[Any], limits: Limits) -> list[
     """Every input of a request, counted, encoded and checked (the first problem is raised)."""
     check_count(len(inputs), limits)
     return _encoded(predictor, inputs, limits)
+
+
+def encode_each(
+    predictor: Predictor,
+    inputs: Iterable[Any],
+    limits: Limits,
+    read: Callable[[Any], Any] | None = None,
+) -> list[torch.Tensor | str]:
+    """Each input encoded and checked on its own: its sequence, or the one line saying why not.
+
+    For a user's own data in bulk (``seqclf predict --input``, a Spark column), where one
+    bad input must cost only its own answer. ``read`` turns what arrives (a line of a
+    file, a cell of a table) into the encoder's input and may refuse it, as the encoder may.
+    """
+    encoded: list[torch.Tensor | str] = []
+    for value in inputs:
+        try:
+            sequence = predictor.encoder.encode(read(value) if read else value)
+            check_steps(sequence, limits)
+            encoded.append(sequence)
+        except SeqclfError as err:
+            encoded.append(str(err))
+    return encoded
+
+
+def answer_each(
+    predictor: Predictor, encoded: Sequence[torch.Tensor | str], top_k: int | None
+) -> list[Prediction | str]:
+    """:func:`encode_each`'s inputs answered: the sequences in one forward pass, the refusals as they are."""
+    sequences = [e for e in encoded if isinstance(e, torch.Tensor)]
+    rows = iter(predictor.top(predictor.probabilities(sequences), top_k) if sequences else [])
+    return [next(rows) if isinstance(e, torch.Tensor) else e for e in encoded]
 
 
 def answer(

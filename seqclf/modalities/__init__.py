@@ -3,8 +3,8 @@
 A model's encoder names its modality (``Encoder.modality_name``); the module of that
 name here is the one place that knows how such an input travels: its JSON type in a
 request, raw bytes (an uploaded file or an HTTP body), a command-line argument, a file
-of many inputs (``seqclf predict --input``), whether a value is one input or a batch,
-and the UI's input widget and bundled examples. The service, the CLI and the UI ask the
+of many inputs (``seqclf predict --input``), a cell of a DataFrame column (Spark), whether
+a value is one input or a batch, and the UI's input widget and bundled examples. The service, the CLI and the UI ask the
 model's :class:`Modality` instead of branching on its name. Making a modality registers it,
 and the REST schema is built from the registered ones' wire formats, so a new kind of input
 is one module: an encoder and a modality (``tests/made_up_kind.py`` is one, served by every

@@ -7,6 +7,7 @@ that says what it does take.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -99,6 +100,13 @@ class Modality(ABC):
     def from_bytes(self, data: bytes, index: int = 0) -> Any:
         """One input from raw bytes; only modalities that ``accepts_files`` take them."""
         raise InvalidInputError(f"this model takes {self.json_type} per input, not a file")
+
+    def from_cell(self, value: Any) -> Any:
+        """What the encoder takes for one cell of a DataFrame column (a Spark column as pandas
+        hands it over, through Arrow); a null cell is no input."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise InvalidInputError(f"the value is null: this model takes {self.json_type}")
+        return value
 
     def from_argument(self, text: str) -> Any:
         """The input a command-line argument stands for: the text itself by default."""

@@ -89,6 +89,12 @@ class FeaturesModality(Modality):
     def is_single(self, inputs: Any) -> bool:
         return _depth(inputs) == 2
 
+    def from_cell(self, value: Any) -> Any:
+        """A ``(T, F)`` matrix from an ``array<array<double>>`` cell, which Arrow hands over as an
+        array of frame arrays; numpy stacks them, or says they are ragged."""
+        value = super().from_cell(value)
+        return list(value) if isinstance(value, np.ndarray) and value.dtype == object else value
+
     def from_argument(self, text: str) -> Any:
         return read_frames_csv(text)
 

@@ -28,7 +28,7 @@ from seqclf.data.audiofolder import AUDIO_SUFFIXES
 from seqclf.data.frames import read_frames_csv
 from seqclf.data.series import SERIES_SUFFIXES, read_series
 from seqclf.data.tables import TABLE_SUFFIXES, read_table
-from seqclf.errors import DataError, SeqclfError
+from seqclf.errors import DataError, InvalidInputError, SeqclfError
 
 STDIN = "-"
 
@@ -40,6 +40,12 @@ class Item:
     name: str
     value: Any = None
     error: str | None = None
+
+    def read(self) -> Any:
+        """The input, or the reason it could not be read, raised as that input's error."""
+        if self.error is not None:
+            raise InvalidInputError(self.error)
+        return self.value
 
 
 def _lines(source: str) -> Iterator[tuple[str, int, str]]:
