@@ -288,11 +288,8 @@ def _train_epoch(
     # Accumulate on the device; reading the loss every step would synchronise.
     loss_sum = torch.full((), state.step_loss, device=device)
     seen = state.step_seen
-    batches = iter(loader)  # the loader draws its base seed from torch's RNG here, so a run
-    if resumed_rng is not None:  # resumed mid-epoch restores the RNG after that, as it was at the step
-        set_rng_state(resumed_rng)
     bar = tqdm(
-        batches,
+        loader,
         total=len(loader),
         initial=state.step,
         desc=f"epoch {state.epoch + 1}",
@@ -300,6 +297,11 @@ def _train_epoch(
         disable=None if show_progress else True,
     )
     for step, (inputs, lengths, labels) in enumerate(bar, start=state.step + 1):
+        if resumed_rng is not None:
+            # after the loader drew its seeds from torch's RNG (tqdm.auto's tqdm opens one
+            # iterator of its own too) and before the step's first draw, as the killed run had it
+            set_rng_state(resumed_rng)
+            resumed_rng = None
         inputs = inputs.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
