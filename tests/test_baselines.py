@@ -144,6 +144,7 @@ def test_the_baseline_wins_where_one_word_decides_and_the_figures_are_true(tmp_p
     assert predictor.pretrained.training.test["accuracy"] <= 0.7  # untrained: near chance
 
 
+@pytest.mark.slow  # trains end to end
 def test_no_baseline_when_asked_and_evaluate_refits_it(tmp_path: Path) -> None:
     texts, labels = word_anywhere(240, seed=0)
     logs: list[str] = []

@@ -77,6 +77,7 @@ def ensemble_run(names_folder, tmp_path_factory):
     return _train(names_folder, out, 2, log=logs.append), out, logs
 
 
+@pytest.mark.slow  # trains end to end
 def test_network_i_is_the_network_a_run_with_seed_plus_i_trains(ensemble_run, names_folder, tmp_path):
     pretrained, _, _ = ensemble_run
     for i, member in enumerate(pretrained.model.members):

@@ -278,6 +278,7 @@ def test_series_from_a_ts_with_missing_values_learns(tmp_path: Path) -> None:
     assert pretrained.encoder.patch == 1  # 4 channels of ~20 steps: no patches
 
 
+@pytest.mark.slow  # trains end to end
 def test_long_univariate_series_are_patched(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     cases = [np.sin(np.arange(400) / (5 + 5 * (i % 2)) + rng.uniform(0, 6))[:, None] for i in range(24)]
