@@ -77,13 +77,15 @@ def run_cli(model: str, source: Path, out: Path, threads: int, batch_size: int) 
         "--top-k",
         str(TOP_K),
     ]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"seqclf predict failed ({process.returncode}): {process.stderr.read().decode()}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nothing blocks a chatty child
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        if code:
+            errors.seek(0)
+            raise SystemExit(f"seqclf predict failed ({code}): {errors.read().decode()}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
 
 

@@ -143,7 +143,8 @@ def test_a_blank_line_in_a_list_of_paths_on_stdin_keeps_its_place(modality, tmp_
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     for path in (first, second):
         path.write_text("1,2\n")
-    monkeypatch.setattr("sys.stdin", io.StringIO(f"{first}\n\n{second}\n"))
+    # standard input as Python opens it: text over a byte buffer, which seqclf reads line by line
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f"{first}\n\n{second}\n".encode())))
     items = list(modality.read_items("-", "text"))
     assert [item.name for item in items] == [str(first), "stdin:2", str(second)]
     assert items[1].error == "line 2: the line is blank"

@@ -364,3 +364,21 @@ def test_stdin_streams_each_chunk_is_answered_before_the_input_ends(names) -> No
         assert process.wait(timeout=60) == 0
     finally:
         process.kill()
+
+
+def test_a_source_that_fails_part_way_answers_the_inputs_before_it(names, tmp_path: Path) -> None:
+    """100 good lines, then a byte that is not UTF-8: the 100 are answered (the chunks hold 32),
+    and the one-line error names the line and says what was written."""
+    folder, predictor = names
+    given = [NAMES[i % len(NAMES)] for i in range(100)]
+    source, out = tmp_path / "names.txt", tmp_path / "out.jsonl"
+    source.write_bytes(("\n".join(given) + "\n").encode() + b"\xff\xfe\n" + b"Smith\n")
+    code, _, err = predict(
+        folder, "--input", str(source), "-o", str(out), "--batch-size", "2", "--top-k", "1"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{source}, line 101: not UTF-8 text" in err
+    assert f"the 100 input(s) before it are answered in {out}" in err
+    lines = jsonl(out.read_text(encoding="utf-8"))
+    assert [line["input"] for line in lines] == given
+    assert_same_prediction_lists([line["predictions"] for line in lines], predictor.predict(given, top_k=1))

@@ -205,6 +205,23 @@ def test_run_interrupted_mid_epoch_resumes_at_the_next_step_to_the_same_weights(
     assert history(path) == history(whole_path)
 
 
+def test_a_checkpoint_of_the_previous_format_still_resumes(tmp_path):
+    """Format 2 had no mid-epoch steps: written at an epoch's end, it resumes as it did."""
+    path = tmp_path / ckpt.CHECKPOINT_FILE
+
+    def stop_in_epoch_3(line: str) -> None:
+        if line.startswith("epoch   3"):
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        _fit(checkpoint=path, log=stop_in_epoch_3)
+    saved = ckpt.load(path)
+    for key in ("step", "step_seconds", "step_sums"):
+        del saved[key]
+    ckpt.save_atomic({**saved, "format": "seqclf-checkpoint-2"}, path)
+    assert _same_weights(_fit(checkpoint=path, resume=True), _fit())
+
+
 def test_weight_averaging_validates_and_keeps_the_average_not_the_live_weights(tmp_path):
     path = tmp_path / ckpt.CHECKPOINT_FILE
     config = replace(CONFIG, ema_decay=0.9, lr=1e-2)

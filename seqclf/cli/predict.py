@@ -15,24 +15,21 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import chain, islice
 from pathlib import Path
-from typing import IO, Annotated, Literal
+from typing import IO, TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from seqclf.cli.support import fail, start_compute
 from seqclf.errors import ConfigError, SeqclfError
 
+if TYPE_CHECKING:
+    from seqclf.modalities.files import Item
+
 Format = Literal["jsonl", "csv"]
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 class _Writer:
@@ -78,9 +75,28 @@ def _opened(output: Path | None, overwrite: bool) -> Iterator[IO[str]]:
         yield handle
 
 
-#: inputs read ahead per chunk, in forward-pass batches: enough that sorting a chunk by length
-#: keeps padding as small as sorting the whole file would, few enough that memory stays flat
+#: text inputs read ahead per chunk, in forward-pass batches: enough that sorting a chunk by
+#: length keeps padding as small as sorting the whole file would, few enough that memory stays
+#: flat. Recordings and series are read a batch at a time: encoded, they are frames, and long
+#: ones are large.
 CHUNK_BATCHES = 16
+
+
+def _chunks(items: Iterator[Item], size: int) -> Iterator[tuple[list[Item], SeqclfError | None]]:
+    """``items`` in lists of ``size``; when the source fails part-way (a byte that is not UTF-8,
+    a broken JSON line), the inputs read before it, with the failure, so they are still answered."""
+    chunk: list[Item] = []
+    try:
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == size:
+                yield chunk, None
+                chunk = []
+    except SeqclfError as err:
+        yield chunk, err
+        return
+    if chunk:
+        yield chunk, None
 
 
 def _predict_file(
@@ -96,9 +112,11 @@ def _predict_file(
 ) -> int:
     """Classify every input in ``source`` as it is read; the number that could not be classified.
 
-    Inputs stream through in chunks of ``CHUNK_BATCHES * batch_size``: each chunk is encoded,
-    run in length-sorted batches (:func:`~seqclf.inference.batching.batched_logits`) and
-    written in input order before the next is read, so memory does not grow with the file.
+    Inputs stream through in chunks (``CHUNK_BATCHES * batch_size`` texts, ``batch_size``
+    recordings or series): each chunk is encoded, run in length-sorted batches
+    (:func:`~seqclf.inference.batching.batched_logits`) and written in input order before the
+    next is read, so memory does not grow with the file. A failure of the source itself part-way
+    stops the command after the inputs before it are written, and says how many those were.
     """
     from tqdm.auto import tqdm
 
@@ -109,12 +127,13 @@ def _predict_file(
     # the first read raises the source's own problems (no such file, no column) before any output
     items = chain(list(islice(items, 1)), items)
     predictor.batch_size = batch_size
-    failed = 0
+    size = batch_size * (CHUNK_BATCHES if predictor.encoder.modality_name == "text" else 1)
+    failed = written = 0
     with _opened(output, overwrite) as handle:
         writer = _Writer(handle, fmt, top_k)
         # on stderr and only on a terminal, so piped output stays clean
         with tqdm(unit="input", disable=None, file=sys.stderr) as bar:
-            for chunk in _batches(items, CHUNK_BATCHES * batch_size):
+            for chunk, failure in _chunks(items, size):
                 # the request path's checks, one input at a time
                 encoded = encode_each(predictor, chunk, NO_LIMITS, read=Item.read)
                 refused = [i for i, e in enumerate(encoded) if isinstance(e, str)]
@@ -127,9 +146,15 @@ def _predict_file(
                         raise ConfigError(f"{item.name}: {answer} (stopped: --fail-fast)")
                     else:
                         writer.write(item.name, None, answer)
+                    written += 1
                 handle.flush()  # a reader at the other end of a pipe gets each chunk as it is done
                 failed += len(refused)
                 bar.update(len(chunk))
+                if failure is not None:
+                    where = f" in {output}" if output is not None else ""
+                    raise type(failure)(
+                        f"{failure} (stopped; the {written} input(s) before it are answered{where})"
+                    ) from None
     return failed
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples
@@ -28,13 +28,33 @@ from seqclf.errors import DataError
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
-Rows = Iterator[tuple[int, dict[str, Any]]]
+Rows = Generator[tuple[int, dict[str, Any]], None, None]
+
+
+def utf8_lines(handle: IO[bytes], where: str) -> Iterator[tuple[int, str]]:
+    """Each line of a binary stream with its number, decoded as UTF-8, its ending kept (a
+    byte-order mark before the first is dropped).
+
+    Decoded one line at a time, so a byte that is not UTF-8 is reported on the line it is on
+    (a text-mode file decodes ahead in blocks and cannot say which). Lines end at ``\\n``, as
+    ``wc -l`` counts them; a ``\\r`` before it goes with the line's ending, and a form feed or
+    U+2028 inside a line does not end it. The one rule for every file of texts seqclf reads:
+    training's tables and label files, ``seqclf predict --input``'s lines and standard input.
+    """
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(
+                f"{where}, line {number}: not UTF-8 text ({err.reason} at byte {err.start + 1} of the line)"
+            ) from None
+        yield number, line.removeprefix("\ufeff") if number == 1 else line
 
 
 def _rows_csv(path: Path, delimiter: str) -> Iterator[list[str] | tuple[int, dict[str, Any]]]:
     """The header's column names, then each row with the line it ends on, read as they come."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
+    with path.open("rb") as handle:
+        reader = csv.DictReader((line for _, line in utf8_lines(handle, str(path))), delimiter=delimiter)
         try:
             yield list(reader.fieldnames or [])
             for row in reader:
@@ -45,9 +65,9 @@ def _rows_csv(path: Path, delimiter: str) -> Iterator[list[str] | tuple[int, dic
 
 def _rows_jsonl(path: Path) -> Iterator[list[str] | tuple[int, dict[str, Any]]]:
     """The first object's keys, then each object with its line number, read as they come."""
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         header = False
-        for number, line in enumerate(handle, start=1):
+        for number, line in utf8_lines(handle, str(path)):
             if not line.strip():
                 continue
             try:
@@ -82,26 +102,25 @@ def _rows_parquet(path: Path) -> Iterator[list[str] | tuple[int, dict[str, Any]]
         raise DataError(f"{path} is not a readable Parquet file (row {number + 1}): {err}") from err
 
 
-def _decoded(path: Path, rows: Iterator) -> Iterator:
-    """``rows``, with a byte that is not UTF-8 reported as the file's problem."""
-    try:
-        yield from rows
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text: {err}") from err
-
-
 @dataclass
 class Table:
     """A table file's column names and its rows, each with the line (or row) number it is on.
 
     The rows are read as they are iterated (once), so a file of any length costs the memory
-    of one row (one record batch for Parquet), not of the file.
+    of one row (one record batch for Parquet), not of the file. Use it in a ``with`` block:
+    leaving it closes the file, also when a check fails before the last row.
     """
 
     path: Path
     columns: list[str]
     rows: Rows
     where: str  # "line" for text formats, "row" for Parquet
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.rows.close()
 
     def require(self, column: str, flag: str) -> None:
         """Fail, naming the columns there are, if ``column`` is not one of them."""
@@ -124,9 +143,9 @@ def read_table(path: Path) -> Table:
     rows to read: a header row's names, the first JSON object's keys, the Parquet schema's."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        rows, where = _decoded(path, _rows_csv(path, "\t" if suffix == ".tsv" else ",")), "line"
+        rows, where = _rows_csv(path, "\t" if suffix == ".tsv" else ","), "line"
     elif suffix in (".jsonl", ".json"):
-        rows, where = _decoded(path, _rows_jsonl(path)), "line"
+        rows, where = _rows_jsonl(path), "line"
     else:
         rows, where = _rows_parquet(path), "row"
     columns = next(rows)
@@ -134,35 +153,40 @@ def read_table(path: Path) -> Table:
 
 
 def _read_table(path: Path, text_column: str, label_column: str, strict: bool) -> Examples:
-    table = read_table(path)
-    table.require(text_column, "seqclf train's --text-column")
-    table.require(label_column, "seqclf train's --label-column")
-    where = table.where
-    inputs, labels, skipped = [], [], []
-    for number, row in table.rows:
-        table.check_width(number, row)
-        for column in (text_column, label_column):
-            if column not in row:
-                raise DataError(f"{path}, {where} {number}: no {column!r} key")
-        text, label = row.get(text_column), row.get(label_column)
-        empty = next(
-            (c for c, v in ((text_column, text), (label_column, label)) if v is None or not str(v).strip()),
-            None,
-        )
-        if empty is not None:
-            if strict:
-                raise DataError(f"{path}, {where} {number}: the {empty!r} value is empty (--strict)")
-            skipped.append(f"{where} {number}: the {empty!r} value is empty")
-            continue
-        inputs.append(str(text).strip())
-        labels.append(str(label).strip())
+    with read_table(path) as table:
+        table.require(text_column, "seqclf train's --text-column")
+        table.require(label_column, "seqclf train's --label-column")
+        where = table.where
+        inputs, labels, skipped = [], [], []
+        for number, row in table.rows:
+            table.check_width(number, row)
+            for column in (text_column, label_column):
+                if column not in row:
+                    raise DataError(f"{path}, {where} {number}: no {column!r} key")
+            text, label = row.get(text_column), row.get(label_column)
+            empty = next(
+                (
+                    c
+                    for c, v in ((text_column, text), (label_column, label))
+                    if v is None or not str(v).strip()
+                ),
+                None,
+            )
+            if empty is not None:
+                if strict:
+                    raise DataError(f"{path}, {where} {number}: the {empty!r} value is empty (--strict)")
+                skipped.append(f"{where} {number}: the {empty!r} value is empty")
+                continue
+            inputs.append(str(text).strip())
+            labels.append(str(label).strip())
     if not inputs:
         raise DataError(f"{path} has no rows with a text and a label")
     return Examples(inputs, labels, skipped)
 
 
 def read_label_files(folder: Path) -> Examples:
-    """Each line of each ``<label>.txt`` in ``folder`` (sorted), stripped, blank lines skipped."""
+    """Each line of each ``<label>.txt`` in ``folder`` (sorted), stripped, blank lines skipped
+    (lines as :func:`utf8_lines` splits them, as ``seqclf predict --input`` does)."""
     files = sorted(folder.glob("*.txt"))
     if not files:
         raise DataError(
@@ -173,10 +197,11 @@ def read_label_files(folder: Path) -> Examples:
     check = files_inside(folder)
     for path in files:
         check(path.name, f"{folder}, label {path.stem!r}")
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                inputs.append(line.strip())
-                labels.append(path.stem)
+        with path.open("rb") as handle:
+            for _, line in utf8_lines(handle, str(path)):
+                if line.strip():
+                    inputs.append(line.strip())
+                    labels.append(path.stem)
     return Examples(inputs, labels)
 
 

@@ -27,7 +27,7 @@ from typing import IO, Any
 from seqclf.data.audiofolder import AUDIO_SUFFIXES
 from seqclf.data.frames import read_frames_csv
 from seqclf.data.series import SERIES_SUFFIXES, read_series
-from seqclf.data.tables import TABLE_SUFFIXES, read_table
+from seqclf.data.tables import TABLE_SUFFIXES, read_table, utf8_lines
 from seqclf.errors import DataError, InvalidInputError, SeqclfError
 
 STDIN = "-"
@@ -50,26 +50,19 @@ class Item:
 
 def _lines(source: str) -> Iterator[tuple[str, int, str]]:
     """Every line of a file or of standard input, stripped (a blank one is ``""``), with where it
-    is; read as they come, so a file of any length costs the memory of a line.
-
-    Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` (Python's universal newlines); a form feed or
-    U+2028 inside a line does not end it.
-    """
+    is; read as they come (:func:`~seqclf.data.tables.utf8_lines`), so a file of any length
+    costs the memory of a line."""
     if source == STDIN:
-        yield from _numbered("stdin", sys.stdin)
+        yield from _stripped("stdin", sys.stdin.buffer)
         return
     path = _existing(source)
-    with path.open(encoding="utf-8-sig") as handle:
-        yield from _numbered(str(path), handle)
+    with path.open("rb") as handle:
+        yield from _stripped(str(path), handle)
 
 
-def _numbered(where: str, handle: IO[str]) -> Iterator[tuple[str, int, str]]:
-    number = 0
-    try:
-        for number, line in enumerate(handle, start=1):
-            yield where, number, line.strip()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{where} is not UTF-8 text (line {number + 1}): {err.reason}") from err
+def _stripped(where: str, handle: IO[bytes]) -> Iterator[tuple[str, int, str]]:
+    for number, line in utf8_lines(handle, where):
+        yield where, number, line.strip()
 
 
 def _blank(where: str, number: int) -> Item:
@@ -90,19 +83,21 @@ def texts(source: str, column: str) -> Iterator[Item]:
         for where, number, line in _lines(source):
             yield Item(line, line) if line else _blank(where, number)
         return
-    table = read_table(_existing(source))
-    table.require(column, "--column")
-    for number, row in table.rows:
-        try:
-            table.check_width(number, row)
-        except DataError as err:  # one bad row is that input's error; the rest carry on
-            yield Item(f"{source}:{number}", error=str(err))
-            continue
-        text = row.get(column)
-        if text is None or not str(text).strip():
-            yield Item(f"{source}:{number}", error=f"{table.where} {number}: the {column!r} value is empty")
-        else:
-            yield Item(str(text).strip(), str(text).strip())
+    with read_table(_existing(source)) as table:
+        table.require(column, "--column")
+        for number, row in table.rows:
+            try:
+                table.check_width(number, row)
+            except DataError as err:  # one bad row is that input's error; the rest carry on
+                yield Item(f"{source}:{number}", error=str(err))
+                continue
+            text = row.get(column)
+            if text is None or not str(text).strip():
+                yield Item(
+                    f"{source}:{number}", error=f"{table.where} {number}: the {column!r} value is empty"
+                )
+            else:
+                yield Item(str(text).strip(), str(text).strip())
 
 
 def _files(source: str, suffixes: tuple[str, ...], what: str) -> Iterable[Path | Item]:

@@ -30,6 +30,8 @@ from seqclf.errors import ConfigError, DataError
 CHECKPOINT_FILE = "checkpoint.pt"
 # Marks a file as a seqclf checkpoint; a new layout would get a new name.
 CHECKPOINT_FORMAT = "seqclf-checkpoint-3"  # 2: the stopping rule's progress epoch; 3: mid-epoch steps
+#: the layouts this version resumes: 2 differs from 3 only by having no mid-epoch step
+READABLE_FORMATS = ("seqclf-checkpoint-2", CHECKPOINT_FORMAT)
 
 
 def save_atomic(state: dict[str, Any], path: Path) -> None:
@@ -75,7 +77,7 @@ def load(path: Path) -> dict[str, Any]:
         raise DataError(f"{path} is not a readable seqclf checkpoint: {err}") from err
     if not isinstance(state, dict) or not str(state.get("format", "")).startswith("seqclf-checkpoint-"):
         raise DataError(f"{path} is not a seqclf training checkpoint")
-    if state["format"] != CHECKPOINT_FORMAT:
+    if state["format"] not in READABLE_FORMATS:
         raise DataError(
             f"{path} was written by another version of seqclf ({state['format']}); "
             "train afresh (leave out --resume)"

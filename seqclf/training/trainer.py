@@ -136,7 +136,8 @@ class TrainState:
     history: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
     #: written mid-epoch: the batches finished in epoch ``epoch + 1``, and that part-epoch's
-    #: summed loss, examples and seconds (all 0 at an epoch's end)
+    #: seconds and this process's summed loss and examples (all 0 at an epoch's end); the
+    #: checkpoint keeps every process's sums (``step_sums``), each resumes with its own
     step: int = 0
     step_loss: float = 0.0
     step_seen: int = 0
@@ -183,8 +184,6 @@ class TrainState:
             "history": [asdict(e) for e in self.history],
             "seconds": self.seconds,
             "step": self.step,
-            "step_loss": self.step_loss,
-            "step_seen": self.step_seen,
             "step_seconds": self.step_seconds,
         }
 
@@ -210,8 +209,8 @@ class TrainState:
         self.best_model, self.seconds = state["best_model"], state["seconds"]
         self.progress_epoch = state["progress_epoch"]
         self.progress_macro_f1 = state["progress_macro_f1"]
-        self.step, self.step_loss = state["step"], state["step_loss"]
-        self.step_seen, self.step_seconds = state["step_seen"], state["step_seconds"]
+        # a format-2 checkpoint (before mid-epoch steps) was always written at an epoch's end
+        self.step, self.step_seconds = state.get("step", 0), state.get("step_seconds", 0.0)
 
     def end_epoch_part(self) -> None:
         """The epoch is whole: no part-epoch left to resume."""
@@ -416,6 +415,7 @@ def train_model(
         check_settings(saved["settings"], settings, checkpoint)
         state.load_state_dict(saved)
         if state.step:
+            state.step_loss, state.step_seen = saved["step_sums"][rank]
             resumed_rng = saved["rng"][rank]
             log(f"resumed from {checkpoint} at step {state.step} of epoch {state.epoch + 1}")
         else:
@@ -429,10 +429,18 @@ def train_model(
 
     def save() -> None:
         state.seconds = seconds_before + time.perf_counter() - started
-        rng = distributed.all_gather_objects(rng_state())  # every process's, gathered by all
+        # every process's RNG states and part-epoch sums, gathered by all
+        rng = distributed.all_gather_objects(rng_state())
+        sums = distributed.all_gather_objects([state.step_loss, state.step_seen])
         if rank == 0:
             save_checkpoint(
-                {"format": CHECKPOINT_FORMAT, "settings": settings, "rng": rng, **state.state_dict()},
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "settings": settings,
+                    "rng": rng,
+                    "step_sums": sums,
+                    **state.state_dict(),
+                },
                 checkpoint,
             )
 
