@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from tiny_model import TINY_FLAGS
@@ -103,3 +105,84 @@ def test_torchrun_two_cpu_processes_train_one_model(tmp_path, names_folder):
 
     predictions = Predictor.from_pretrained(str(out)).predict(["Tanaka", "Ivanov"], top_k=1)
     assert len(predictions) == 2
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3])
+def test_a_resumed_epoch_skips_each_ranks_batches_already_done(replicas):
+    for rank in range(replicas):
+        sampler = BucketBatchSampler(LENGTHS, 8, seed=1, num_replicas=replicas, rank=rank)
+        sampler.set_epoch(2)
+        whole = list(sampler)
+        for start in (0, 1, 5, len(whole) - 1):
+            sampler.set_epoch(2, start=start)
+            assert list(sampler) == whole[start:]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _two_process_run(rank: int, mode: str, folder: str, port: int) -> None:
+    """One of two gloo processes training the tiny resume-test model; ``killed`` stops at epoch
+    2's step 5 (checkpoints every 2 steps) and resumes; rank 0 keeps the weights and losses."""
+    import torch
+    import torch.distributed as dist
+    from test_resume import TRAIN, VALIDATION
+
+    from seqclf.config import ModelConfig, TrainConfig
+    from seqclf.network.model import SequenceClassifier
+    from seqclf.training import trainer
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    config = TrainConfig(epochs=3, batch_size=8, patience=4, seed=5)
+    checkpoint = os.path.join(folder, f"{mode}.pt")
+
+    def fit(**kw):
+        torch.manual_seed(123)
+        model = SequenceClassifier(ModelConfig(num_labels=3, vocab_size=10, embedding_dim=8, hidden_size=8))
+        options = {"log": lambda _: None, "checkpoint": Path(checkpoint), "checkpoint_steps": 2, **kw}
+        return model, trainer.train_model(model, TRAIN, VALIDATION, config, torch.device("cpu"), **options)
+
+    if mode == "killed":
+        original = trainer._train_epoch
+
+        def stop_at_epoch_2_step_5(state, *args):
+            *args, on_step = args
+            if state.epoch != 1:
+                return original(state, *args, on_step)
+            return original(
+                state, *args, lambda step, *sums: _raise(_Stop) if step >= 5 else on_step(step, *sums)
+            )
+
+        trainer._train_epoch = stop_at_epoch_2_step_5
+        with contextlib.suppress(_Stop):
+            fit()
+        trainer._train_epoch = original
+        model, state = fit(resume=True)
+    else:
+        model, state = fit()
+    if rank == 0:
+        torch.save(model.state_dict(), os.path.join(folder, f"{mode}.weights"))
+        Path(folder, f"{mode}.json").write_text(json.dumps([h.train_loss for h in state.history]))
+    dist.destroy_process_group()
+
+
+def _raise(kind: type[Exception]) -> None:
+    raise kind
+
+
+def test_two_processes_resumed_mid_epoch_end_as_the_uninterrupted_run(tmp_path):
+    """Each process keeps its own part-epoch loss: the resumed run's epoch losses (summed over
+    both) and its weights are the uninterrupted run's."""
+    import torch
+    import torch.multiprocessing as mp
+
+    for port, mode in ((29631, "whole"), (29632, "killed")):
+        mp.spawn(_two_process_run, args=(mode, str(tmp_path), port), nprocs=2)
+    whole, killed = (torch.load(tmp_path / f"{m}.weights") for m in ("whole", "killed"))
+    assert all(torch.equal(whole[k], killed[k]) for k in whole)  # bit-exact: same machine, one thread
+    assert json.loads((tmp_path / "killed.json").read_text()) == json.loads(
+        (tmp_path / "whole.json").read_text()
+    )
