@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 from seqclf.cli import app
 from seqclf.data import hub_data
 from seqclf.data.audiofolder import read_audiofolder
+from seqclf.data.fsdd import read_fsdd
 from seqclf.data.hub_data import local_data
 from seqclf.data.names import read_names
 from seqclf.data.series import read_series
@@ -255,3 +256,14 @@ def test_data_fetched_from_the_hub_reads_its_listed_files(tmp_path: Path) -> Non
     for case, expected in zip(cases, series, strict=True):
         np.testing.assert_allclose(case, expected, atol=1e-6)
     assert audio_labels == ["class-0"] * 2 + ["class-1"] * 2 + ["class-2"] * 2
+
+
+def test_an_fsdd_recording_that_links_elsewhere_is_refused(tmp_path: Path) -> None:
+    outside = outside_recording(tmp_path)
+    data = tmp_path / "fsdd"
+    data.mkdir()
+    sf.write(data / "1_theo_0.wav", clip("1", 8000, np.random.default_rng(1)), 8000)
+    os.symlink(outside, data / "2_theo_0.wav")
+    with pytest.raises(DataError) as refused:
+        read_fsdd(data)
+    assert str(refused.value) == f"{data}: '2_theo_0.wav' leads out of the folder {data}{LINKS}"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples, Splits, fingerprint
 from seqclf.errors import DataError
 
@@ -31,7 +32,8 @@ def _recordings_folder(data: Path) -> Path:
 
 
 def read_fsdd(data: str | Path) -> list[tuple[Path, str, str, int]]:
-    """``(path, label, speaker, index)`` for every WAV, sorted by file name."""
+    """``(path, label, speaker, index)`` for every WAV, sorted by file name; one that links to a
+    file outside the folder is refused (:mod:`seqclf.data.paths`)."""
     folder = _recordings_folder(Path(data))
     files = sorted(folder.glob("*.wav"))
     if not files:
@@ -40,7 +42,9 @@ def read_fsdd(data: str | Path) -> list[tuple[Path, str, str, int]]:
             "folder or its recordings/ folder"
         )
     rows = []
+    check = files_inside(folder)
     for path in files:
+        check(path.name, str(folder))  # a recording that links elsewhere is not read
         match = NAME.match(path.stem)
         if match is None:
             raise DataError(f"{path.name} is not named {{label}}_{{speaker}}_{{index}}.wav as FSDD files are")
