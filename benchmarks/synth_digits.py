@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,10 @@ class Voice:
     pitch: int = 0  # espeak-ng: 0-99; flite: mean F0 in Hz; festival: unused
 
     def command(self, word: str, wav: Path, text_file: Path) -> list[str]:
-        """The synthesiser's argument list (no shell) that writes ``word`` to ``wav``."""
+        """The synthesiser's argument list (no shell) that writes ``word`` to ``wav``.
+
+        Festival's ``text2wave`` reads text from a file, so for it ``text_file`` is written here.
+        """
         if self.engine == "espeak-ng":
             speed, pitch = str(int(self.speed)), str(self.pitch)
             return ["espeak-ng", "-v", self.voice, "-s", speed, "-p", pitch, "-z", "-w", str(wav), word]
@@ -173,7 +177,7 @@ def synthesise(voice: Voice, word: str) -> np.ndarray:
     return resample(samples, rate, RATE)
 
 
-def write_corpus(out: Path, chosen: list[Voice], log=print) -> dict[str, int]:
+def write_corpus(out: Path, chosen: list[Voice], log: Callable[[str], None] = print) -> dict[str, int]:
     """Every digit in every voice into ``out``; the number of voices written per engine."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
