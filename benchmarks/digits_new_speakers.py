@@ -19,6 +19,11 @@ once on several cores. To compare recipes on voices they never heard, ``--model`
 :class:`~seqclf.audio.augment.Augmentation` and :class:`~seqclf.audio.mfcc.FrontEnd`,
 e.g. ``--model hidden_size=128 --train epochs=40 --augment speed=0.8,1.25 --frontend
 cvn=true``.
+
+``--extra-train runs/synth`` adds a folder of ``{digit}_{voice}_{index}.wav`` clips (the
+synthetic voices of ``benchmarks/synth_digits.py``) to the training part only, never to
+validation or to the held-out speaker's test; ``--extra-voices N`` takes N of its voices,
+drawn with seed 0.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from machine import describe, table
 from pydantic import TypeAdapter, ValidationError
@@ -37,7 +43,8 @@ from pydantic import TypeAdapter, ValidationError
 from seqclf.audio.augment import Augmentation
 from seqclf.audio.mfcc import FrontEnd
 from seqclf.config import ModelConfig, TrainConfig
-from seqclf.data.fsdd import fsdd_splits
+from seqclf.data.fsdd import fsdd_splits, read_fsdd
+from seqclf.data.splits import Examples, Splits
 from seqclf.evaluation.evaluate import evaluate
 from seqclf.network.pretrained import PretrainedClassifier
 from seqclf.tasks import digits, get_task
@@ -64,6 +71,33 @@ def assignments(pairs: list[str], config: type) -> dict[str, Any]:
     return values
 
 
+def extra_voices(folder: Path, count: int | None) -> Examples:
+    """The clips of ``count`` voices of ``folder`` (all when None), drawn with seed 0."""
+    rows = read_fsdd(folder)
+    names = sorted({speaker for _, _, speaker, _ in rows})
+    if count is not None:
+        if not 0 < count <= len(names):
+            raise SystemExit(f"--extra-voices {count}: {folder} has {len(names)} voices")
+        names = sorted(np.random.default_rng(0).choice(names, size=count, replace=False))
+    chosen = set(names)
+    kept = [(str(path), label) for path, label, speaker, _ in rows if speaker in chosen]
+    return Examples([path for path, _ in kept], [label for _, label in kept])
+
+
+def with_extra_training(task: Any, extra: Examples) -> None:
+    """Make ``task`` (for this process only) train on ``extra`` besides its own training part."""
+    own = type(task).load_splits
+
+    def load_splits(self: Any, data: Path, split: dict[str, Any] | None = None) -> Splits:
+        splits = own(self, data, split)
+        train = Examples(splits.train.inputs + extra.inputs, splits.train.labels + extra.labels)
+        sizes = {**splits.info["sizes"], "train": len(train)}
+        info = {**splits.info, "sizes": sizes, "extra_train_clips": len(extra)}
+        return Splits(train, splits.validation, splits.test, info)
+
+    type(task).load_splits = load_splits
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/fsdd"))
@@ -73,6 +107,8 @@ def main() -> None:
     parser.add_argument(
         "--ensemble", type=int, default=None, help="Networks to average (default: the recipe's)."
     )
+    parser.add_argument("--extra-train", type=Path, help="A folder of extra training clips (train only).")
+    parser.add_argument("--extra-voices", type=int, help="How many of its voices to use (default: all).")
     for flag, config in (
         ("--model", ModelConfig),
         ("--train", TrainConfig),
@@ -90,6 +126,8 @@ def main() -> None:
     # what-ifs on the task's class-level recipe, for this process only
     type(task).augmentation = replace(task.augmentation, **assignments(args.augment, Augmentation))
     digits.FRONTEND = replace(digits.FRONTEND, **assignments(args.frontend, FrontEnd))
+    if args.extra_train is not None:
+        with_extra_training(task, extra_voices(args.extra_train, args.extra_voices))
     overrides = assignments(args.model, ModelConfig)
     if args.ensemble is not None:
         overrides["ensemble"] = args.ensemble
