@@ -206,6 +206,16 @@ BAD_TABLES = [
         r", row 5 \(series 'b'\): the 'time' value is neither a number nor an ISO 8601 date; give every time",
     ),
     (
+        _table(time=[0, 1, 2, 0, float("inf"), 2]),
+        {},
+        r", row 5 \(series 'b'\): the 'time' value is inf; give every time as a finite number or an ISO 8601",
+    ),
+    (
+        _table(time=["0", "1", "2", "-inf", "1", "2"]),  # as a CSV reads it: text that is a number
+        {},
+        r", row 4 \(series 'b'\): the 'time' value is -inf; give every time as a finite number",
+    ),
+    (
         _table(time=["0", "1", "2", "0", "2024-01-01", "2"]),
         {},
         r", row 5 \(series 'b'\): the 'time' value is a date where the first row's is a number",

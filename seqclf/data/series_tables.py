@@ -17,7 +17,7 @@
 A file is read into a DataFrame and checked as one in memory is (:func:`from_long_frame`),
 so both give the same answers and the same one-line errors, each naming the series, the
 row (counted from 1 after the header) or the column, and what to do. Missing values
-(empty cells) are interpolated along time as in ``.ts`` files; infinite values, a series
+(empty cells) are interpolated along time as in ``.ts`` files; infinite values or times, a series
 with no value at all, a missing id, time or label, a value or time that is not one,
 two rows at one time and two labels for one series are refused.
 
@@ -138,14 +138,27 @@ def _numbers(column: pd.Series, name: Hashable, ids: pd.Series, source: _Source)
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _finite(times: np.ndarray, name: Hashable, ids: pd.Series, source: _Source) -> np.ndarray:
+    """``times``, unless one is infinite: it would sort first or last and say nothing of when."""
+    infinite = ~np.isfinite(times)
+    if infinite.any():
+        at = _first(infinite)
+        raise DataError(
+            f"{source.name}, row {at + 1} (series {str(ids.iloc[at])!r}): the {name!r} value is "
+            f"{times[at]}; give every time as a finite number or an ISO 8601 date"
+        )
+    return times
+
+
 def _instants(column: pd.Series, name: Hashable, ids: pd.Series, source: _Source) -> np.ndarray:
-    """The time column as numbers that order the rows: the numbers given, or dates as nanoseconds."""
+    """The time column as numbers that order the rows: the (finite) numbers given, or dates as
+    nanoseconds."""
     if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(dtype=np.float64)
+        return _finite(column.to_numpy(dtype=np.float64), name, ids, source)
     if not pd.api.types.is_datetime64_any_dtype(column):
         numbers = pd.to_numeric(column, errors="coerce")
         if numbers.notna().all():
-            return numbers.to_numpy(dtype=np.float64)
+            return _finite(numbers.to_numpy(dtype=np.float64), name, ids, source)
         dates = pd.to_datetime(column, errors="coerce", format="ISO8601", utc=True)
         if dates.isna().any():
             neither = (numbers.isna() & dates.isna()).to_numpy()
