@@ -75,13 +75,6 @@ def _opened(output: Path | None, overwrite: bool) -> Iterator[IO[str]]:
         yield handle
 
 
-#: text inputs read ahead per chunk, in forward-pass batches: enough that sorting a chunk by
-#: length keeps padding as small as sorting the whole file would, few enough that memory stays
-#: flat. Recordings and series are read a batch at a time: encoded, they are frames, and long
-#: ones are large.
-CHUNK_BATCHES = 16
-
-
 def _chunks(items: Iterator[Item], size: int) -> Iterator[tuple[list[Item], SeqclfError | None]]:
     """``items`` in lists of ``size``; when the source fails part-way (a byte that is not UTF-8,
     a broken JSON line), the inputs read before it, with the failure, so they are still answered."""
@@ -112,8 +105,8 @@ def _predict_file(
 ) -> int:
     """Classify every input in ``source`` as it is read; the number that could not be classified.
 
-    Inputs stream through in chunks (``CHUNK_BATCHES * batch_size`` texts, ``batch_size``
-    recordings or series): each chunk is encoded, run in length-sorted batches
+    Inputs stream through in chunks of the modality's ``read_ahead_batches`` batches (16 for
+    texts, 1 for recordings and series): each chunk is encoded, run in length-sorted batches
     (:func:`~seqclf.inference.batching.batched_logits`) and written in input order before the
     next is read, so memory does not grow with the file. A failure of the source itself part-way
     stops the command after the inputs before it are written, and says how many those were.
@@ -127,7 +120,7 @@ def _predict_file(
     # the first read raises the source's own problems (no such file, no column) before any output
     items = chain(list(islice(items, 1)), items)
     predictor.batch_size = batch_size
-    size = batch_size * (CHUNK_BATCHES if predictor.encoder.modality_name == "text" else 1)
+    size = batch_size * predictor.modality.read_ahead_batches
     failed = written = 0
     with _opened(output, overwrite) as handle:
         writer = _Writer(handle, fmt, top_k)

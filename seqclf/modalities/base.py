@@ -65,6 +65,9 @@ class Modality(ABC):
     accepts_files: ClassVar[bool] = False
     #: whether encoding is real work (decoding a file), worth a thread off the event loop
     costly_to_encode: ClassVar[bool] = False
+    #: forward-pass batches of a file's inputs ``seqclf predict --input`` reads ahead and sorts
+    #: by length together: one for recordings and series, whose frames can be large when long
+    read_ahead_batches: ClassVar[int] = 1
     #: whether the Hugging Face route answers one input with one flat list of scores, as
     #: ``InferenceClient.audio_classification`` expects (``text_classification`` gets a
     #: list per input even for one)

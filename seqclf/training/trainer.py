@@ -429,16 +429,15 @@ def train_model(
 
     def save() -> None:
         state.seconds = seconds_before + time.perf_counter() - started
-        # every process's RNG states and part-epoch sums, gathered by all
-        rng = distributed.all_gather_objects(rng_state())
-        sums = distributed.all_gather_objects([state.step_loss, state.step_seen])
+        # every process's RNG states and part-epoch sums, gathered by all in one exchange
+        gathered = distributed.all_gather_objects((rng_state(), [state.step_loss, state.step_seen]))
         if rank == 0:
             save_checkpoint(
                 {
                     "format": CHECKPOINT_FORMAT,
                     "settings": settings,
-                    "rng": rng,
-                    "step_sums": sums,
+                    "rng": [rng for rng, _ in gathered],
+                    "step_sums": [sums for _, sums in gathered],
                     **state.state_dict(),
                 },
                 checkpoint,
