@@ -186,3 +186,68 @@ def test_two_processes_resumed_mid_epoch_end_as_the_uninterrupted_run(tmp_path):
     assert json.loads((tmp_path / "killed.json").read_text()) == json.loads(
         (tmp_path / "whole.json").read_text()
     )
+
+
+def _prepared_once_run(rank: int, folder: str, port: int) -> None:
+    """One of two processes training `text` on a table read to disk, logging what it reads."""
+    import torch
+    import torch.distributed as dist
+
+    from seqclf.data import ragged, tables
+    from seqclf.training.run import run_training
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    tables.IN_MEMORY_BYTES = 0
+    tables_read, rows_read = [], []
+    read_table, row = tables.read_table, ragged.RaggedFile.row
+    tables.read_table = lambda path: tables_read.append(str(path)) or read_table(path)
+    ragged.RaggedFile.row = lambda self, i: rows_read.append([self.path.name, i]) or row(self, i)
+    batches = []
+    set_epoch = BucketBatchSampler.set_epoch
+
+    def remember_batches(sampler, epoch, start=0):
+        set_epoch(sampler, epoch, start)
+        batches.append(list(sampler))
+
+    BucketBatchSampler.set_epoch = remember_batches
+    run_training(
+        "text",
+        Path(folder, "reviews.csv"),
+        Path(folder, "model"),
+        model={"hidden_size": 8, "embedding_dim": 8, "num_layers": 1, "ensemble": 1},
+        train={"epochs": 2, "batch_size": 16, "patience": 2},
+        reader_options={"word_vectors": "none"},
+        log=lambda _: None,
+        baseline=False,
+    )
+    Path(folder, f"rank{rank}.json").write_text(
+        json.dumps({"tables": tables_read, "rows": rows_read, "batches": batches})
+    )
+    dist.destroy_process_group()
+
+
+def test_rank_zero_prepares_the_data_and_each_rank_reads_only_its_batches(tmp_path):
+    """Under torchrun the table is read by rank 0 alone; every process then reads, from the
+    encoded training file, exactly the rows of its own batches (and its share of validation)."""
+    import torch.multiprocessing as mp
+    from test_ondisk import _write_sentences
+
+    _write_sentences(tmp_path / "reviews.csv", 300)
+    mp.spawn(_prepared_once_run, args=(str(tmp_path), 29633), nprocs=2)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert ranks[0]["tables"] == [str(tmp_path / "reviews.csv")] and ranks[1]["tables"] == []
+    training = [sorted(i for name, i in r["rows"] if name == "encoded-training-examples") for r in ranks]
+    for r, rank in enumerate(ranks):
+        # the rows of its batches, epoch after epoch: nothing else of the training file
+        assert training[r] == sorted(i for epoch in rank["batches"] for batch in epoch for i in batch)
+        assert len(rank["batches"]) == 2
+    for epoch in range(2):
+        shares = [{i for batch in r["batches"][epoch] for i in batch} for r in ranks]
+        assert shares[0] | shares[1] == set(range(max(shares[0] | shares[1]) + 1))  # all rows
+        assert len(shares[0] & shares[1]) <= 16  # disjoint but for one repeated batch padding the last round
+    validation = [sorted({i for name, i in r["rows"] if name == "encoded-validation"}) for r in ranks]
+    # rank 1 scores every other validation example; rank 0 the others, and all of them at the end
+    assert validation[1] == list(range(1, 2 * len(validation[1]), 2)) and len(validation[1]) >= 10
+    assert (tmp_path / "model" / "model.safetensors").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Sampler
@@ -61,7 +62,7 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __init__(
         self,
-        lengths: Sequence[int],
+        lengths: Sequence[int] | np.ndarray,
         batch_size: int,
         seed: int = 0,
         window: int = 50,
@@ -70,7 +71,8 @@ class BucketBatchSampler(Sampler[list[int]]):
     ) -> None:
         if not 0 <= rank < num_replicas:
             raise ValueError(f"rank {rank} is outside 0..{num_replicas - 1}")
-        self.lengths = list(lengths)
+        # an array: 4 bytes an example (a list of ints costs 36), for millions of examples on disk
+        self.lengths = np.asarray(lengths, dtype=np.int32)
         self.batch_size = batch_size
         self.seed = seed
         self.window = window
@@ -89,15 +91,15 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        order = torch.randperm(len(self.lengths), generator=generator).numpy()
         span = self.batch_size * self.window
-        batches = []
-        for start in range(0, len(order), span):
-            chunk = sorted(order[start : start + span], key=self.lengths.__getitem__)
-            batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        for start in range(0, len(order), span):  # a stable sort, as sorted() is: ties keep their order
+            chunk = order[start : start + span]
+            order[start : start + span] = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+        starts = range(0, len(order), self.batch_size)
+        shuffled = torch.randperm(len(starts), generator=generator).tolist()
         padded = itertools.islice(itertools.cycle(shuffled), len(self) * self.num_replicas)
         for i in itertools.islice(
             padded, self.rank + self.start * self.num_replicas, None, self.num_replicas
         ):
-            yield batches[i]
+            yield order[starts[i] : starts[i] + self.batch_size].tolist()

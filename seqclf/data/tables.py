@@ -21,11 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from seqclf.data.ondisk import TextWriter
 from seqclf.data.paths import files_inside
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+#: a table file larger than this is read into a file of texts on disk (:mod:`seqclf.data.ondisk`),
+#: not into a list: held as Python strings, with the split's copies and the encoded tensors,
+#: a row of a short sentence costs about 1.5 KB of memory (8 MiB of them, ~150,000 rows,
+#: about 0.2 GB); on disk it costs the 8 bytes of its label's reference and a few arrays'
+IN_MEMORY_BYTES = 8 * 2**20
 
 
 Rows = Generator[tuple[int, dict[str, Any]], None, None]
@@ -157,7 +163,9 @@ def _read_table(path: Path, text_column: str, label_column: str, strict: bool) -
         table.require(text_column, "seqclf train's --text-column")
         table.require(label_column, "seqclf train's --label-column")
         where = table.where
-        inputs, labels, skipped = [], [], []
+        inputs: list[str] | TextWriter = TextWriter() if path.stat().st_size > IN_MEMORY_BYTES else []
+        labels, skipped = [], []
+        names: dict[str, str] = {}  # one string object per label: a row costs its list entry only
         for number, row in table.rows:
             table.check_width(number, row)
             for column in (text_column, label_column):
@@ -178,10 +186,11 @@ def _read_table(path: Path, text_column: str, label_column: str, strict: bool) -
                 skipped.append(f"{where} {number}: the {empty!r} value is empty")
                 continue
             inputs.append(str(text).strip())
-            labels.append(str(label).strip())
-    if not inputs:
+            label = str(label).strip()
+            labels.append(names.setdefault(label, label))
+    if not len(inputs):
         raise DataError(f"{path} has no rows with a text and a label")
-    return Examples(inputs, labels, skipped)
+    return Examples(inputs.close() if isinstance(inputs, TextWriter) else inputs, labels, skipped)
 
 
 def read_label_files(folder: Path) -> Examples:

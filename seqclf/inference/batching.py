@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from seqclf.data.batching import pad_batch
+from seqclf.data.ondisk import sequence_lengths
 from seqclf.network.ensemble import Classifier
 
 
@@ -21,14 +23,14 @@ def batched_logits(
 ) -> torch.Tensor:
     """Logits ``(len(sequences), num_labels)`` in float32 on the CPU, model in eval mode."""
     device = next(model.parameters()).device
-    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    order = np.argsort(sequence_lengths(sequences), kind="stable")
     out = torch.empty(len(sequences), model.config.num_labels)
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(order), batch_size):
             # longest first inside the batch, so the model packs it without sorting on the device
-            index = order[start : start + batch_size][::-1]
+            index = order[start : start + batch_size][::-1].tolist()
             inputs, lengths = pad_batch([sequences[i] for i in index])
             logits = model(inputs.to(device, non_blocking=True), lengths)
             out[index] = logits.float().cpu()

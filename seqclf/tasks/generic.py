@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -34,6 +33,7 @@ from seqclf.data.splits import (
     VALIDATION_SHARE,
     Examples,
     Splits,
+    digests,
     drop_duplicates,
     fingerprint,
     per_class_split,
@@ -171,6 +171,12 @@ def _usable_recordings(examples: Examples, strict: bool) -> Examples:
     return usable
 
 
+def _lengths(texts: Sequence[str], tokens: str) -> np.ndarray:
+    """Each text's length in characters (``chars``) or in words split at white space."""
+    count = len if tokens == "chars" else (lambda text: len(text.split()))
+    return np.fromiter(map(count, texts), np.int64, len(texts))
+
+
 def _series_describe(case: Any) -> Any:
     return [round(float(v), 5) for v in case.ravel()[:64]] + [list(case.shape)]
 
@@ -215,10 +221,11 @@ class TextTask(Task):
         splits = _split(self, data, split, read)
         if skipped:
             splits.info["skipped"] = {"count": len(skipped), "first": skipped[:3]}
-        seen = set(splits.train.inputs) | set(splits.validation.inputs)
-        overlap = sum(text in seen for text in splits.test.inputs)
-        if overlap and (split.get("test_file") or split.get("test_examples")):
-            splits.info["test_overlap"] = overlap
+        if split.get("test_file") or split.get("test_examples"):
+            seen = np.concatenate([digests(splits.train.inputs), digests(splits.validation.inputs)])
+            overlap = int(np.isin(digests(splits.test.inputs), seen).sum())
+            if overlap:
+                splits.info["test_overlap"] = overlap
         if sum(duplicates):
             splits.info["duplicates_dropped"] = sum(duplicates)
         if split.get("word_vectors") not in (None, NO_VECTORS):
@@ -230,7 +237,7 @@ class TextTask(Task):
                 splits.info["tokens_reason"] = "tokens: words (auto: word vectors were given)"
             tokens = "words"
         if tokens == "auto":
-            words = statistics.median(len(text.split()) for text in splits.train.inputs)
+            words = float(np.median(_lengths(splits.train.inputs, "words")))
             tokens = "chars" if words <= CHAR_WORDS else "words"
             why = "short strings read best character by character" if tokens == "chars" else "sentences"
             splits.info["tokens_reason"] = f"tokens: {tokens} (auto: median {words:g} words per text; {why})"
@@ -241,8 +248,7 @@ class TextTask(Task):
 
     def recipe(self, splits: Splits) -> Recipe:
         tokens = splits.info["tokens"]
-        lengths = [len(t) if tokens == "chars" else len(t.split()) for t in splits.train.inputs]
-        recipe = choose_recipe(splits, tokens, lengths)
+        recipe = choose_recipe(splits, tokens, _lengths(splits.train.inputs, tokens))
         reasons = [splits.info["tokens_reason"]] if "tokens_reason" in splits.info else []
         if splits.info.get("test_overlap"):
             reasons.append(
@@ -293,9 +299,9 @@ class TextTask(Task):
         also_reads: Sequence[Examples] = (),
         **_: Any,
     ) -> Encoder:
-        texts = [text for part in (train, *also_reads) for text in part.inputs]
+        parts = [part.inputs for part in (train, *also_reads)]
         if tokens == "chars":
-            longest = max(len(text) for text in texts)
+            longest = max(len(text) for part in parts for text in part)
             return CharEncoder.fit(train.inputs, min_freq=2, max_length=max(64, 2 * longest))
         encoder = WordEncoder.fit(
             train.inputs,
@@ -308,8 +314,11 @@ class TextTask(Task):
         )
         # counted as the model will see them (punctuation and split compounds are tokens too);
         # the encoder also refuses a text of over 40 characters a token (one without spaces)
-        tokens_cap = 2 * max(len(encoder.tokens(text)) for text in texts)
-        encoder.max_length = max(256, tokens_cap, math.ceil(max(map(len, texts)) / 40) + 1)
+        most_tokens = longest = 0
+        for part in parts:
+            for text in part:
+                most_tokens, longest = max(most_tokens, len(encoder.tokens(text))), max(longest, len(text))
+        encoder.max_length = max(256, 2 * most_tokens, math.ceil(longest / 40) + 1)
         return encoder
 
     def init_model(

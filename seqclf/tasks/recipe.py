@@ -38,10 +38,12 @@ The rules, and the data they were checked on, are in docs/own-data.md. In short:
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 from seqclf.config import TrainConfig
 from seqclf.data.splits import Splits
@@ -71,13 +73,15 @@ class Recipe:
     encoder: dict[str, Any] = field(default_factory=dict)
 
 
-def choose_recipe(splits: Splits, kind: InputKind, lengths: list[int], channels: int = 0) -> Recipe:
+def choose_recipe(
+    splits: Splits, kind: InputKind, lengths: Sequence[int] | np.ndarray, channels: int = 0
+) -> Recipe:
     """The recipe for ``splits`` whose training inputs have ``lengths`` steps (and ``channels``)."""
     n = len(splits.train)
     counts = Counter(splits.train.labels)
     classes = len(counts)
-    median = statistics.median(lengths) if lengths else 0
-    length = f", median length {median:g} steps" if lengths else ""
+    median = float(np.median(lengths)) if len(lengths) else 0
+    length = f", median length {median:g} steps" if len(lengths) else ""
     reasons = [f"data: {n:,} training examples, {classes} classes{length}"]
 
     if n < 1000:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from seqclf.errors import ConfigError
+from seqclf.errors import ConfigError, SeqclfError
+
+T = TypeVar("T")
 
 
 def launched_by_torchrun() -> bool:
@@ -112,6 +114,33 @@ def all_gather_objects(obj: Any) -> list[Any]:
     gathered: list[Any] = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, obj)
     return gathered
+
+
+def made_by_main_process(make: Callable[[], T], shared: Callable[[T], Any] = lambda made: made) -> T:
+    """``make()`` on the main process alone; every other process gets ``shared(make())`` from it.
+
+    Reading and preparing the data is done once, by rank 0, rather than once per process:
+    the others receive what they train on (for data on disk, views that name the files
+    rank 0 wrote, so they read only their own batches' rows). An error of seqclf's own in
+    ``make`` (a bad data file) reaches every process and is raised there too, so all stop
+    with the one line instead of waiting for rank 0.
+    """
+    if not _active():
+        return make()
+    box: list[Any] = [None]
+    if dist.get_rank() == 0:
+        try:
+            made = make()
+        except SeqclfError as err:
+            dist.broadcast_object_list([err], src=0)
+            raise
+        box = [shared(made)]
+    dist.broadcast_object_list(box, src=0)
+    if dist.get_rank() == 0:
+        return made
+    if isinstance(box[0], SeqclfError):
+        raise box[0]
+    return box[0]
 
 
 def main_only(log: Callable[[str], None]) -> Callable[[str], None]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from seqclf.data.ondisk import RowView
 from seqclf.data.splits import Examples
 
 
@@ -43,5 +44,10 @@ def per_class_folds(labels: Sequence[str], folds: int, seed: int) -> list[int]:
 
 
 def pooled(train: Examples, validation: Examples) -> Examples:
-    """The training and validation parts as one pool, training examples first."""
-    return Examples([*train.inputs, *validation.inputs], [*train.labels, *validation.labels])
+    """The training and validation parts as one pool, training examples first (texts on disk stay there)."""
+    inputs = (
+        train.inputs.joined(validation.inputs)
+        if isinstance(train.inputs, RowView)
+        else [*train.inputs, *validation.inputs]
+    )
+    return Examples(inputs, [*train.labels, *validation.labels])

@@ -15,14 +15,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, zip_longest
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from seqclf.cards.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig, check_settings
+from seqclf.data.encoded import Encoded
 from seqclf.data.hub_data import local_data
+from seqclf.data.ondisk import DiskTexts, encode_to_disk
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.errors import ConfigError, DataError
@@ -66,15 +69,17 @@ class _Progress(Sequence):
         return iter(tqdm(self.items, desc=self.what, unit="example", leave=False, disable=None))
 
 
-def _encode(encoder: Encoder, examples: Examples, what: str) -> list[torch.Tensor]:
+def _encode(encoder: Encoder, examples: Examples, what: str) -> Sequence[torch.Tensor]:
+    """Each input encoded: into a file beside theirs for texts on disk, into a list otherwise."""
+    if isinstance(examples.inputs, DiskTexts):
+        bar = functools.partial(_Progress, what=f"encoding {what}")
+        return encode_to_disk(examples.inputs, encoder.encode, f"encoded-{what.replace(' ', '-')}", bar)
     return [encoder.encode(x) for x in _Progress(examples.inputs, f"encoding {what}")]
 
 
-def _labelled(
-    sequences: list[torch.Tensor], examples: Examples, labels: list[str]
-) -> list[tuple[torch.Tensor, int]]:
+def _labelled(sequences: Sequence[torch.Tensor], examples: Examples, labels: list[str]) -> Encoded:
     index = {label: i for i, label in enumerate(labels)}
-    return [(x, index[y]) for x, y in zip(sequences, examples.labels, strict=True)]
+    return Encoded(sequences, np.fromiter(map(index.__getitem__, examples.labels), np.int32, len(examples)))
 
 
 #: test inputs a text model keeps in its record, for the demo to offer (:func:`kept_examples`)
@@ -93,8 +98,16 @@ def kept_examples(test: Examples, encoder: Encoder) -> list[str]:
         return []
     by_label: dict[str, list[str]] = {}
     for text, label in zip(test.inputs, test.labels, strict=True):
-        if isinstance(text, str) and text.strip() and len(text) <= KEPT_EXAMPLE_CHARS:
-            by_label.setdefault(label, []).append(text.strip())
+        # the list below takes at most KEPT_EXAMPLES of a label, and skips at most as many of
+        # its texts as repeats of those taken: twice that many per label give the same list
+        kept = by_label.setdefault(label, [])
+        if (
+            len(kept) < 2 * KEPT_EXAMPLES
+            and isinstance(text, str)
+            and text.strip()
+            and len(text) <= KEPT_EXAMPLE_CHARS
+        ):
+            kept.append(text.strip())
     taken = chain.from_iterable(zip_longest(*(by_label[label] for label in sorted(by_label))))
     return list(dict.fromkeys(text for text in taken if text is not None))[:KEPT_EXAMPLES]
 
@@ -140,8 +153,8 @@ class MemberData:
     validation examples (cross-validated members only).
     """
 
-    train: list[tuple[torch.Tensor, int]]
-    validation: list[tuple[torch.Tensor, int]]
+    train: Encoded
+    validation: Encoded
     held_out: list[int]
 
 
@@ -153,14 +166,14 @@ def _member_data(
     ensemble: int,
     config: TrainConfig,
     cross_validated: bool,
-) -> tuple[list[MemberData], list[tuple[torch.Tensor, int]]]:
+) -> tuple[list[MemberData], tuple[Encoded, Encoded]]:
     """Each network's examples (the same split for all, or a fold each: :mod:`seqclf.training.folds`),
-    and the standard split's training and validation examples encoded, in that order."""
+    and the standard split's training and validation examples encoded."""
     if not cross_validated:
         augmented = task.augment(splits.train, config.seed, config.augment_copies)
         train = _labelled(_encode(encoder, augmented, "training examples"), augmented, labels)
         validation = _labelled(_encode(encoder, splits.validation, "validation"), splits.validation, labels)
-        return [MemberData(train, validation, [])] * ensemble, train[: len(splits.train)] + validation
+        return [MemberData(train, validation, [])] * ensemble, (train[: len(splits.train)], validation)
     pool = pooled(splits.train, splits.validation)
     encoded = _labelled(_encode(encoder, pool, "training and validation examples"), pool, labels)
     fold_of = per_class_folds(pool.labels, ensemble, config.seed)
@@ -171,11 +184,9 @@ def _member_data(
         # the task's copies follow the originals (Task.augment); only the copies are new work
         augmented = task.augment(pool.subset(kept), config.seed + i, config.augment_copies)
         copies = augmented.subset(list(range(len(kept), len(augmented))))
-        train = [encoded[j] for j in kept] + _labelled(
-            _encode(encoder, copies, "augmented copies"), copies, labels
-        )
-        members.append(MemberData(train, [encoded[j] for j in held_out], held_out))
-    return members, encoded
+        train = encoded.subset(kept) + _labelled(_encode(encoder, copies, "augmented copies"), copies, labels)
+        members.append(MemberData(train, encoded.subset(held_out), held_out))
+    return members, (encoded[: len(splits.train)], encoded[len(splits.train) :])
 
 
 def _out_of_fold(
@@ -184,8 +195,8 @@ def _out_of_fold(
     """Cross-validated members' validation figures: each example scored by the network that held it out."""
     true, predicted = [], []
     for network, member in zip(networks, members, strict=True):
-        logits = batched_logits(network, [sequence for sequence, _ in member.validation])
-        true += [label for _, label in member.validation]
+        logits = batched_logits(network, member.validation.sequences)
+        true += member.validation.label_ids.tolist()
         predicted += logits.argmax(-1).tolist()
     report = classification_metrics(true, predicted, labels)
     return {k: report[k] for k in ("num_examples", "accuracy", "macro_f1")}
@@ -263,23 +274,34 @@ def run_training(
     with reports(tracked, report_dir, run_name, log) as tracking:
         if tracked:
             log(f"reporting to {', '.join(tracked)} under {report_dir} (run {run_name})")
-        splits, data_path = _read(task, data, reader_options, log)
-        recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
-        ensemble = architecture.get("ensemble", 1)
-        checkpoints: list[Path | None] = (
-            [None] * ensemble
-            if out is None
-            else list(checkpoint_paths(Path(checkpoint_dir or out), ensemble))
+
+        def checkpoints_of(ensemble: int) -> list[Path | None]:
+            if out is None:
+                return [None] * ensemble
+            return list(checkpoint_paths(Path(checkpoint_dir or out), ensemble))
+
+        def prepare() -> RunInputs:
+            splits, data_path = _read(task, data, reader_options, log)
+            recipe, architecture, train_config = _settings(task, splits, model or {}, train or {}, log)
+            checkpoints = checkpoints_of(architecture.get("ensemble", 1))
+            if resume:
+                require(checkpoints[0])
+            elif any(path is not None and path.exists() for path in checkpoints):
+                log(
+                    f"starting afresh; checkpoints in {Path(checkpoint_dir or out)} from an earlier run will "
+                    "be overwritten (--resume continues them)"
+                )
+            labels = _labels(task, splits, log)
+            prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
+            return RunInputs(splits, data_path, recipe, train_config, labels, prepared)
+
+        # under torchrun, rank 0 reads and encodes the data; the others get what they train on
+        splits, data_path, recipe, train_config, labels, prepared = distributed.made_by_main_process(
+            prepare, RunInputs.for_other_processes
         )
-        if resume:
-            require(checkpoints[0])
-        elif any(path is not None and path.exists() for path in checkpoints):
-            log(
-                f"starting afresh; checkpoints in {Path(checkpoint_dir or out)} from an earlier run will be "
-                "overwritten (--resume continues them)"
-            )
-        labels = _labels(task, splits, log)
-        prepared = _prepare(task, splits, labels, recipe, architecture, train_config, log)
+        if not distributed.is_main_process():
+            seed_everything(train_config.seed)  # as rank 0's _prepare: each network starts alike
+        checkpoints = checkpoints_of(prepared.config.ensemble)
         tracking.start(
             {**prepared.config.to_dict(), **train_config.to_dict(), "task": task.name},
             prepared.config.ensemble,
@@ -381,8 +403,8 @@ class RunData:
     encoder: Encoder
     config: ModelConfig
     members: list[MemberData]
-    standard: list[tuple[torch.Tensor, int]]
-    test: list[torch.Tensor]
+    standard: tuple[Encoded, Encoded] | tuple[()]  # () in torchrun's other processes
+    test: Sequence[torch.Tensor]
     cross_validated: bool
 
 
@@ -418,6 +440,29 @@ def _prepare(
     # before any time is spent, and before anything is written to the output folder.
     test = _encode(encoder, splits.test, "test")
     return RunData(encoder, config, members, standard, test, cross_validated)
+
+
+class RunInputs(NamedTuple):
+    """What reading and preparing the data gives a run, made once (:func:`run_training`)."""
+
+    splits: Splits | None
+    data_path: str
+    recipe: Recipe
+    train_config: TrainConfig
+    labels: list[str]
+    data: RunData
+
+    def for_other_processes(self) -> RunInputs:
+        """What a torchrun process other than rank 0 needs to train: the networks' examples.
+
+        Not the split, the scored parts or word vectors (DDP gives every process rank 0's
+        initial weights, pretrained rows included): for data on disk, the rest would be
+        index arrays of every row, sent for nothing.
+        """
+        encoder_options = {k: v for k, v in self.recipe.encoder.items() if k != "vectors"}
+        recipe = Recipe(self.recipe.model, self.recipe.train, [], encoder_options)
+        data = replace(self.data, standard=(), test=[])
+        return RunInputs(None, self.data_path, recipe, self.train_config, self.labels, data)
 
 
 def _train_networks(
@@ -479,8 +524,7 @@ def _score(
 ) -> tuple[dict[str, Any], dict[str, Any] | None, BaselineResult | None]:
     """Validation and test figures, and the baseline's on the same split, logged side by side
     (no test figures and no baseline where no test part was held out)."""
-    train_part = [sequence for sequence, _ in prepared.standard[: len(splits.train)]]
-    validation_part = [sequence for sequence, _ in prepared.standard[len(splits.train) :]]
+    train_part, validation_part = (part.sequences for part in prepared.standard)
     validation = (
         _out_of_fold(networks, prepared.members, pretrained.labels)
         if prepared.cross_validated

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 
 from seqclf.config import TrainConfig
 from seqclf.data.batching import BucketBatchSampler, collate
+from seqclf.data.encoded import Encoded
 from seqclf.errors import ConfigError
 from seqclf.evaluation.metrics import macro_f1
 from seqclf.inference.batching import batched_logits
@@ -51,10 +51,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def class_weights(label_ids: Sequence[int], num_labels: int, scheme: str) -> torch.Tensor:
+def class_weights(label_ids: Sequence[int] | np.ndarray, num_labels: int, scheme: str) -> torch.Tensor:
     """Cross-entropy weights from class frequencies; mean weight over examples is 1."""
-    counts = Counter(label_ids)
-    n = torch.tensor([counts.get(i, 0) for i in range(num_labels)], dtype=torch.float64).clamp(min=1)
+    counts = np.bincount(np.asarray(label_ids, dtype=np.int64), minlength=num_labels)
+    n = torch.tensor(counts, dtype=torch.float64).clamp(min=1)
     if scheme == "none":
         weights = torch.ones(num_labels, dtype=torch.float64)
     else:
@@ -332,14 +332,15 @@ def _train_epoch(
 class _Validation:
     """The validation examples, each process scoring every world-th; metrics on all of them."""
 
-    sequences: Sequence[tuple[torch.Tensor, int]]
+    examples: Encoded
     weights: torch.Tensor
     num_labels: int
 
     def __post_init__(self) -> None:
         world, rank = distributed.world_size(), distributed.rank()
-        self.index = list(range(rank, len(self.sequences), world))
-        self.labels = torch.tensor([y for _, y in self.sequences])
+        self.index = torch.arange(rank, len(self.examples), world)
+        self.share = self.examples.subset(self.index.numpy()).sequences
+        self.labels = torch.from_numpy(self.examples.label_ids).long()
 
     def score(self, model: nn.Module, device: torch.device) -> tuple[float, float, float]:
         """Loss, accuracy and macro-F1 of ``model`` on the whole validation set.
@@ -347,8 +348,8 @@ class _Validation:
         The logits of each process's share are summed into one full table, so every
         process sees the same metrics and all stop together.
         """
-        logits = torch.zeros(len(self.sequences), self.num_labels)
-        logits[self.index] = batched_logits(model, [self.sequences[i][0] for i in self.index])
+        logits = torch.zeros(len(self.examples), self.num_labels)
+        logits[self.index] = batched_logits(model, self.share)
         logits = distributed.all_reduce_sum(logits.to(device)).cpu()
         predictions = logits.argmax(-1)
         return (
@@ -372,7 +373,8 @@ def train_model(
 ) -> TrainState:
     """Fit ``model`` in place and leave it holding the best validation weights.
 
-    ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs. With
+    ``train`` and ``validation`` are encoded ``(sequence, label_id)`` pairs
+    (:class:`~seqclf.data.encoded.Encoded`, in memory or on disk, or a list). With
     ``checkpoint``, the whole training state is written there after every epoch, and with
     ``checkpoint_steps`` also after every that many optimiser steps inside an epoch; with
     ``resume``, training continues from that file (mid-epoch: from the step after it) and
@@ -391,13 +393,12 @@ def train_model(
         torch.backends.cudnn.benchmark = True
     model.to(device)
 
+    train, validation = Encoded.of(train), Encoded.of(validation)
     sampler = BucketBatchSampler(
-        [len(seq) for seq, _ in train], config.batch_size, seed=config.seed, num_replicas=world, rank=rank
+        train.lengths, config.batch_size, seed=config.seed, num_replicas=world, rank=rank
     )
-    loader = DataLoader(
-        list(train), batch_sampler=sampler, collate_fn=collate, pin_memory=device.type == "cuda"
-    )
-    weights = class_weights([y for _, y in train], model.config.num_labels, config.class_weighting)
+    loader = DataLoader(train, batch_sampler=sampler, collate_fn=collate, pin_memory=device.type == "cuda")
+    weights = class_weights(train.label_ids, model.config.num_labels, config.class_weighting)
     criterion = nn.CrossEntropyLoss(weight=weights.to(device), label_smoothing=config.label_smoothing)
     scoring = _Validation(validation, weights, model.config.num_labels)
     state = _new_state(model, config, device, len(sampler))
