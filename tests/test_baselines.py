@@ -257,3 +257,29 @@ def test_the_c_search_stops_before_it_would_overrun_its_budget(monkeypatch: pyte
     result = fit_baseline(WordEncoder.fit(texts), Splits(part, part, part, {}), part, ["cue", "none"], 12.0)
     assert "(C=1, chosen on validation from 1 of 4 (time budget))" in result.method
     assert baselines.budget(3.0) == baselines.MIN_BUDGET_SECONDS and baselines.budget(300.0) == 30.0
+
+
+def test_many_texts_fit_the_baseline_on_a_sample_and_score_every_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past TEXT_SAMPLE training texts TF-IDF is fitted on that many, and says so; every scored
+    text is still predicted (in blocks of that size), and the sample still learns the cue."""
+    import seqclf.evaluation.baselines as baselines
+
+    monkeypatch.setattr(baselines, "TEXT_SAMPLE", 150)
+    texts, labels = word_anywhere(700, seed=1)
+    train, scored = Examples(texts[:400], labels[:400]), Examples(texts[400:], labels[400:])
+    result = fit_baseline(
+        WordEncoder.fit(texts), Splits(train, train, scored, {}), scored, ["cue", "none"], 30.0
+    )
+    assert result.method.endswith("; fitted on 150 training examples drawn at random)")
+    # the same as fitting by hand on the 150 drawn (seed 0, in their order) and scoring all 300
+    drawn = np.sort(np.random.default_rng(0).choice(400, 150, replace=False))
+    sample = ([texts[i] for i in drawn], [labels[i] for i in drawn])
+    by_hand = direct_tfidf_accuracy(sample, sample, (scored.inputs, scored.labels))
+    assert result.accuracy == pytest.approx(by_hand, abs=SAME_METRIC) and result.accuracy > 0.75
+    monkeypatch.setattr(baselines, "TEXT_SAMPLE", 1000)
+    assert (
+        "drawn at random"
+        not in fit_baseline(
+            WordEncoder.fit(texts), Splits(train, train, scored, {}), scored, ["cue", "none"], 30.0
+        ).method
+    )

@@ -56,7 +56,9 @@ def test_cross_validated_members_train_on_all_but_their_own_fold() -> None:
         for (sequence, _), j in zip(member.train, kept, strict=True):
             assert torch.equal(sequence, encoded[j])
     # the standard split's parts, for the baseline, are the training then validation examples
-    assert len(standard) == len(pool) and torch.equal(standard[-1][0], encoded[-1])
+    train_part, validation_part = standard
+    assert len(train_part) == len(splits.train) and len(validation_part) == len(splits.validation)
+    assert torch.equal(train_part[0][0], encoded[0]) and torch.equal(validation_part[-1][0], encoded[-1])
 
 
 def test_members_share_one_split_unless_cross_validated_and_get_their_variants() -> None:

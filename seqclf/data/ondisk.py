@@ -178,6 +178,18 @@ def encode_to_disk(
     return DiskSequences(_Column(writer.close(), folder), None, np.concatenate(lengths))
 
 
+def encode_all(
+    inputs: Sequence[Any],
+    encode: Callable[[Any], torch.Tensor],
+    name: str,
+    progress: Callable[[Sequence[Any]], Iterable[Any]] = iter,
+) -> Sequence[torch.Tensor]:
+    """Each input encoded: texts on disk into a file ``name`` beside theirs, others into a list."""
+    if isinstance(inputs, DiskTexts):
+        return encode_to_disk(inputs, encode, name, progress)
+    return [encode(x) for x in progress(inputs)]
+
+
 def sequence_lengths(sequences: Sequence[torch.Tensor]) -> np.ndarray:
     """Each sequence's length: read from a :class:`DiskSequences`' table, measured otherwise."""
     if isinstance(sequences, DiskSequences):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from seqclf.data.ondisk import encode_all
 from seqclf.data.splits import Examples
 from seqclf.errors import DataError
 from seqclf.evaluation.metrics import classification_metrics
@@ -14,7 +16,7 @@ from seqclf.network.pretrained import PretrainedClassifier
 
 
 def evaluate(
-    pretrained: PretrainedClassifier, examples: Examples, sequences: list[torch.Tensor] | None = None
+    pretrained: PretrainedClassifier, examples: Examples, sequences: Sequence[torch.Tensor] | None = None
 ) -> dict[str, Any]:
     """Metrics of ``pretrained`` on ``examples``; labels it does not know are an error.
 
@@ -26,6 +28,6 @@ def evaluate(
     if unknown:
         raise DataError(f"the data has labels the model does not know: {unknown}")
     if sequences is None:
-        sequences = pretrained.encoder.encode_batch(examples.inputs)
+        sequences = encode_all(examples.inputs, pretrained.encoder.encode, "encoded-scored")
     predictions = batched_logits(pretrained.model, sequences).argmax(-1).tolist()
     return classification_metrics([index[y] for y in examples.labels], predictions, pretrained.labels)

@@ -25,7 +25,7 @@ from seqclf.cards.card import draw_images, render_card
 from seqclf.config import ModelConfig, TrainConfig, check_settings
 from seqclf.data.encoded import Encoded
 from seqclf.data.hub_data import local_data
-from seqclf.data.ondisk import DiskTexts, encode_to_disk
+from seqclf.data.ondisk import encode_all
 from seqclf.data.splits import Examples, Splits
 from seqclf.encoders import Encoder
 from seqclf.errors import ConfigError, DataError
@@ -70,11 +70,8 @@ class _Progress(Sequence):
 
 
 def _encode(encoder: Encoder, examples: Examples, what: str) -> Sequence[torch.Tensor]:
-    """Each input encoded: into a file beside theirs for texts on disk, into a list otherwise."""
-    if isinstance(examples.inputs, DiskTexts):
-        bar = functools.partial(_Progress, what=f"encoding {what}")
-        return encode_to_disk(examples.inputs, encoder.encode, f"encoded-{what.replace(' ', '-')}", bar)
-    return [encoder.encode(x) for x in _Progress(examples.inputs, f"encoding {what}")]
+    bar = functools.partial(_Progress, what=f"encoding {what}")
+    return encode_all(examples.inputs, encoder.encode, f"encoded-{what.replace(' ', '-')}", bar)
 
 
 def _labelled(sequences: Sequence[torch.Tensor], examples: Examples, labels: list[str]) -> Encoded:

@@ -405,7 +405,8 @@ def train_model(
     settings = {
         "train": config.to_dict(),
         "model": model.config.to_dict(),
-        "data": data_fingerprint(train, validation),
+        # hashed by rank 0 alone: every example, which the other processes never read
+        "data": distributed.made_by_main_process(lambda: data_fingerprint(train, validation)),
         "processes": world,
     }
     resumed_rng = None  # a mid-epoch checkpoint's RNG states wait for the epoch's loader
