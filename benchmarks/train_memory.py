@@ -13,6 +13,7 @@ processes shown. The run's last stage (scoring the test part, the baseline, writ
 model) is not reached and not measured here.
 
     python benchmarks/train_memory.py --rows 200000 2000000 20000000 --processes 1 2
+    python benchmarks/train_memory.py --rows 200000 2000000 --seqclf ../wt-before  # a checkout of 8565afd
 
 The CSVs go to ``--workdir`` (20M rows are 2.1 GB; the prepared data as much again under
 ``$TMPDIR`` while a run lasts) and are kept for the next invocation.
@@ -21,6 +22,7 @@ The CSVs go to ``--workdir`` (20M rows are 2.1 GB; the prepared data as much aga
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import signal
@@ -85,7 +87,9 @@ def _trainers(root: int) -> list[int]:
     return found
 
 
-def run(data: Path, processes: int, steps: int, every: int, threads: int) -> dict[str, float]:
+def run(
+    data: Path, processes: int, steps: int, every: int, threads: int, seqclf: Path | None
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
         model = Path(out) / "model"
         args = ["train", "text", "--data", str(data), "--out", str(model), "--checkpoint-steps", str(every)]
@@ -103,6 +107,8 @@ def run(data: Path, processes: int, steps: int, every: int, threads: int) -> dic
                 "seqclf",
             ]
         env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+        if checkout is not None:  # another checkout's seqclf, for the before-and-after rows
+            env["PYTHONPATH"] = str(checkout.resolve())
         started = time.perf_counter()
         child = subprocess.Popen(
             [*launcher, *args],
@@ -129,8 +135,11 @@ def run(data: Path, processes: int, steps: int, every: int, threads: int) -> dic
             else:
                 raise SystemExit(f"training ended early:\n{child.stderr.read().decode()[-3000:]}")
         finally:
-            peak = max(peak, _peak_mib(_trainers(child.pid)))
-            os.killpg(child.pid, signal.SIGKILL)
+            trainers = _trainers(child.pid)  # torchrun starts each worker in a session of its own
+            peak = max(peak, _peak_mib(trainers))
+            for pid in [child.pid, *trainers]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)  # seqclf train exits and removes its prepared data
             child.wait()
         assert result is not None
         return {**result, "peak_mib": peak}
@@ -146,6 +155,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("runs/train-memory"))
     parser.add_argument("--steps", type=int, default=100, help="optimiser steps timed per run")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument(
+        "--seqclf", type=Path, help="run the seqclf of this checkout (e.g. one before a change)"
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -154,7 +166,7 @@ def main() -> None:
         if not data.exists():
             make_csv(args.source, n, data)
         for processes in args.processes:
-            measured = run(data, processes, args.steps, args.steps // 2, args.threads)
+            measured = run(data, processes, args.steps, args.steps // 2, args.threads, args.seqclf)
             rows.append(
                 [
                     f"{n:,}",

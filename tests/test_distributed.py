@@ -259,3 +259,39 @@ def test_rank_zero_prepares_the_data_and_each_rank_reads_only_its_batches(tmp_pa
     validation = sorted({i for name, i in ranks[1]["rows"] if name == "encoded-validation"})
     assert validation == list(range(1, 2 * len(validation), 2)) and len(validation) >= 10
     assert (tmp_path / "model" / "model.safetensors").exists()
+
+
+def _waiting_run(rank: int, folder: str, port: int) -> None:
+    """Rank 0 prepares for longer than the job's timeout, then fails in two ways."""
+    import time
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    from seqclf.errors import DataError, SeqclfError
+    from seqclf.training.distributed import made_by_main_process
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=timedelta(seconds=2))
+    outcome = {"slow": made_by_main_process(lambda: time.sleep(4) or "made", lambda made: made + " and sent")}
+    for name, error in (
+        ("bad data", DataError("reviews.csv, line 3: no 'label' key")),
+        ("bug", KeyError("x")),
+    ):
+        try:
+            made_by_main_process(lambda error=error: (_ for _ in ()).throw(error))
+        except (SeqclfError, KeyError) as err:
+            outcome[name] = f"{type(err).__name__}: {err}"
+    Path(folder, f"rank{rank}.json").write_text(json.dumps(outcome))
+    dist.destroy_process_group()
+
+
+def test_the_others_wait_for_rank_zero_past_the_jobs_timeout_and_share_its_failure(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.spawn(_waiting_run, args=(str(tmp_path), 29634), nprocs=2)
+    zero, one = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2))
+    assert zero["slow"] == "made" and one["slow"] == "made and sent"  # 4 s of preparing, 2 s timeout
+    assert zero["bad data"] == one["bad data"] == "DataError: reviews.csv, line 3: no 'label' key"
+    assert zero["bug"] == "KeyError: 'x'"
+    assert one["bug"] == "ConfigError: rank 0 failed preparing the data: KeyError('x')"

@@ -8,6 +8,7 @@ split, the recipe, the model and its figures are the ones the in-memory run give
 from __future__ import annotations
 
 import csv
+import json
 import pickle
 import random
 from pathlib import Path
@@ -23,7 +24,7 @@ from seqclf.data.ondisk import DiskSequences, DiskTexts, TextWriter, encode_to_d
 from seqclf.data.splits import Examples, fingerprint, per_class_split
 from seqclf.training.run import run_training
 
-TEXTS = ["", "a", "naïve café", "emoji 😀 here", "\uffff", "line\nbreak", "x" * 5000, "last"]
+TEXTS = ["", "a", "naïve café", "emoji 😀 here", "\uffff", "line\nbreak", "x" * 5000, "lone \ud800", "last"]
 POSITIVE = ["good", "great", "fine", "lovely", "superb", "nice"]
 NEGATIVE = ["bad", "awful", "poor", "dull", "boring", "ugly"]
 FILLER = ["the", "a", "film", "plot", "was", "and", "it", "is", "very"]
@@ -63,7 +64,9 @@ def test_rows_come_back_as_written_whatever_the_block_sizes(monkeypatch):
         texts[len(TEXTS)]
     unsorted = [6, 1, 1, 3]
     assert list(texts.subset(unsorted)) == [TEXTS[i] for i in unsorted]
-    sparse = texts.subset([0, 3, 7])
+    dense = texts.subset([0, 1, 2, 3, 5])  # read in blocks
+    assert list(dense) == [TEXTS[i] for i in (0, 1, 2, 3, 5)]
+    sparse = texts.subset([0, 3, 7])  # one read a row
     assert list(sparse) == [TEXTS[0], TEXTS[3], TEXTS[7]]
     assert list(sparse.joined(texts.subset([2]))) == [TEXTS[0], TEXTS[3], TEXTS[7], TEXTS[2]]
     copy = pickle.loads(pickle.dumps(sparse))  # another process opens the files by their path
@@ -207,3 +210,41 @@ def test_encoded_training_data_is_read_a_batch_at_a_time(monkeypatch):
         for _ in DataLoader(encoded, batch_sampler=sampler, collate_fn=collate):
             pass
         assert sorted(read) == sorted(i for batch in sampler for i in batch)
+
+
+def test_a_cross_validated_ensemble_trains_on_a_table_on_disk(tmp_path, monkeypatch, one_torch_thread):
+    """Each fold's network trains on the pool's rows on disk; the figures are the in-memory run's."""
+    data = tmp_path / "reviews.csv"
+    _write_sentences(data, 200)
+    settings = {**ARCHITECTURE, "ensemble": 2}
+    train = {**TRAINING, "epochs": 2, "cross_validate": True}
+
+    def run():
+        return run_training(
+            "text",
+            data,
+            None,
+            model=settings,
+            train=train,
+            reader_options={"word_vectors": "none"},
+            log=lambda _: None,
+        )
+
+    in_memory = run()
+    monkeypatch.setattr(tables, "IN_MEMORY_BYTES", 0)
+    on_disk = run()
+    assert on_disk.training.split["cross_validated"] == 2
+    assert on_disk.training.validation == in_memory.training.validation
+    assert on_disk.training.test == in_memory.training.test
+
+
+def test_a_lone_surrogate_from_json_is_kept_on_disk_as_in_memory(tmp_path, monkeypatch):
+    data = tmp_path / "rows.jsonl"
+    rows = [{"text": f"text {i} \ud800" if i == 3 else f"text {i}", "label": "ab"[i % 2]} for i in range(30)]
+    data.write_text("\n".join(json.dumps(row) for row in rows))
+    in_memory = tables.read_texts(data)
+    monkeypatch.setattr(tables, "IN_MEMORY_BYTES", 0)
+    on_disk = tables.read_texts(data)
+    assert list(on_disk.inputs) == in_memory.inputs and in_memory.inputs[3] == "text 3 \ud800"
+    split = per_class_split(on_disk, test=0.2)
+    assert fingerprint(split.test) == fingerprint(per_class_split(in_memory, test=0.2).test)

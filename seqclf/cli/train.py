@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import inspect
 import shlex
+import signal
+import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -190,6 +192,9 @@ def train(
         # run_training checks them too; here a mistake is the one line printed, before any notice
         check_settings(model_overrides, train_overrides)
         start_compute()
+        # torchrun stopping the other workers, kill, a scheduler: the run ends through Python's
+        # exit, as with Ctrl-C, so the data it prepared under $TMPDIR is removed
+        signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
         # The canonical command, not sys.argv: resume options are left out, so a resumed
         # run records what a fresh one would.
         flags = {_flag(k): v for k, v in data_options.items()}

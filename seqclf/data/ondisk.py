@@ -25,6 +25,9 @@ import torch
 from seqclf.data.ragged import RaggedFile, RaggedWriter
 
 T = TypeVar("T")
+#: a view of ascending rows reads the whole stretch from its first row to its last in blocks
+#: unless it shows fewer than one row in this many of them (a tenth part, say, of a table)
+SPARSE = 4
 
 
 class Scratch:
@@ -95,11 +98,13 @@ class RowView(Sequence[T], Generic[T]):
         rows = self.index
         if len(rows) == 0:
             return
-        if not np.all(rows[1:] > rows[:-1]):
+        first, last = int(rows[0]), int(rows[-1])
+        # rows out of order, or few of those between the first and the last: one read each
+        if SPARSE * len(rows) < last - first or not np.all(rows[1:] > rows[:-1]):
             for row in rows:
                 yield self._decode(file.row(int(row)))
             return
-        k, first, last = 0, int(rows[0]), int(rows[-1])
+        k = 0
         for position, row in enumerate(file.rows_in_order(first, last + 1), first):
             if position == rows[k]:
                 yield self._decode(row)
@@ -110,7 +115,7 @@ class DiskTexts(RowView[str]):
     """Texts in a UTF-8 ragged file."""
 
     def _decode(self, row: np.ndarray) -> str:
-        return row.tobytes().decode("utf-8")
+        return row.tobytes().decode("utf-8", "surrogatepass")
 
 
 class DiskSequences(RowView[torch.Tensor]):
@@ -145,7 +150,8 @@ class TextWriter:
         self._writer = RaggedWriter(self.scratch.path / "texts")
 
     def append(self, text: str) -> None:
-        self._writer.append(text.encode("utf-8"))
+        # a JSON "\ud800" escape is a lone surrogate: kept as it came, as a list keeps it
+        self._writer.append(text.encode("utf-8", "surrogatepass"))
 
     def __len__(self) -> int:
         return self._writer.count + len(self._writer._rows)

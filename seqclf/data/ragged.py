@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqclf.errors import DataError
+
 #: rows buffered before a write (a batch of appends costs one write per file)
 WRITE_ROWS = 8192
 #: rows whose offsets and bytes one read fetches when rows are read in order
@@ -76,7 +78,13 @@ class RaggedFile:
         return {"path": self.path, "dtype": self.dtype}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__(state["path"], state["dtype"])  # type: ignore[misc]
+        path = Path(state["path"])  # type: ignore[arg-type]
+        if not Path(f"{path}.ends").is_file():  # a torchrun process on a machine that cannot see it
+            raise DataError(
+                f"{path.parent} (the data rank 0 prepared) is not on this machine: across machines, "
+                "set TMPDIR to a folder every machine shares"
+            )
+        self.__init__(path, state["dtype"])  # type: ignore[misc]
 
     def __del__(self) -> None:
         if self._fds is not None:

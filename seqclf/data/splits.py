@@ -71,7 +71,12 @@ class Splits:
 def digests(texts: Iterable[str]) -> np.ndarray:
     """Each text's 64-bit BLAKE2 digest, to compare millions of texts in 8 bytes each."""
     return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little") for t in texts),
+        (
+            int.from_bytes(
+                hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
+            )
+            for t in texts
+        ),
         np.uint64,
     )
 
@@ -103,7 +108,7 @@ def fingerprint(examples: Examples, describe: Any = str) -> str:
     """
 
     def row(x: Any, y: str) -> bytes:
-        return json.dumps([describe(x), y], ensure_ascii=False).encode()
+        return json.dumps([describe(x), y], ensure_ascii=False).encode("utf-8", "surrogatepass")
 
     pairs = zip(examples.inputs, examples.labels, strict=True)
     prefixes = np.fromiter(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import torch
@@ -20,6 +21,8 @@ import torch.distributed as dist
 from seqclf.errors import ConfigError, SeqclfError
 
 T = TypeVar("T")
+#: how long the other processes wait for rank 0 to read and prepare the data
+PREPARE_TIMEOUT = timedelta(hours=24)
 
 
 def launched_by_torchrun() -> bool:
@@ -121,21 +124,29 @@ def made_by_main_process(make: Callable[[], T], shared: Callable[[T], Any] = lam
 
     Reading and preparing the data is done once, by rank 0, rather than once per process:
     the others receive what they train on (for data on disk, views that name the files
-    rank 0 wrote, so they read only their own batches' rows). An error of seqclf's own in
-    ``make`` (a bad data file) reaches every process and is raised there too, so all stop
-    with the one line instead of waiting for rank 0.
+    rank 0 wrote, so they read only their own batches' rows). They wait in a gloo group of
+    its own with a :data:`PREPARE_TIMEOUT`, not in the job's group, whose timeout (30 min
+    for gloo, 10 for NCCL) a large table's preparation outlasts. If ``make`` fails, every
+    process stops with a line saying so (seqclf's own one line for a bad data file).
     """
     if not _active():
         return make()
+    group = dist.new_group(backend="gloo", timeout=PREPARE_TIMEOUT)
     box: list[Any] = [None]
     if dist.get_rank() == 0:
         try:
             made = make()
-        except SeqclfError as err:
-            dist.broadcast_object_list([err], src=0)
+        except BaseException as err:
+            failure = (
+                err
+                if isinstance(err, SeqclfError)
+                else ConfigError(f"rank 0 failed preparing the data: {err!r}")
+            )
+            dist.broadcast_object_list([failure], src=0, group=group)
             raise
         box = [shared(made)]
-    dist.broadcast_object_list(box, src=0)
+    dist.broadcast_object_list(box, src=0, group=group)
+    dist.destroy_process_group(group)
     if dist.get_rank() == 0:
         return made
     if isinstance(box[0], SeqclfError):

@@ -94,17 +94,16 @@ def kept_examples(test: Examples, encoder: Encoder) -> list[str]:
     if not modality_named(encoder.modality_name).keeps_examples:
         return []
     by_label: dict[str, list[str]] = {}
+    distinct: dict[str, set[str]] = {}
     for text, label in zip(test.inputs, test.labels, strict=True):
-        # the list below takes at most KEPT_EXAMPLES of a label, and skips at most as many of
-        # its texts as repeats of those taken: twice that many per label give the same list
-        kept = by_label.setdefault(label, [])
-        if (
-            len(kept) < 2 * KEPT_EXAMPLES
-            and isinstance(text, str)
-            and text.strip()
-            and len(text) <= KEPT_EXAMPLE_CHARS
-        ):
-            kept.append(text.strip())
+        # Of a label's first 2 x KEPT_EXAMPLES distinct texts at most KEPT_EXAMPLES repeat texts
+        # taken before, so the list below is full before it reaches any text after them: a
+        # pass over millions of test texts keeps a few per label, and the list is the same.
+        seen = distinct.setdefault(label, set())
+        usable = isinstance(text, str) and text.strip() and len(text) <= KEPT_EXAMPLE_CHARS
+        if usable and len(seen) < 2 * KEPT_EXAMPLES:
+            by_label.setdefault(label, []).append(text.strip())
+            seen.add(text.strip())
     taken = chain.from_iterable(zip_longest(*(by_label[label] for label in sorted(by_label))))
     return list(dict.fromkeys(text for text in taken if text is not None))[:KEPT_EXAMPLES]
 
@@ -181,7 +180,9 @@ def _member_data(
         # the task's copies follow the originals (Task.augment); only the copies are new work
         augmented = task.augment(pool.subset(kept), config.seed + i, config.augment_copies)
         copies = augmented.subset(list(range(len(kept), len(augmented))))
-        train = encoded.subset(kept) + _labelled(_encode(encoder, copies, "augmented copies"), copies, labels)
+        train = encoded.subset(kept)
+        if len(copies):  # a task that adds none (text) has nothing to encode
+            train += _labelled(_encode(encoder, copies, f"augmented copies {i + 1}"), copies, labels)
         members.append(MemberData(train, encoded.subset(held_out), held_out))
     return members, (encoded[: len(splits.train)], encoded[len(splits.train) :])
 
