@@ -88,7 +88,7 @@ def _trainers(root: int) -> list[int]:
 
 
 def run(
-    data: Path, processes: int, steps: int, every: int, threads: int, seqclf: Path | None
+    data: Path, processes: int, steps: int, every: int, threads: int, checkout: Path | None
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
         model = Path(out) / "model"
