@@ -248,3 +248,32 @@ def test_a_lone_surrogate_from_json_is_kept_on_disk_as_in_memory(tmp_path, monke
     assert list(on_disk.inputs) == in_memory.inputs and in_memory.inputs[3] == "text 3 \ud800"
     split = per_class_split(on_disk, test=0.2)
     assert fingerprint(split.test) == fingerprint(per_class_split(in_memory, test=0.2).test)
+
+
+def test_the_demo_keeps_the_examples_the_uncapped_rule_keeps():
+    """kept_examples stops collecting a label's texts early; the reference collects them all."""
+    from itertools import chain, zip_longest
+
+    from seqclf.encoders.words import WordEncoder
+    from seqclf.training.run import KEPT_EXAMPLES, kept_examples
+
+    def reference(test: Examples) -> list[str]:
+        by_label: dict[str, list[str]] = {}
+        for text, label in zip(test.inputs, test.labels, strict=True):
+            if text.strip():
+                by_label.setdefault(label, []).append(text.strip())
+        taken = chain.from_iterable(zip_longest(*(by_label[label] for label in sorted(by_label))))
+        return list(dict.fromkeys(text for text in taken if text is not None))[:KEPT_EXAMPLES]
+
+    encoder = WordEncoder.fit(["a"])
+    for seed in range(40):
+        rng = random.Random(seed)
+        pool = [
+            f"{pad}{word}{pad2}"
+            for word in "abcdefghij"[: rng.randint(2, 10)]
+            for pad in ("", " ")
+            for pad2 in ("", " ")
+        ]
+        texts = [rng.choice(pool) for _ in range(rng.randint(1, 300))]
+        labels = [rng.choice("xyz"[: rng.randint(1, 3)]) for _ in texts]
+        assert kept_examples(Examples(texts, labels), encoder) == reference(Examples(texts, labels))

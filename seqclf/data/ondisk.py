@@ -154,7 +154,7 @@ class TextWriter:
         self._writer.append(text.encode("utf-8", "surrogatepass"))
 
     def __len__(self) -> int:
-        return self._writer.count + len(self._writer._rows)
+        return len(self._writer)
 
     def close(self) -> DiskTexts:
         return DiskTexts(_Column(self._writer.close(), self.scratch))
@@ -169,7 +169,11 @@ def encode_to_disk(
     """``encode`` each of ``texts`` into an int32 file beside theirs (one pass over the texts,
     iterated through ``progress``, a progress bar, say)."""
     folder = texts.column.scratch
-    path = Path(folder.path if isinstance(folder, Scratch) else folder) / name
+    place = Path(folder.path if isinstance(folder, Scratch) else folder)
+    path, copies = place / name, 0
+    while Path(f"{path}.ends").exists():  # never over a file that views may still read
+        copies += 1
+        path = place / f"{name}-{copies}"
     writer = RaggedWriter(path, np.int32)
     lengths: list[np.ndarray] = []
     block: list[int] = []

@@ -40,6 +40,9 @@ class RaggedWriter:
         self._rows: list[bytes] = []
         self.count = self._end = 0
 
+    def __len__(self) -> int:
+        return self.count + len(self._rows)
+
     def append(self, row: bytes | np.ndarray) -> None:
         self._rows.append(row if isinstance(row, bytes) else np.ascontiguousarray(row, self.dtype).tobytes())
         if len(self._rows) >= WRITE_ROWS:

@@ -28,9 +28,9 @@ from seqclf.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 #: a table file larger than this is read into a file of texts on disk (:mod:`seqclf.data.ondisk`),
-#: not into a list: held as Python strings, with the split's copies and the encoded tensors,
-#: a row of a short sentence costs about 1.5 KB of memory (8 MiB of them, ~150,000 rows,
-#: about 0.2 GB); on disk it costs the 8 bytes of its label's reference and a few arrays'
+#: not into a list: held as Python strings, with the split's copies and the encoded tensors, a
+#: row of a short sentence costs about 0.8 KB (200,000 of them, 11 MiB: a run's peak was 847 MiB
+#: in memory, 682 MiB on disk, docs/performance.md); on disk a few arrays of 4 to 8 bytes a row
 IN_MEMORY_BYTES = 8 * 2**20
 
 
