@@ -155,13 +155,13 @@ TRAINING = {"epochs": 6, "batch_size": 16, "patience": 6, "lr": 1e-2}
 ARCHITECTURE = {"hidden_size": 12, "embedding_dim": 8, "num_layers": 1, "ensemble": 1}
 
 
-def _run(data: Path) -> object:
+def _run(data: Path, model: dict = ARCHITECTURE, train: dict = TRAINING) -> object:
     return run_training(
         "text",
         data,
         None,
-        model=ARCHITECTURE,
-        train=TRAINING,
+        model=model,
+        train=train,
         reader_options={"word_vectors": "none"},
         log=lambda _: None,
     )
@@ -219,20 +219,9 @@ def test_a_cross_validated_ensemble_trains_on_a_table_on_disk(tmp_path, monkeypa
     settings = {**ARCHITECTURE, "ensemble": 2}
     train = {**TRAINING, "epochs": 2, "cross_validate": True}
 
-    def run():
-        return run_training(
-            "text",
-            data,
-            None,
-            model=settings,
-            train=train,
-            reader_options={"word_vectors": "none"},
-            log=lambda _: None,
-        )
-
-    in_memory = run()
+    in_memory = _run(data, settings, train)
     monkeypatch.setattr(tables, "IN_MEMORY_BYTES", 0)
-    on_disk = run()
+    on_disk = _run(data, settings, train)
     assert on_disk.training.split["cross_validated"] == 2
     assert on_disk.training.validation == in_memory.training.validation
     assert on_disk.training.test == in_memory.training.test
