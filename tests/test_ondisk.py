@@ -266,3 +266,14 @@ def test_the_demo_keeps_the_examples_the_uncapped_rule_keeps():
         texts = [rng.choice(pool) for _ in range(rng.randint(1, 300))]
         labels = [rng.choice("xyz"[: rng.randint(1, 3)]) for _ in texts]
         assert kept_examples(Examples(texts, labels), encoder) == reference(Examples(texts, labels))
+
+
+def test_a_full_disk_while_preparing_is_one_line(tmp_path):
+    """/dev/full answers every write with ENOSPC, as a full $TMPDIR would."""
+    from seqclf.errors import DataError
+
+    writer = ragged.RaggedWriter(tmp_path / "texts")
+    writer._data = open("/dev/full", "wb")  # noqa: SIM115 - closed with the writer's other file
+    writer.append(b"a sentence")
+    with pytest.raises(DataError, match=r"No space left on device; set TMPDIR to a folder with room"):
+        writer.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,9 @@ class RaggedWriter:
     def _flush(self) -> None:
         sizes = np.fromiter(map(len, self._rows), np.int64, len(self._rows))
         ends = self._end + np.cumsum(sizes) // self.dtype.itemsize
-        self._data.write(b"".join(self._rows))
-        self._ends.write(ends.tobytes())
+        with self._disk_errors():
+            self._data.write(b"".join(self._rows))
+            self._ends.write(ends.tobytes())
         self.count += len(self._rows)
         self._end = int(ends[-1]) if len(ends) else self._end
         self._rows = []
@@ -60,9 +62,21 @@ class RaggedWriter:
     def close(self) -> RaggedFile:
         """Write what is buffered, close the files, and open them for reading."""
         self._flush()
-        self._data.close()
-        self._ends.close()
+        with self._disk_errors():  # what the files still buffer is written now
+            self._data.close()
+            self._ends.close()
         return RaggedFile(self.path, self.dtype)
+
+    @contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        """A write that fails (a full disk, above all) as the one line that says what to do."""
+        try:
+            yield
+        except OSError as err:
+            raise DataError(
+                f"cannot write the prepared data to {self.path.parent}: {err.strerror}; set TMPDIR to "
+                "a folder with room for about the table's size again"
+            ) from err
 
 
 class RaggedFile:
